@@ -1,0 +1,1 @@
+"""DICOM study discovery and CT series loading."""

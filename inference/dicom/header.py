@@ -1,0 +1,207 @@
+"""Parse just what a loader needs from a DICOM file's header, without decoding pixels."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+from inference.pseudonym import pseudonymise
+
+# Transfer syntaxes whose pixel bytes can be read straight into the volume buffer.
+NATIVE_SYNTAXES = frozenset({ImplicitVRLittleEndian, ExplicitVRLittleEndian})
+_STREAMED_SYNTAXES = frozenset({DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian})
+_LONG_VRS = {b"OB", b"OW", b"OD", b"OF", b"OL", b"OV", b"UN", b"SQ", b"UT", b"UC", b"UR"}
+_PIXEL_DATA_TAG = (0x7FE0, 0x0010)
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+ENHANCED_CT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.2.1"
+
+
+@dataclass(frozen=True)
+class FileHeader:
+    """What one DICOM file says about itself: identity, geometry, pixel format and location."""
+
+    path: str
+    sop_instance_uid: str
+    sop_class_uid: str
+    series_uid: str
+    study_uid: str
+    frame_of_reference_uid: str
+    modality: str
+    image_type: tuple[str, ...]
+    rows: int
+    columns: int
+    number_of_frames: int
+    pixel_spacing: tuple[float, float] | None
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, float, float, float, float, float] | None
+    slice_thickness: float | None
+    instance_number: int | None
+    acquisition_number: int | None
+    rescale_slope: float
+    rescale_intercept: float
+    bits_allocated: int
+    bits_stored: int
+    pixel_representation: int
+    samples_per_pixel: int
+    transfer_syntax: str
+    pixel_offset: int | None
+    pixel_length: int | None
+    series_description: str
+    series_number: int | None
+    acquisition_time: str
+    manufacturer: str
+    convolution_kernel: str
+    window_center: float | None
+    window_width: float | None
+    patient_pseudonym: str
+    frame_index: int | None = None
+
+    @property
+    def is_localizer(self) -> bool:
+        """Scout/topogram images, which are never part of a volume."""
+        return "LOCALIZER" in self.image_type
+
+    @property
+    def has_pixels(self) -> bool:
+        """True if the file carries image pixels."""
+        return self.pixel_offset is not None and self.rows > 0 and self.columns > 0
+
+    @property
+    def native_pixels(self) -> bool:
+        """True when pixels can be read as raw little-endian bytes (no decoder needed)."""
+        return (
+            self.transfer_syntax in NATIVE_SYNTAXES
+            and self.pixel_length is not None
+            and self.samples_per_pixel == 1
+            and self.bits_allocated in (8, 16, 32)
+            and self.pixel_length
+            >= self.rows * self.columns * self.number_of_frames * self.bits_allocated // 8
+        )
+
+
+def _first_number(value: object) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
+        if not value:
+            return None
+        value = value[0]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(value: object, n: int) -> tuple[float, ...] | None:
+    try:
+        out = tuple(float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    return out if len(out) == n else None
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _pixel_element_location(fp, explicit_vr: bool) -> tuple[int | None, int | None]:
+    """Offset of the pixel bytes and their length (None if encapsulated) at fp's position."""
+    start = fp.tell()
+    head = fp.read(8)
+    if len(head) < 8:
+        return None, None
+    group, elem = struct.unpack("<HH", head[:4])
+    if (group, elem) != _PIXEL_DATA_TAG:
+        return None, None
+    if explicit_vr:
+        vr = head[4:6]
+        if vr in _LONG_VRS:
+            (length,) = struct.unpack("<I", fp.read(4))
+            offset = start + 12
+        else:
+            (length,) = struct.unpack("<H", head[6:8])
+            offset = start + 8
+    else:
+        (length,) = struct.unpack("<I", head[4:8])
+        offset = start + 8
+    return offset, (None if length == 0xFFFFFFFF else length)
+
+
+def read_header(path: str | Path) -> FileHeader | None:
+    """Parse a file's header; None when it is not DICOM. Never decodes pixel data."""
+    path = str(path)
+    try:
+        with open(path, "rb") as fp:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+            meta = getattr(ds, "file_meta", None)
+            ts = str(getattr(meta, "TransferSyntaxUID", "") or ImplicitVRLittleEndian)
+            if ts in _STREAMED_SYNTAXES:
+                # Deflated or big-endian files cannot be located by offset: decode via pydicom.
+                full = pydicom.dcmread(path, defer_size=256)
+                offset, length = (0 if "PixelData" in full else None), None
+            else:
+                offset, length = _pixel_element_location(fp, ts != ImplicitVRLittleEndian)
+    except (InvalidDicomError, OSError, EOFError, ValueError, struct.error, TypeError, KeyError):
+        return None
+    except Exception:  # noqa: BLE001 - a malformed header must never crash a folder scan
+        return None
+    sop_class = str(ds.get("SOPClassUID", "") or getattr(meta, "MediaStorageSOPClassUID", ""))
+    if sop_class == DICOMDIR_SOP_CLASS:
+        return None
+    return FileHeader(
+        path=path,
+        sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
+        sop_class_uid=sop_class,
+        series_uid=str(ds.get("SeriesInstanceUID", "")),
+        study_uid=str(ds.get("StudyInstanceUID", "")),
+        frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "")),
+        modality=str(ds.get("Modality", "")),
+        image_type=tuple(str(v).upper() for v in (ds.get("ImageType") or ())),
+        rows=_int(ds.get("Rows")) or 0,
+        columns=_int(ds.get("Columns")) or 0,
+        number_of_frames=_int(ds.get("NumberOfFrames")) or 1,
+        pixel_spacing=_floats(ds.get("PixelSpacing"), 2),  # type: ignore[arg-type]
+        position=_floats(ds.get("ImagePositionPatient"), 3),  # type: ignore[arg-type]
+        orientation=_floats(ds.get("ImageOrientationPatient"), 6),  # type: ignore[arg-type]
+        slice_thickness=_first_number(ds.get("SliceThickness")),
+        instance_number=_int(ds.get("InstanceNumber")),
+        acquisition_number=_int(ds.get("AcquisitionNumber")),
+        rescale_slope=_first_number(ds.get("RescaleSlope")) or 1.0,
+        rescale_intercept=_first_number(ds.get("RescaleIntercept")) or 0.0,
+        bits_allocated=_int(ds.get("BitsAllocated")) or 16,
+        bits_stored=_int(ds.get("BitsStored")) or 16,
+        pixel_representation=_int(ds.get("PixelRepresentation")) or 0,
+        samples_per_pixel=_int(ds.get("SamplesPerPixel")) or 1,
+        transfer_syntax=ts,
+        pixel_offset=offset,
+        pixel_length=length,
+        series_description=str(ds.get("SeriesDescription", "") or ""),
+        series_number=_int(ds.get("SeriesNumber")),
+        acquisition_time=str(ds.get("AcquisitionTime", "") or ds.get("SeriesTime", "") or ""),
+        manufacturer=str(ds.get("Manufacturer", "") or ""),
+        convolution_kernel=str(_first_str(ds.get("ConvolutionKernel"))),
+        window_center=_first_number(ds.get("WindowCenter")),
+        window_width=_first_number(ds.get("WindowWidth")),
+        patient_pseudonym=pseudonymise(str(ds.get("PatientID", "")),
+                                       str(ds.get("PatientBirthDate", ""))),
+    )
+
+
+def _first_str(value: object) -> str:
+    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
+        return str(value[0]) if value else ""
+    return "" if value is None else str(value)
+
