@@ -33,13 +33,16 @@ class NoImagesError(StudyError):
 
 
 class MultipleSeriesError(StudyError):
-    """The folder holds several series; the caller must choose one."""
+    """The folder holds several series; the caller must choose one from ``choices``."""
 
-    def __init__(self, descriptions: Sequence[str]) -> None:
-        n = len(descriptions)
-        listing = "; ".join(descriptions)
+    def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
+        n = len(choices)
+        listing = "; ".join(desc for _, desc in choices)
         super().__init__(f"folder contains {n} series; choose one ({listing})")
-        self.descriptions = list(descriptions)
+        self.choices = list(choices)
+
+    def __reduce__(self):  # noqa: ANN204 - keeps the error picklable across processes
+        return (type(self), (self.choices,))
 
 
 class SeriesNotFoundError(StudyError):

@@ -47,7 +47,7 @@ def _load_dicom(path: Path, *, series: str | int | None = None, allow_gaps: bool
     elif len(candidates) == 1:
         chosen = candidates[0]
     else:
-        raise MultipleSeriesError([s.summary() for s in candidates])
+        raise MultipleSeriesError([(s.series_uid, s.summary()) for s in candidates])
     result = load_ct_series(chosen, allow_gaps=allow_gaps, require_ct=require_ct,
                             progress=progress, cancel=cancel)
     if study.skipped:

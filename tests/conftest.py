@@ -1,0 +1,44 @@
+"""Test set-up: headless rendering, isolated user folders, shared generated data."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Must happen before anything imports Qt or VTK. Under xvfb-run the caller sets xcb.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
+_home = tempfile.mkdtemp(prefix="dcreview-test-home-")
+for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+    os.environ[var] = os.path.join(_home, var.lower())
+os.environ.setdefault("DCREVIEW_PSEUDONYM_KEY", "test-key")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from inference.demo_case import DemoCase, write_demo_case  # noqa: E402
+
+# A small demo case: coarse but with every structure, generated once per session.
+SMALL_CASE = dict(matrix=96, slices=40, pixel_mm=4.0, slice_mm=7.5)
+
+
+@pytest.fixture(scope="session")
+def small_case(tmp_path_factory: pytest.TempPathFactory) -> DemoCase:
+    """The phantom pair written as DICOM at low resolution."""
+    return write_demo_case(tmp_path_factory.mktemp("demo"), **SMALL_CASE)
+
+
+@pytest.fixture(scope="session")
+def pydicom_file():  # noqa: ANN201
+    """Path of one of pydicom's bundled test files (never downloads)."""
+    from pydicom.data import get_testdata_file
+
+    def get(name: str) -> Path:
+        path = get_testdata_file(name, download=False)
+        if path is None:
+            pytest.fail(f"pydicom test file {name} missing: install the [test] extra")
+        return Path(path)
+
+    return get

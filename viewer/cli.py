@@ -1,0 +1,42 @@
+"""`dcreview` entry point: the viewer, plus the headless commands of inference.cli."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from inference import __version__
+from inference import cli as engine_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Parser of the viewer's own arguments."""
+    commands = ", ".join(engine_cli.COMMANDS)
+    parser = argparse.ArgumentParser(
+        prog="dcreview",
+        description="Review workstation for digital contrast CT. With no PATH, opens the built-in "
+                    "demo case (a synthetic phantom, not a patient).",
+        epilog=f"Headless commands: dcreview {{{commands}}} ... (dcreview info -h for details)")
+    parser.add_argument("--version", action="version", version=f"dcreview {__version__}")
+    parser.add_argument("path", nargs="?", help="DICOM folder, DICOMDIR, zip, NIfTI or NRRD file")
+    parser.add_argument("--series", help="series UID or number when the folder holds several")
+    parser.add_argument("--screenshot", metavar="FILE",
+                        help="render the views offscreen to a PNG and exit")
+    parser.add_argument("--size", default="1500x560", help="window size for --screenshot")
+    parser.add_argument("--preset", help="window preset (abdomen, soft_tissue, angio, bone, "
+                                         "lung, dicom)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch to a headless command or open the viewer."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in engine_cli.COMMANDS:
+        return engine_cli.main(argv)
+    args = build_parser().parse_args(argv)
+    engine_cli.configure_logging(args.verbose)
+    from viewer.app import run_gui
+
+    return run_gui(args)

@@ -1,0 +1,52 @@
+"""Capture VTK views as pixel arrays (QWidget.grab cannot see native VTK windows)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QImage
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
+
+GAP_PX = 2
+
+
+def capture(render_window: object) -> np.ndarray:
+    """RGB pixels (rows top-to-bottom, uint8) of a render window, rendered now."""
+    render_window.Render()  # type: ignore[attr-defined]
+    grab = vtkWindowToImageFilter()
+    grab.SetInput(render_window)
+    grab.SetInputBufferTypeToRGB()
+    grab.ReadFrontBufferOff()
+    grab.Update()
+    image = grab.GetOutput()
+    w, h, _ = image.GetDimensions()
+    pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(h, w, -1)
+    return np.ascontiguousarray(pixels[::-1, :, :3])
+
+
+def compose_row(images: Sequence[np.ndarray]) -> np.ndarray:
+    """Place view captures side by side with a thin dark gap, padded to a common height."""
+    height = max(im.shape[0] for im in images)
+    parts = []
+    for n, im in enumerate(images):
+        pad = np.zeros((height, im.shape[1], 3), dtype=np.uint8)
+        pad[: im.shape[0]] = im
+        parts.append(pad)
+        if n < len(images) - 1:
+            parts.append(np.full((height, GAP_PX, 3), 40, dtype=np.uint8))
+    return np.concatenate(parts, axis=1)
+
+
+def save_png(pixels: np.ndarray, path: str | Path) -> Path:
+    """Write RGB uint8 pixels to a PNG file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.ascontiguousarray(pixels)
+    h, w, _ = pixels.shape
+    image = QImage(pixels.data, w, h, pixels.strides[0], QImage.Format.Format_RGB888)
+    if not image.save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
