@@ -1,3 +1,3 @@
-"""Headless engine of dcreview: study loading, volumes, synthesis, metrics. Never imports Qt or VTK."""
+"""Headless engine of dcreview: loading, volumes, synthesis, metrics. Never imports Qt or VTK."""
 
 __version__ = "0.1.0"

@@ -41,7 +41,7 @@ class MultipleSeriesError(StudyError):
         super().__init__(f"folder contains {n} series; choose one ({listing})")
         self.choices = list(choices)
 
-    def __reduce__(self):  # noqa: ANN204 - keeps the error picklable across processes
+    def __reduce__(self):
         return (type(self), (self.choices,))
 
 

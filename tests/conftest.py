@@ -31,7 +31,7 @@ def small_case(tmp_path_factory: pytest.TempPathFactory) -> DemoCase:
 
 
 @pytest.fixture(scope="session")
-def pydicom_file():  # noqa: ANN201
+def pydicom_file():
     """Path of one of pydicom's bundled test files (never downloads)."""
     from pydicom.data import get_testdata_file
 

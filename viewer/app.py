@@ -25,7 +25,7 @@ def application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def _load_for_screenshot(args: argparse.Namespace):  # noqa: ANN202
+def _load_for_screenshot(args: argparse.Namespace):
     if args.path:
         return open_volume(args.path, series=args.series)
     from inference.demo_case import ensure_demo_case

@@ -41,7 +41,7 @@ class Worker(QRunnable):
         self.signals.started.emit()
         try:
             result = self.fn(progress=self._progress, cancel=self.cancel_token)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported to the GUI
+        except Exception as exc:
             log.debug("background job failed: %s", traceback.format_exc())
             self.signals.errored.emit(exc)
         else:

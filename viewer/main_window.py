@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         """Open the built-in phantom case (generated into the user cache on first use)."""
         from inference.demo_case import ensure_demo_case
 
-        def job(progress, cancel):  # noqa: ANN001, ANN202
+        def job(progress, cancel):
             case = ensure_demo_case(progress)
             cancel.raise_if_cancelled()
             return open_volume(case.noncontrast, progress=progress, cancel=cancel)
@@ -120,13 +120,13 @@ class MainWindow(QMainWindow):
     # -- loading ---------------------------------------------------------------------------
     def load(self, path: str | Path, series: str | None = None) -> None:
         """Load a study in the background; the window stays responsive and can cancel."""
-        def job(progress, cancel):  # noqa: ANN001, ANN202
+        def job(progress, cancel):
             return open_volume(path, series=series, progress=progress, cancel=cancel)
 
         self._pending_path = Path(path)
         self._run_load(job, f"Opening {Path(path).name}")
 
-    def _run_load(self, job, title: str) -> None:  # noqa: ANN001
+    def _run_load(self, job, title: str) -> None:
         if self._worker is not None:
             self._worker.cancel()
         worker = Worker(job)
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
         """RGB pixels of the three views side by side (for screenshots and tests)."""
         return compose_row([capture(v.render_window) for v in self.views.values()])
 
-    def closeEvent(self, event) -> None:  # noqa: ANN001
+    def closeEvent(self, event) -> None:
         """Stop background work before the window goes."""
         if self._worker is not None:
             self._worker.cancel()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import vtkmodules.vtkRenderingFreeType
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementation)
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
@@ -15,8 +17,6 @@ from vtkmodules.vtkRenderingCore import (
 )
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 
-import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text rendering)
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementation)
 from inference.volume import Volume
 from viewer.view_orientation import Plane, ViewFrame, view_frame
 from viewer.vtk_image import volume_to_vtk
@@ -72,7 +72,7 @@ class SliceView(QWidget):
         self.info.GetTextProperty().SetVerticalJustificationToBottom()
 
     @property
-    def render_window(self):  # noqa: ANN201 - vtkRenderWindow
+    def render_window(self):
         """The VTK render window of this view."""
         return self.vtk_widget.GetRenderWindow()
 
@@ -216,7 +216,7 @@ class SliceView(QWidget):
         """Redraw now."""
         self.render_window.Render()
 
-    def closeEvent(self, event) -> None:  # noqa: ANN001
+    def closeEvent(self, event) -> None:
         """Release the OpenGL context before Qt destroys the native window."""
         self.render_window.Finalize()
         super().closeEvent(event)

@@ -110,7 +110,7 @@ def _load_multiframe(coded: list[tuple[int, FileHeader, int]], array: np.ndarray
     for path, jobs in by_path.items():
         try:
             frames = decode_all_frames(path)
-        except Exception as exc:  # noqa: BLE001 - any decoder failure becomes a readable error
+        except Exception as exc:
             raise DecodeError(f"cannot decode the multi-frame image ({exc})") from exc
         for k, h, frame in jobs:
             if not rescale_into(frames[frame], h, array[k]):

@@ -45,7 +45,7 @@ def slice_dataset(volume: Volume, k: int, ident: SeriesIdentity) -> Dataset:
     """The DICOM dataset of slice ``k`` (pixels included)."""
     g = volume.geometry
     d = g.direction_matrix
-    nk, rows, cols = volume.shape
+    _nk, rows, cols = volume.shape
     sop_uid = _uid(f"{ident.series_uid}/{k}")
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CTImageStorage

@@ -37,7 +37,8 @@ def decode(h: FileHeader, frame: int = 0) -> np.ndarray:
     """Stored values of one frame as a new array."""
     dt = stored_dtype(h)
     count = h.rows * h.columns
-    raw = np.fromfile(h.path, dtype=dt, count=count, offset=h.pixel_offset + frame * count * dt.itemsize)
+    offset = h.pixel_offset + frame * count * dt.itemsize
+    raw = np.fromfile(h.path, dtype=dt, count=count, offset=offset)
     if raw.size != count:
         raise EOFError(f"{raw.size} of {count} pixels present")
     raw = raw.reshape(h.rows, h.columns)

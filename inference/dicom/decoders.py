@@ -23,7 +23,7 @@ def decode_stored(h: FileHeader, frame: int = 0) -> np.ndarray:
             continue
         try:
             return decoder.decode(h, frame)
-        except Exception as exc:  # noqa: BLE001 - the next decoder may succeed
+        except Exception as exc:
             errors.append(f"{decoder.NAME}: {exc}")
     syntax = pydicom.uid.UID(h.transfer_syntax).name
     raise DecodeError(f"cannot decode the pixels of an image ({syntax}): "

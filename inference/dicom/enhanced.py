@@ -31,7 +31,8 @@ def frame_headers(h: FileHeader) -> list[FileHeader]:
     out = []
     for n in range(h.number_of_frames):
         frame = per_frame[n] if n < len(per_frame) else None
-        position = _floats(_lookup(shared, frame, "PlanePositionSequence", "ImagePositionPatient"), 3)
+        position = _floats(
+            _lookup(shared, frame, "PlanePositionSequence", "ImagePositionPatient"), 3)
         orientation = _floats(
             _lookup(shared, frame, "PlaneOrientationSequence", "ImageOrientationPatient"), 6)
         spacing = _floats(_lookup(shared, frame, "PixelMeasuresSequence", "PixelSpacing"), 2)

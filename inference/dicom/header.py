@@ -156,7 +156,7 @@ def read_header(path: str | Path) -> FileHeader | None:
                 offset, length = _pixel_element_location(fp, ts != ImplicitVRLittleEndian)
     except (InvalidDicomError, OSError, EOFError, ValueError, struct.error, TypeError, KeyError):
         return None
-    except Exception:  # noqa: BLE001 - a malformed header must never crash a folder scan
+    except Exception:
         return None
     sop_class = str(ds.get("SOPClassUID", "") or getattr(meta, "MediaStorageSOPClassUID", ""))
     if sop_class == DICOMDIR_SOP_CLASS:

@@ -34,7 +34,7 @@ def mask_stored_bits(raw: np.ndarray, h: FileHeader) -> None:
 
 
 def rescale_into(raw: np.ndarray, h: FileHeader, out: np.ndarray) -> bool:
-    """Write slope * raw + intercept into ``out``; False if ``out`` is int16 and it would overflow."""
+    """Write slope * raw + intercept into ``out``; False if int16 ``out`` would overflow."""
     slope, intercept = float(h.rescale_slope), float(h.rescale_intercept)
     if out.dtype == np.int16:
         lo, hi = int(raw.min()), int(raw.max())

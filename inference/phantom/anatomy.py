@@ -152,7 +152,8 @@ class Anatomy:
 
         # Inferior vena cava to the right of the aorta.
         ix, iy = self.ivc_xy
-        lab[np.broadcast_to(ellipse(ix, iy, 12, 9), shape) & (z > self.bifurcation_z - 5)] = Tissue.IVC
+        ivc = np.broadcast_to(ellipse(ix, iy, 12, 9), shape) & (z > self.bifurcation_z - 5)
+        lab[ivc] = Tissue.IVC
 
         self._vessels(lab, x, y, z)
         self._spine(lab, x, y, z)

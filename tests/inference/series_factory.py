@@ -19,7 +19,7 @@ PATIENT_ID = "MRN-778899"
 def ramp_volume(shape=(20, 24, 32), geometry: Geometry | None = None, seed: int = 0) -> Volume:
     """A volume whose every voxel is distinct enough to catch ordering mistakes."""
     rng = np.random.default_rng(seed)
-    nk, nj, ni = shape
+    nk, _nj, _ni = shape
     a = rng.integers(-1000, 2000, size=shape).astype(np.int16)
     a[:, 0, 0] = np.arange(nk) * 10  # slice fingerprint
     g = geometry or Geometry((-50.0, -60.0, 100.0), (0.8, 0.9, 2.5))

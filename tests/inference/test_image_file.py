@@ -51,5 +51,5 @@ def test_float_data_that_is_not_integral_stays_float(tmp_path):
 def test_unreadable_image_file(tmp_path):
     bad = tmp_path / "broken.nii.gz"
     bad.write_bytes(b"nonsense")
-    with pytest.raises(UnsupportedFormatError, match="broken.nii.gz could not be read"):
+    with pytest.raises(UnsupportedFormatError, match=r"broken\.nii\.gz could not be read"):
         read_image(bad)

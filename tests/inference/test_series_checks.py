@@ -146,7 +146,7 @@ def test_zip_of_series(tmp_path):
 def test_single_non_dicom_file(tmp_path):
     f = tmp_path / "report.pdf"
     f.write_bytes(b"%PDF-1.4 not dicom")
-    with pytest.raises(NotDicomError, match="file report.pdf is not DICOM"):
+    with pytest.raises(NotDicomError, match=r"file report\.pdf is not DICOM"):
         open_volume(f)
 
 
