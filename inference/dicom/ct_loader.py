@@ -64,9 +64,10 @@ def load_ct_series(series: SeriesInfo, *, allow_gaps: bool = False, require_ct: 
     first = next(h for h in stack.slots if h is not None)
     present = [h for h in stack.slots if h is not None]
     dtype = np.int16 if all(integral_rescale(h) for h in present) else np.float32
-    array = np.empty((len(stack.slots), first.rows, first.columns), dtype=dtype)
-    for k in stack.missing:
-        array[k] = AIR_HU
+    # Filling up front touches every page in one streaming pass, which is several times
+    # cheaper than faulting pages in one by one inside the per-file reads; it also blanks
+    # any missing slices.
+    array = np.full((len(stack.slots), first.rows, first.columns), AIR_HU, dtype=dtype)
 
     reporter = ProgressReporter("Loading slices", len(present), progress, cancel)
     native = [(k, h) for k, h in enumerate(stack.slots) if h is not None and h.native_pixels]

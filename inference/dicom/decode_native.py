@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from inference.dicom.header import FileHeader
-from inference.dicom.rescale import mask_stored_bits, rescale_into, stored_dtype
+from inference.dicom.rescale import (
+    fits_int16_by_header,
+    mask_stored_bits,
+    rescale_into,
+    stored_dtype,
+)
 
 NAME = "native"
 
@@ -15,21 +20,29 @@ def can_decode(h: FileHeader) -> bool:
     return h.native_pixels
 
 
+def _read_frame(h: FileHeader, buffer: np.ndarray, frame: int) -> None:
+    nbytes = buffer.nbytes
+    with open(h.path, "rb") as f:
+        f.seek(h.pixel_offset + frame * nbytes)
+        n = f.readinto(memoryview(buffer).cast("B"))
+    if n != nbytes:
+        raise EOFError(f"{n} of {nbytes} pixel bytes present")
+
+
 def decode_into(h: FileHeader, out: np.ndarray, frame: int = 0) -> bool:
     """Read one frame's pixels into ``out`` (a 2-D slice of the volume) as HU; False on overflow."""
     dt = stored_dtype(h)
-    frame_bytes = h.rows * h.columns * dt.itemsize
-    # Reading into the destination avoids a temporary when no conversion is needed.
-    direct = out.dtype == dt and out.flags.c_contiguous
-    raw = out if direct else np.empty((h.rows, h.columns), dtype=dt)
-    with open(h.path, "rb") as f:
-        f.seek(h.pixel_offset + frame * frame_bytes)
-        n = f.readinto(memoryview(raw).cast("B"))
-    if n != frame_bytes:
-        raise EOFError(f"{n} of {frame_bytes} pixel bytes present")
-    mask_stored_bits(raw, h)
-    if direct and h.rescale_slope == 1.0 and h.rescale_intercept == 0.0:
+    if out.dtype == np.int16 and out.flags.c_contiguous and fits_int16_by_header(h):
+        # Fast path: no temporary, one pass to mask and one to add the intercept.
+        stored = out.view(dt)
+        _read_frame(h, stored, frame)
+        mask_stored_bits(stored, h)
+        if h.rescale_intercept:
+            out += np.int16(h.rescale_intercept)
         return True
+    raw = np.empty((h.rows, h.columns), dtype=dt)
+    _read_frame(h, raw, frame)
+    mask_stored_bits(raw, h)
     return rescale_into(raw, h, out)
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -23,6 +25,51 @@ _STREAMED_SYNTAXES = frozenset({DeflatedExplicitVRLittleEndian, ExplicitVRBigEnd
 _LONG_VRS = {b"OB", b"OW", b"OD", b"OF", b"OL", b"OV", b"UN", b"SQ", b"UT", b"UC", b"UR"}
 _PIXEL_DATA_TAG = (0x7FE0, 0x0010)
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+# The only attributes a header read needs; everything else is skipped without conversion.
+_KEYWORDS = (
+    "SOPInstanceUID", "SOPClassUID", "SeriesInstanceUID", "StudyInstanceUID",
+    "FrameOfReferenceUID", "Modality", "ImageType", "Rows", "Columns", "NumberOfFrames",
+    "PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient", "SliceThickness",
+    "InstanceNumber", "AcquisitionNumber", "RescaleSlope", "RescaleIntercept", "BitsAllocated",
+    "BitsStored", "PixelRepresentation", "SamplesPerPixel", "SeriesDescription", "SeriesNumber",
+    "AcquisitionTime", "SeriesTime", "Manufacturer", "ConvolutionKernel", "WindowCenter",
+    "WindowWidth", "PatientID", "PatientBirthDate", "PixelData",
+)
+_TAGS = [tag_for_keyword(k) for k in _KEYWORDS]
+_BINARY = {"US": "<H", "SS": "<h", "UL": "<I", "SL": "<i"}
+
+
+class _Fields:
+    """Attribute values of a partially read dataset, decoded straight from the raw bytes.
+
+    pydicom's general conversion costs more than the rest of a header read; these few
+    attributes are plain strings and small integers, so decoding them here is exact and
+    several times faster. Anything already converted falls back to pydicom's value.
+    """
+
+    def __init__(self, ds: pydicom.Dataset) -> None:
+        self._ds = ds
+
+    def get(self, keyword: str, default: object = None) -> object:
+        tag = tag_for_keyword(keyword)
+        elem = self._ds._dict.get(tag)
+        if elem is None:
+            return default
+        if not isinstance(elem, RawDataElement):
+            return self._ds.get(keyword, default)
+        raw = elem.value
+        if raw is None or len(raw) == 0:
+            return default
+        vr = elem.VR or dictionary_VR(tag)
+        fmt = _BINARY.get(vr)
+        if fmt is not None:
+            values = struct.unpack(f"<{len(raw) // struct.calcsize(fmt)}{fmt[1]}", raw)
+            return values[0] if len(values) == 1 else list(values)
+        text = raw.decode("utf-8", "replace") if vr in ("LO", "SH", "ST", "LT", "PN", "UT") \
+            else raw.decode("ascii", "replace")
+        text = text.rstrip(" \x00").lstrip(" ")
+        parts = [p.strip() for p in text.split("\\")]
+        return parts[0] if len(parts) == 1 else parts
 ENHANCED_CT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.2.1"
 
 
@@ -145,7 +192,7 @@ def read_header(path: str | Path) -> FileHeader | None:
     path = str(path)
     try:
         with open(path, "rb") as fp:
-            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=_TAGS)
             meta = getattr(ds, "file_meta", None)
             ts = str(getattr(meta, "TransferSyntaxUID", "") or ImplicitVRLittleEndian)
             if ts in _STREAMED_SYNTAXES:
@@ -158,6 +205,8 @@ def read_header(path: str | Path) -> FileHeader | None:
         return None
     except Exception:
         return None
+    if ts not in _STREAMED_SYNTAXES:
+        ds = _Fields(ds)  # type: ignore[assignment]
     sop_class = str(ds.get("SOPClassUID", "") or getattr(meta, "MediaStorageSOPClassUID", ""))
     if sop_class == DICOMDIR_SOP_CLASS:
         return None
@@ -169,7 +218,7 @@ def read_header(path: str | Path) -> FileHeader | None:
         study_uid=str(ds.get("StudyInstanceUID", "")),
         frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "")),
         modality=str(ds.get("Modality", "")),
-        image_type=tuple(str(v).upper() for v in (ds.get("ImageType") or ())),
+        image_type=_strings(ds.get("ImageType")),
         rows=_int(ds.get("Rows")) or 0,
         columns=_int(ds.get("Columns")) or 0,
         number_of_frames=_int(ds.get("NumberOfFrames")) or 1,
@@ -198,6 +247,15 @@ def read_header(path: str | Path) -> FileHeader | None:
         patient_pseudonym=pseudonymise(str(ds.get("PatientID", "")),
                                        str(ds.get("PatientBirthDate", ""))),
     )
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """Upper-case string values of a possibly single-valued attribute."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value.upper(),)
+    return tuple(str(v).upper() for v in value)  # type: ignore[union-attr]
 
 
 def _first_str(value: object) -> str:

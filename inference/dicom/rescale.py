@@ -16,6 +16,27 @@ def stored_dtype(h: FileHeader) -> np.dtype:
     return np.dtype(kind)
 
 
+def stored_range(h: FileHeader) -> tuple[int, int]:
+    """Smallest and largest stored value BitsStored and PixelRepresentation allow."""
+    if h.pixel_representation == 1:
+        return -(1 << (h.bits_stored - 1)), (1 << (h.bits_stored - 1)) - 1
+    return 0, (1 << h.bits_stored) - 1
+
+
+def fits_int16_by_header(h: FileHeader) -> bool:
+    """True when every value the header allows maps to int16 HU with a unit slope.
+
+    Then 16-bit stored values can be read straight into an int16 volume (unsigned values
+    below 2**15 have the same bits as int16) and only the intercept remains to add.
+    """
+    if h.bits_allocated != 16 or (h.bits_stored > 15 and h.pixel_representation == 0):
+        return False
+    if h.rescale_slope != 1.0 or not float(h.rescale_intercept).is_integer():
+        return False
+    lo, hi = stored_range(h)
+    return lo + h.rescale_intercept >= INT16_MIN and hi + h.rescale_intercept <= INT16_MAX
+
+
 def integral_rescale(h: FileHeader) -> bool:
     """True when slope and intercept map integers to integers (HU can stay int16)."""
     return float(h.rescale_slope).is_integer() and float(h.rescale_intercept).is_integer()

@@ -131,3 +131,23 @@ def test_bad_files_are_skipped_not_fatal(pydicom_file, tmp_path):
     result = open_volume(work)
     assert result.volume.shape == (5, 16, 16)
     assert any("2 file(s) skipped" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "693_J2KI.dcm",
+                                  "eCT_Supplemental.dcm", "bad_sequence.dcm"])
+def test_fast_header_fields_match_pydicom(pydicom_file, name):
+    """The raw-byte decoding of header fields agrees with pydicom's own conversion."""
+    path = pydicom_file(name)
+    h = read_header(path)
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert h.sop_instance_uid == ds.SOPInstanceUID
+    assert h.series_uid == ds.SeriesInstanceUID
+    assert h.modality == ds.Modality
+    assert (h.rows, h.columns) == (ds.Rows, ds.Columns)
+    assert h.image_type == tuple(v.strip().upper() for v in ds.ImageType)  # CS pads are not data
+    assert h.series_description == ds.get("SeriesDescription", "")
+    if "ImagePositionPatient" in ds:
+        np.testing.assert_allclose(h.position, [float(v) for v in ds.ImagePositionPatient])
+        np.testing.assert_allclose(h.pixel_spacing, [float(v) for v in ds.PixelSpacing])
+    assert h.rescale_intercept == float(ds.get("RescaleIntercept", 0))
+    assert h.bits_stored == ds.BitsStored and h.pixel_representation == ds.PixelRepresentation
