@@ -163,3 +163,18 @@ def test_screenshot_command_fails_clearly(tmp_path):
                            str(tmp_path / "x.png")], capture_output=True, text=True, timeout=180)
     assert proc.returncode == 2
     assert "no CT images found" in proc.stderr
+
+
+def test_no_path_generates_and_opens_demo_case(tmp_path):
+    """`dcreview` with no PATH builds the demo in the per-user cache and shows it."""
+    import os
+
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    out = tmp_path / "demo.png"
+    proc = subprocess.run([sys.executable, "-m", "viewer", "--screenshot", str(out),
+                           "--size", "900x300"], capture_output=True, text=True, timeout=300,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr
+    cached = list((tmp_path / "cache" / "dcreview").glob("demo-v*/noncontrast/*.dcm"))
+    assert len(cached) == 112
+    assert QImage(str(out)).width() > 800
