@@ -25,46 +25,79 @@ def application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def _load_for_screenshot(args: argparse.Namespace):
-    if args.path:
-        return open_volume(args.path, series=args.series)
-    from inference.demo_case import ensure_demo_case
+def _apply_view_options(window, args: argparse.Namespace) -> None:
+    from viewer.layout import Layout
+    from viewer.state import OverlayMode
 
-    return open_volume(ensure_demo_case().noncontrast)
+    if args.layout:
+        window.state.set_layout(next(lay for lay in Layout if lay.value == args.layout))
+    if args.opacity is not None:
+        window.state.set_overlay_opacity(args.opacity)
+    if args.mode:
+        window.state.set_overlay_mode(OverlayMode[{"synthetic": "SYNTHETIC",
+                                                   "enhancement": "ENHANCEMENT",
+                                                   "swipe": "SWIPE"}[args.mode]])
+    if args.preset:
+        window.apply_preset(args.preset, remember=False)
 
 
 def screenshot(args: argparse.Namespace) -> int:
     """Load synchronously, render the window offscreen, write the PNG."""
+    from viewer.layout import Role
     from viewer.main_window import MainWindow
-    from viewer.screenshot import save_png
 
     app = application()
     try:
-        result = _load_for_screenshot(args)
+        if args.path:
+            base = open_volume(args.path, series=args.series)
+        else:
+            from inference.demo_case import ensure_demo_case
+
+            base = open_volume(ensure_demo_case().noncontrast)
+        extra = {role: open_volume(path) for role, path in
+                 ((Role.OVERLAY, args.overlay), (Role.COMPARE, args.compare)) if path}
     except StudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    window = MainWindow()
+    # Screenshots must not depend on (or change) the user's remembered layout and preset.
+    window = MainWindow(_ephemeral_settings())
     width, height = (int(v) for v in args.size.lower().split("x"))
     window.resize(width, height)
     window.show()
     app.processEvents()
-    window.show_volume(result.volume, result.warnings)
-    if args.preset:
-        window.apply_preset(args.preset)
+    try:
+        window.show_volume(base.volume, base.warnings)
+        for role, result in extra.items():
+            window.show_volume(result.volume, result.warnings, role)
+    except StudyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _apply_view_options(window, args)
     app.processEvents()
-    path = save_png(window.capture(), args.screenshot)
-    for w in result.warnings:
+    path = window.save_screenshot(args.screenshot)
+    for w in base.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(path)
     window.close()
     return 0
 
 
+def _ephemeral_settings():
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    from viewer.settings import ViewerSettings
+
+    path = tempfile.mkstemp(prefix="dcreview-screenshot-", suffix=".ini")[1]
+    return ViewerSettings(QSettings(path, QSettings.Format.IniFormat))
+
+
 def run_gui(args: argparse.Namespace) -> int:
     """Run the viewer (or the screenshot mode)."""
     if args.screenshot:
         return screenshot(args)
+    from viewer.layout import Role
     from viewer.main_window import MainWindow
 
     app = application()
@@ -72,6 +105,10 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     if args.path:
         window.load(args.path, series=args.series)
+        for role, path in ((Role.OVERLAY, args.overlay), (Role.COMPARE, args.compare)):
+            if path:
+                window.queue_load(path, role)
     else:
         window.open_demo()
+    _apply_view_options(window, args)
     return app.exec()

@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from inference import __version__
 from inference import cli as engine_cli
 
+LAYOUTS = ("1x1", "1x3", "2x2", "compare")
+MODES = {"synthetic": "SYNTHETIC", "enhancement": "ENHANCEMENT", "swipe": "SWIPE"}
+
 
 def build_parser() -> argparse.ArgumentParser:
-    """Parser of the viewer's own arguments."""
+    """Parser of the viewer's own arguments (`dcreview [view] PATH ...`)."""
     commands = ", ".join(engine_cli.COMMANDS)
     parser = argparse.ArgumentParser(
         prog="dcreview",
@@ -21,11 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dcreview {__version__}")
     parser.add_argument("path", nargs="?", help="DICOM folder, DICOMDIR, zip, NIfTI or NRRD file")
     parser.add_argument("--series", help="series UID or number when the folder holds several")
-    parser.add_argument("--screenshot", metavar="FILE",
-                        help="render the views offscreen to a PNG and exit")
-    parser.add_argument("--size", default="1500x560", help="window size for --screenshot")
+    parser.add_argument("--compare", metavar="PATH", help="real contrast scan to compare with")
+    parser.add_argument("--overlay", metavar="PATH",
+                        help="digital contrast volume on the same grid (shown as SYNTHETIC)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="screen layout")
+    parser.add_argument("--opacity", type=float, help="overlay opacity 0..1")
+    parser.add_argument("--mode", choices=tuple(MODES), help="overlay display mode")
     parser.add_argument("--preset", help="window preset (abdomen, soft_tissue, angio, bone, "
                                          "lung, dicom)")
+    parser.add_argument("--screenshot", metavar="FILE",
+                        help="render the views offscreen to a PNG and exit")
+    parser.add_argument("--size", default="1500x620", help="window size for --screenshot")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
 
@@ -35,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in engine_cli.COMMANDS:
         return engine_cli.main(argv)
+    if argv and argv[0] == "view":
+        argv = argv[1:]
     args = build_parser().parse_args(argv)
     engine_cli.configure_logging(args.verbose)
     from viewer.app import run_gui

@@ -1,24 +1,28 @@
-"""The main window: three linked orthogonal views of the loaded study."""
+"""The review window: layouts of linked views, the digital-contrast overlay, loading, settings."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
-    QSplitter,
+    QSlider,
+    QToolBar,
+    QToolButton,
     QWidget,
 )
-from vtkmodules.vtkRenderingCore import vtkImageProperty
 
 from inference import __version__
 from inference.demo_case import DEMO_NOTICE
@@ -27,84 +31,275 @@ from inference.progress import ProgressEvent
 from inference.study_loader import LoadResult, open_volume
 from inference.volume import Volume
 from viewer.background import Worker, start
-from viewer.screenshot import capture, compose_row
+from viewer.help_dialog import HelpDialog
+from viewer.layout import Layout, Role
+from viewer.screenshot import save_png
+from viewer.settings import ViewerSettings
 from viewer.slice_view import SliceView
+from viewer.state import OverlayMode, ViewerState
+from viewer.view_grid import ViewGrid
 from viewer.view_orientation import Plane
-from viewer.window_level import WindowLevel, default_window, presets, resolve
+from viewer.window_level import WindowLevel, presets, resolve
 
 log = logging.getLogger(__name__)
 
+LAYOUT_NAMES = {Layout.ONE: "1 x 1", Layout.ROW: "1 x 3", Layout.GRID: "2 x 2 (with 3D)",
+                Layout.COMPARE: "Compare series"}
+OPEN_TITLES = {Role.BASE: "Opening", Role.OVERLAY: "Opening digital contrast",
+               Role.COMPARE: "Opening real contrast"}
+
 
 class MainWindow(QMainWindow):
-    """Axial, coronal and sagittal views sharing one cursor and one window/level."""
+    """Linked views of the non-contrast series, its digital contrast and a real contrast scan."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: ViewerSettings | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings or ViewerSettings()
         self.setWindowTitle(f"dcreview {__version__}")
-        self.resize(1500, 560)
-        self.volume: Volume | None = None
+        self.resize(1500, 620)
+        self.state = ViewerState()
         self.load_warnings: list[str] = []
         self.last_error: str | None = None
         self._worker: Worker | None = None
         self._progress_dialog: QProgressDialog | None = None
-        self.image_property = vtkImageProperty()
-        self.image_property.SetInterpolationTypeToLinear()
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.views: dict[Plane, SliceView] = {}
-        for plane in (Plane.AXIAL, Plane.CORONAL, Plane.SAGITTAL):
-            view = SliceView(plane, self.image_property, splitter)
-            view.slice_changed.connect(self._on_slice_changed)
-            view.window_changed.connect(self._on_window_changed)
-            view.hovered.connect(self._on_hover)
-            splitter.addWidget(view)
-            self.views[plane] = view
-        self.setCentralWidget(splitter)
+        self._pending: tuple[Path, Role] | None = None
+        self._queue: list[tuple[Path, Role]] = []
+        self.grid = ViewGrid(self.state, self)
+        self.setCentralWidget(self.grid)
         self.position_label = QLabel("")
         self.statusBar().addPermanentWidget(self.position_label)
+        self.grid.hovered.connect(self._on_hover)
+        self._build_actions()
+        self._build_toolbar()
         self._build_menus()
+        self.state.overlay_changed.connect(self._sync_overlay_controls)
+        self.state.volumes_changed.connect(lambda _r: self._sync_overlay_controls())
+        self.state.layout_changed.connect(self._on_layout_changed)
+        self.setAcceptDrops(True)
+        self._restore_settings()
+        self._sync_overlay_controls()
 
-    # -- menus and shortcuts -------------------------------------------------------------
+    # -- compatibility helpers used by tools and tests ---------------------------------------
+    @property
+    def volume(self) -> Volume | None:
+        """The non-contrast (base) series."""
+        return self.state.base
+
+    @property
+    def views(self) -> dict[Plane, SliceView]:
+        """Visible views of the base series, by plane."""
+        return {v.plane: v for v in self.grid.slice_views() if v.cell.role is Role.BASE}
+
+    # -- actions, toolbar, menus ---------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work in every view
+        return action
+
+    def _build_actions(self) -> None:
+        self.act_toggle_overlay = self._action("Show digital contrast &overlay",
+                                               lambda checked: self.state.set_overlay_visible(
+                                                   checked), "T", checkable=True)
+        self.act_fade_in = self._action("Fade overlay in", lambda: self.state.set_overlay_opacity(
+            self.state.overlay_opacity + 0.1), "]")
+        self.act_fade_out = self._action("Fade overlay out", lambda: self.state.set_overlay_opacity(
+            self.state.overlay_opacity - 0.1), "[")
+        self.act_next_mode = self._action("Next overlay mode", self._next_mode, "M")
+        self.act_crosshair = self._action("Show &crosshair", self.grid.set_crosshair_visible, "C",
+                                          checkable=True)
+        self.act_crosshair.setChecked(True)
+        self.act_reset = self._action("&Reset view", self.reset_view, "R")
+        self.act_help = self._action("&Shortcuts...", self.show_help, "F1")
+        self.act_screenshot = self._action("Save &screenshot...", self._choose_screenshot, "Ctrl+S")
+        self.preset_actions = []
+        for n, p in enumerate(presets(), 1):
+            self.preset_actions.append(self._action(f"{p.name}", lambda _=False, k=p.key:
+                                                    self.apply_preset(k), str(n)))
+        self.layout_group = QActionGroup(self)
+        self.layout_actions = {}
+        for n, layout in enumerate(Layout, 1):
+            act = self._action(LAYOUT_NAMES[layout], lambda _=False, lay=layout:
+                               self.state.set_layout(lay), f"Ctrl+{n}", checkable=True)
+            self.layout_group.addAction(act)
+            self.layout_actions[layout] = act
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Review", self)
+        bar.setObjectName("review-toolbar")
+        self.addToolBar(bar)
+        bar.addWidget(QLabel(" Layout "))
+        self.layout_combo = QComboBox(self)
+        for layout in Layout:
+            self.layout_combo.addItem(LAYOUT_NAMES[layout], layout)
+        self.layout_combo.currentIndexChanged.connect(
+            lambda i: self.state.set_layout(self.layout_combo.itemData(i)))
+        bar.addWidget(self.layout_combo)
+        bar.addWidget(QLabel("  Window "))
+        self.preset_combo = QComboBox(self)
+        for n, p in enumerate(presets(), 1):
+            self.preset_combo.addItem(f"{n}: {p.name}", p.key)
+        self.preset_combo.activated.connect(
+            lambda i: self.apply_preset(self.preset_combo.itemData(i)))
+        bar.addWidget(self.preset_combo)
+        bar.addSeparator()
+        self.overlay_button = QToolButton(self)
+        self.overlay_button.setDefaultAction(self.act_toggle_overlay)
+        self.overlay_button.setText("Overlay (T)")
+        bar.addWidget(self.overlay_button)
+        bar.addWidget(QLabel(" Fade "))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setFixedWidth(140)
+        self.opacity_slider.valueChanged.connect(
+            lambda v: self.state.set_overlay_opacity(v / 100.0))
+        bar.addWidget(self.opacity_slider)
+        self.opacity_label = QLabel("50%")
+        self.opacity_label.setMinimumWidth(40)
+        bar.addWidget(self.opacity_label)
+        self.mode_combo = QComboBox(self)
+        for mode in OverlayMode:
+            self.mode_combo.addItem(mode.value.capitalize(), mode)
+        self.mode_combo.currentIndexChanged.connect(
+            lambda i: self.state.set_overlay_mode(self.mode_combo.itemData(i)))
+        bar.addWidget(self.mode_combo)
+        self.threshold_label = QLabel("  Threshold ")
+        self.threshold_spin = QDoubleSpinBox(self)
+        self.threshold_spin.setRange(0, 400)
+        self.threshold_spin.setSingleStep(10)
+        self.threshold_spin.setSuffix(" HU")
+        self.threshold_spin.valueChanged.connect(self.state.set_enhancement_threshold)
+        self.threshold_action = bar.addWidget(self.threshold_label)
+        self.threshold_spin_action = bar.addWidget(self.threshold_spin)
+        self.swipe_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.swipe_slider.setRange(0, 100)
+        self.swipe_slider.setFixedWidth(120)
+        self.swipe_slider.valueChanged.connect(lambda v: self.state.set_swipe_position(v / 100))
+        self.swipe_action = bar.addWidget(self.swipe_slider)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         for text, shortcut, slot in (
             ("Open &folder...", QKeySequence.StandardKey.Open, self._choose_folder),
-            ("Open f&ile (DICOM, NIfTI, NRRD)...", "Ctrl+Shift+O", self._choose_file),
+            ("Open f&ile (DICOM, NIfTI, NRRD, zip)...", "Ctrl+Shift+O", self._choose_file),
             ("Open &demo case (synthetic phantom)", None, self.open_demo),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+            ("Open real &contrast scan for comparison...", None,
+             lambda: self._choose_for(Role.COMPARE)),
+            ("Open digital contrast &volume (overlay)...", None,
+             lambda: self._choose_for(Role.OVERLAY)),
         ):
             action = QAction(text, self)
             if shortcut is not None:
                 action.setShortcut(shortcut)
             action.triggered.connect(slot)
             file_menu.addAction(action)
-        view_menu = self.menuBar().addMenu("&Window")
-        for n, p in enumerate(presets(), 1):
-            action = QAction(f"{p.name}", self)
-            action.setShortcut(str(n))
-            action.triggered.connect(lambda _=False, p=p: self.apply_preset(p.key))
-            view_menu.addAction(action)
-            self.addAction(action)
+        self.recent_menu = file_menu.addMenu("&Recent studies")
+        self._rebuild_recent_menu()
+        file_menu.addAction(self.act_screenshot)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for act in self.layout_actions.values():
+            view_menu.addAction(act)
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_crosshair)
+        view_menu.addAction(self.act_reset)
+        window_menu = self.menuBar().addMenu("&Window")
+        for act in self.preset_actions:
+            window_menu.addAction(act)
+        overlay_menu = self.menuBar().addMenu("&Overlay")
+        for act in (self.act_toggle_overlay, self.act_fade_in, self.act_fade_out,
+                    self.act_next_mode):
+            overlay_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.act_help)
         about = QAction("&About dcreview", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.load(p))
+        self.recent_menu.setEnabled(bool(self.settings.recent()))
 
     def _about(self) -> None:
         QMessageBox.about(self, "About dcreview",
                           f"dcreview {__version__}\nReview workstation for digital contrast CT.\n\n"
                           f"The built-in demo case is a {DEMO_NOTICE.lower()}")
 
+    def show_help(self) -> HelpDialog:
+        """Open the shortcuts dialog (non-blocking)."""
+        dialog = HelpDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # -- settings ------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.geometry()
+        if geometry:
+            self.restoreGeometry(geometry)
+        layout = next((lay for lay in Layout if lay.value == self.settings.layout), Layout.ROW)
+        self.state.set_layout(layout)
+        self._on_layout_changed(layout)
+
+    def _on_layout_changed(self, layout: Layout) -> None:
+        self.layout_actions[layout].setChecked(True)
+        self.layout_combo.blockSignals(True)
+        self.layout_combo.setCurrentIndex(list(Layout).index(layout))
+        self.layout_combo.blockSignals(False)
+        self.settings.layout = layout.value
+
+    def closeEvent(self, event) -> None:
+        """Save settings, stop background work, release render windows."""
+        self.settings.save_geometry(bytes(self.saveGeometry()))
+        self.settings.sync()
+        if self._worker is not None:
+            self._worker.cancel()
+        self.grid.close_views()
+        super().closeEvent(event)
+
+    # -- opening -------------------------------------------------------------------------------
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
+        folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder",
+                                                  self.settings.last_folder)
         if folder:
             self.load(folder)
 
     def _choose_file(self) -> None:
+        self._choose_for(Role.BASE)
+
+    def _choose_for(self, role: Role) -> None:
+        if role is not Role.BASE and self.state.base is None:
+            self.show_error("Open the non-contrast series first",
+                            "Open the non-contrast study before adding a series to compare.")
+            return
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open image", "", "Images (*.dcm *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd "
+            self, f"{OPEN_TITLES[role]}: choose a file (or cancel and use Open folder)",
+            self.settings.last_folder, "Images (*.dcm *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd "
             "*.zip DICOMDIR);;All files (*)")
         if path:
-            self.load(path)
+            self.load(path, role)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept dropped files and folders."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Open the first dropped path as the non-contrast study."""
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.load(urls[0])
+            event.acceptProposedAction()
 
     def open_demo(self) -> None:
         """Open the built-in phantom case (generated into the user cache on first use)."""
@@ -115,18 +310,32 @@ class MainWindow(QMainWindow):
             cancel.raise_if_cancelled()
             return open_volume(case.noncontrast, progress=progress, cancel=cancel)
 
-        self._run_load(job, "Preparing the demo case")
+        self._run_load(job, "Preparing the demo case", Role.BASE)
 
-    # -- loading ---------------------------------------------------------------------------
-    def load(self, path: str | Path, series: str | None = None) -> None:
-        """Load a study in the background; the window stays responsive and can cancel."""
+    def load(self, path: str | Path, role: Role = Role.BASE, series: str | None = None) -> None:
+        """Load a series for ``role`` in the background; the window stays responsive."""
+        path = Path(path)
+
         def job(progress, cancel):
             return open_volume(path, series=series, progress=progress, cancel=cancel)
 
-        self._pending_path = Path(path)
-        self._run_load(job, f"Opening {Path(path).name}")
+        self._pending = (path, role)
+        self.settings.last_folder = str(path if path.is_dir() else path.parent)
+        self._run_load(job, f"{OPEN_TITLES[role]} {path.name}", role)
 
-    def _run_load(self, job, title: str) -> None:
+    def queue_load(self, path: str | Path, role: Role) -> None:
+        """Load after the current job finishes (e.g. the comparison scan after the study)."""
+        if self._worker is None:
+            self.load(path, role)
+        else:
+            self._queue.append((Path(path), role))
+
+    def _next_queued(self) -> None:
+        if self._queue and self._worker is None:
+            path, role = self._queue.pop(0)
+            self.load(path, role)
+
+    def _run_load(self, job, title: str, role: Role) -> None:
         if self._worker is not None:
             self._worker.cancel()
         worker = Worker(job)
@@ -136,7 +345,7 @@ class MainWindow(QMainWindow):
         dialog.setMinimumDuration(300)
         dialog.canceled.connect(worker.cancel)
         worker.signals.progress.connect(self._on_progress)
-        worker.signals.finished.connect(self._on_loaded)
+        worker.signals.finished.connect(lambda result, r=role: self._on_loaded(result, r))
         worker.signals.errored.connect(self._on_load_error)
         self._worker, self._progress_dialog = worker, dialog
         start(worker)
@@ -154,12 +363,20 @@ class MainWindow(QMainWindow):
         self._progress_dialog = None
         self._worker = None
 
-    def _on_loaded(self, result: LoadResult) -> None:
+    def _on_loaded(self, result: LoadResult, role: Role) -> None:
         self._finish_job()
-        self.show_volume(result.volume, result.warnings)
+        if self._pending is not None and role is Role.BASE:
+            self.settings.add_recent(str(self._pending[0]))
+            self._rebuild_recent_menu()
+        try:
+            self.show_volume(result.volume, result.warnings, role)
+        except StudyError as exc:
+            self.show_error("Cannot show this series", str(exc))
+        self._next_queued()
 
     def _on_load_error(self, exc: Exception) -> None:
         self._finish_job()
+        self._queue.clear()  # what was queued depended on this series
         if isinstance(exc, LoadCancelled):
             self.statusBar().showMessage("Loading cancelled", 5000)
         elif isinstance(exc, MultipleSeriesError):
@@ -181,74 +398,124 @@ class MainWindow(QMainWindow):
         return box
 
     def _pick_series(self, exc: MultipleSeriesError) -> None:
+        if self._pending is None:
+            return
+        path, role = self._pending
         labels = [desc for _, desc in exc.choices]
         label, ok = QInputDialog.getItem(self, "Choose a series",
                                          "This folder holds several series:", labels, 0, False)
         if ok:
-            uid = exc.choices[labels.index(label)][0]
-            self.load(self._pending_path, series=uid)
+            self.load(path, role, series=exc.choices[labels.index(label)][0])
 
-    # -- display ---------------------------------------------------------------------------
-    def show_volume(self, volume: Volume, warnings: list[str] | None = None) -> None:
-        """Display ``volume`` in all three views, centred, with its default window."""
-        self.volume = volume
+    # -- display -------------------------------------------------------------------------------
+    def show_volume(self, volume: Volume, warnings: list[str] | None = None,
+                    role: Role = Role.BASE) -> None:
+        """Show ``volume`` in ``role``: base (non-contrast), overlay (digital) or compare (real)."""
+        if role is Role.OVERLAY:
+            base = self.state.base
+            if base is None or base.shape != volume.shape or not base.geometry.same_grid(
+                    volume.geometry):
+                raise StudyError("the digital contrast volume must be on the non-contrast "
+                                 "series' grid (same size, spacing, position and orientation)")
+            # Whatever is loaded as digital contrast is labelled synthetic, always.
+            volume = replace(volume, synthetic=True)
+        elif role is Role.BASE:
+            for other in (Role.OVERLAY, Role.COMPARE):
+                self.state.volumes.pop(other, None)
         self.load_warnings = list(warnings or [])
-        centre = volume.geometry.center(volume.shape)
-        for view in self.views.values():
-            view.set_volume(volume, centre)
-        self.set_window(default_window(volume))
-        desc = volume.metadata.series_description or "volume"
-        self.setWindowTitle(f"dcreview {__version__} - {desc}")
+        self.state.set_volume(role, volume)
+        if role is Role.COMPARE:
+            self.state.set_layout(Layout.COMPARE)
+        if role is Role.BASE:
+            desc = volume.metadata.series_description or "volume"
+            self.setWindowTitle(f"dcreview {__version__} - {desc}")
+            if self.settings.preset:
+                self.apply_preset(self.settings.preset, remember=False)
         if self.load_warnings:
             self.statusBar().showMessage("; ".join(self.load_warnings), 15000)
-        self.render_all()
 
     def set_window(self, window: WindowLevel) -> None:
         """Apply a window/level to every view."""
-        for view in self.views.values():
-            view.set_window(window)
-        self.render_all()
+        self.state.set_window(window)
 
-    def apply_preset(self, key: str) -> None:
+    def apply_preset(self, key: str, remember: bool = True) -> None:
         """Apply a named preset (number keys 1-6)."""
-        if self.volume is None:
+        if self.state.base is None:
             return
         p = next(p for p in presets() if p.key == key)
-        self.set_window(resolve(p, self.volume))
+        self.state.set_window(resolve(p, self.state.base))
+        self.preset_combo.setCurrentIndex([q.key for q in presets()].index(key))
+        if remember:
+            self.settings.preset = key
         self.statusBar().showMessage(f"Window: {p.name}", 3000)
 
-    def render_all(self) -> None:
-        """Redraw every view."""
-        for view in self.views.values():
-            view.render()
+    def reset_view(self) -> None:
+        """Fit the views, centre the cursor, restore the series' window."""
+        base = self.state.base
+        if base is None:
+            return
+        from viewer.window_level import default_window
 
-    def _on_slice_changed(self, cursor: np.ndarray) -> None:
-        for view in self.views.values():
-            view._update_info()
-        self.render_all()
+        self.state.set_cursor(base.geometry.center(base.shape))
+        self.grid.reset_cameras()
+        self.state.set_window(default_window(base))
+        self.grid.render_all()
 
-    def _on_window_changed(self, window: WindowLevel) -> None:
-        for view in self.views.values():
-            view._update_info()
-        self.render_all()
+    def _next_mode(self) -> None:
+        modes = list(OverlayMode)
+        self.state.set_overlay_mode(modes[(modes.index(self.state.overlay_mode) + 1) % len(modes)])
+
+    def _sync_overlay_controls(self) -> None:
+        st = self.state
+        has_overlay = st.overlay is not None
+        for w in (self.overlay_button, self.opacity_slider, self.mode_combo, self.threshold_spin,
+                  self.swipe_slider):
+            w.setEnabled(has_overlay)
+        for act in (self.act_toggle_overlay, self.act_fade_in, self.act_fade_out,
+                    self.act_next_mode):
+            act.setEnabled(has_overlay)
+        for w, value in ((self.act_toggle_overlay, st.overlay_visible),):
+            w.blockSignals(True)
+            w.setChecked(value)
+            w.blockSignals(False)
+        for w, value in ((self.opacity_slider, round(st.overlay_opacity * 100)),
+                         (self.swipe_slider, round(st.swipe_position * 100))):
+            w.blockSignals(True)
+            w.setValue(value)
+            w.blockSignals(False)
+        self.threshold_spin.blockSignals(True)
+        self.threshold_spin.setValue(st.enhancement_threshold)
+        self.threshold_spin.blockSignals(False)
+        self.mode_combo.blockSignals(True)
+        self.mode_combo.setCurrentIndex(list(OverlayMode).index(st.overlay_mode))
+        self.mode_combo.blockSignals(False)
+        self.opacity_label.setText(f"{st.overlay_opacity:.0%}")
+        enhancement = st.overlay_mode is OverlayMode.ENHANCEMENT
+        self.threshold_action.setVisible(enhancement)
+        self.threshold_spin_action.setVisible(enhancement)
+        self.swipe_action.setVisible(st.overlay_mode is OverlayMode.SWIPE)
 
     def _on_hover(self, point: np.ndarray | None) -> None:
-        if point is None or self.volume is None:
+        if point is None or self.state.base is None:
             self.position_label.setText("")
             return
-        value = self.volume.value_at_world(point)
-        hu = "outside" if value is None else f"{value:.0f} HU"
-        self.position_label.setText(
-            f"R/L {point[0]:.1f}  A/P {point[1]:.1f}  S/I {point[2]:.1f} mm   {hu}")
+        parts = [f"R/L {point[0]:.1f}  A/P {point[1]:.1f}  S/I {point[2]:.1f} mm"]
+        for role, value in self.state.values_at(point).items():
+            shown = "outside" if value is None else f"{value:.0f} HU"
+            parts.append(f"{role.value}: {shown}")
+        self.position_label.setText("   |   ".join(parts))
 
     def capture(self) -> np.ndarray:
-        """RGB pixels of the three views side by side (for screenshots and tests)."""
-        return compose_row([capture(v.render_window) for v in self.views.values()])
+        """RGB pixels of the visible views as laid out (labels included)."""
+        self.grid.render_all()
+        return self.grid.capture()
 
-    def closeEvent(self, event) -> None:
-        """Stop background work before the window goes."""
-        if self._worker is not None:
-            self._worker.cancel()
-        for view in self.views.values():
-            view.render_window.Finalize()
-        super().closeEvent(event)
+    def save_screenshot(self, path: str | Path) -> Path:
+        """Write the views to a PNG."""
+        return save_png(self.capture(), path)
+
+    def _choose_screenshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "dcreview.png",
+                                              "PNG (*.png)")
+        if path:
+            self.statusBar().showMessage(f"Saved {self.save_screenshot(path)}", 5000)

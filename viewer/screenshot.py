@@ -40,6 +40,24 @@ def compose_row(images: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+def compose_grid(tiles: Sequence[tuple[int, int, np.ndarray]]) -> np.ndarray:
+    """Arrange (row, col, pixels) captures as a grid, rows stacked top to bottom."""
+    rows: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for r, c, im in tiles:
+        rows.setdefault(r, []).append((c, im))
+    strips = [compose_row([im for _, im in sorted(rows[r], key=lambda t: t[0])])
+              for r in sorted(rows)]
+    width = max(s.shape[1] for s in strips)
+    parts = []
+    for n, s in enumerate(strips):
+        pad = np.zeros((s.shape[0], width, 3), dtype=np.uint8)
+        pad[:, : s.shape[1]] = s
+        parts.append(pad)
+        if n < len(strips) - 1:
+            parts.append(np.full((GAP_PX, width, 3), 40, dtype=np.uint8))
+    return np.concatenate(parts, axis=0)
+
+
 def save_png(pixels: np.ndarray, path: str | Path) -> Path:
     """Write RGB uint8 pixels to a PNG file."""
     path = Path(path)

@@ -1,137 +1,340 @@
-"""One VTK slice view (axial, coronal or sagittal) embedded in Qt."""
+"""One slice view: a series (plus, optionally, the digital-contrast overlay) through the cursor."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import vtkmodules.vtkRenderingFreeType
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementation)
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
-from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
-from vtkmodules.vtkInteractionStyle import vtkInteractorStyleImage
+from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPlane, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkActor2D,
+    vtkCamera,
     vtkImageProperty,
     vtkImageSlice,
+    vtkPolyDataMapper,
+    vtkPolyDataMapper2D,
     vtkRenderer,
     vtkTextActor,
 )
-from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
+from vtkmodules.vtkRenderingImage import vtkImageResliceMapper, vtkImageStack
 
 from inference.volume import Volume
+from viewer.canvas import SliceCanvas
+from viewer.enhancement import ENHANCEMENT_MAX_HU, iodine_table
+from viewer.layout import Cell, Role
+from viewer.state import OverlayMode, ViewerState
 from viewer.view_orientation import Plane, ViewFrame, view_frame
 from viewer.vtk_image import volume_to_vtk
 from viewer.window_level import WindowLevel
 
 ORIENTATION_COLOUR = (1.0, 0.85, 0.3)
+PLANE_COLOURS = {Plane.AXIAL: (0.95, 0.3, 0.3), Plane.CORONAL: (0.3, 0.85, 0.3),
+                 Plane.SAGITTAL: (0.95, 0.85, 0.2)}
+SYNTHETIC_TEXT = "SYNTHETIC - AI-generated digital contrast"
+CAMERA_DISTANCE = 1000.0
+ZOOM_STEP = 1.15
+
+
+def _text(renderer: vtkRenderer, size: int = 14, colour=ORIENTATION_COLOUR) -> vtkTextActor:
+    actor = vtkTextActor()
+    prop = actor.GetTextProperty()
+    prop.SetFontSize(size)
+    prop.SetBold(True)
+    prop.SetColor(*colour)
+    prop.SetJustificationToCentered()
+    prop.SetVerticalJustificationToCentered()
+    prop.SetShadow(True)
+    actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+    renderer.AddViewProp(actor)
+    return actor
+
+
+def nice_length(mm: float) -> float:
+    """Largest 1/2/5 x 10^n not above ``mm`` (scale bar lengths)."""
+    if mm <= 0:
+        return 0.0
+    exp = math.floor(math.log10(mm))
+    for m in (5, 2, 1):
+        if m * 10**exp <= mm:
+            return float(m * 10**exp)
+    return float(10**exp)
 
 
 class SliceView(QWidget):
-    """A reslice of the volume through the shared cursor, perpendicular to one plane's normal.
+    """Shows ``cell.role``'s series resliced through the shared cursor, perpendicular to a plane.
 
-    Wheel scrolls, left-drag changes window/level (shared by all views through one
-    vtkImageProperty), the mouse position reports HU.
+    Cameras are shared between views of the same plane, so zoom, pan and slice position are
+    linked across series; the base image property is shared by all views, so W/L is linked.
     """
 
-    slice_changed = Signal(object)  # new cursor position (LPS mm)
-    window_changed = Signal(object)  # WindowLevel
-    hovered = Signal(object)  # LPS position under the mouse, or None
+    hovered = Signal(object)  # world point under the mouse, or None
+    maximise_requested = Signal()
 
-    def __init__(self, plane: Plane, image_property: vtkImageProperty,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera,
+                 base_property: vtkImageProperty, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plane = plane
-        self.volume: Volume | None = None
+        self._exposed = False
+        assert cell.plane is not None
+        self.cell = cell
+        self.plane: Plane = cell.plane
+        self.state = state
         self.frame: ViewFrame | None = None
-        self._property = image_property
-        self.vtk_widget = QVTKRenderWindowInteractor(self)
+        self.volume: Volume | None = None
+        self.crosshair_visible = True
+        self._drag: tuple[str, tuple[float, float], object] | None = None
+        self._enhancement_cache: tuple[int, int, Volume] | None = None
+
+        self.canvas = SliceCanvas(self)
+        self.vtk_widget = self.canvas  # historical name used by tests and tools
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.vtk_widget)
+        layout.addWidget(self.canvas)
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0, 0, 0)
+        self.renderer.SetActiveCamera(camera)
         self.render_window.AddRenderer(self.renderer)
-        self.mapper = vtkImageResliceMapper()
-        self.mapper.SliceFacesCameraOn()
-        self.mapper.SliceAtFocalPointOn()
-        self.actor = vtkImageSlice()
-        self.actor.SetMapper(self.mapper)
-        self.actor.SetProperty(image_property)
-        self.style = vtkInteractorStyleImage()
-        self.style.SetInteractionModeToImage2D()
-        interactor = self.vtk_widget.GetRenderWindow().GetInteractor()
-        interactor.SetInteractorStyle(self.style)
-        # Observers on the style replace its default wheel (zoom) with slice scrolling.
-        self.style.AddObserver("MouseWheelForwardEvent", lambda *_: self.scroll(1))
-        self.style.AddObserver("MouseWheelBackwardEvent", lambda *_: self.scroll(-1))
-        self.style.AddObserver("InteractionEvent", self._on_interaction)
-        interactor.AddObserver("MouseMoveEvent", self._on_mouse_move, 1.0)
-        self._labels = {edge: self._text_actor() for edge in ("left", "right", "top", "bottom")}
-        self.info = self._text_actor()
-        self.info.GetTextProperty().SetColor(0.9, 0.9, 0.9)
+
+        self.stack = vtkImageStack()
+        self.base_slice = self._image_slice(base_property)
+        self.stack.AddImage(self.base_slice)
+        self.overlay_property = vtkImageProperty()
+        self.overlay_property.SetInterpolationTypeToLinear()
+        self.overlay_property.SetLayerNumber(1)
+        self.overlay_slice = self._image_slice(self.overlay_property)
+        self.swipe_plane = vtkPlane()
+
+        self._crosshair = [self._line_actor(), self._line_actor()]
+        self._scale_bar, self._scale_points = self._scale_bar_actor()
+        self._labels = {edge: _text(self.renderer) for edge in ("left", "right", "top", "bottom")}
+        self.info = _text(self.renderer, 13, (0.9, 0.9, 0.9))
         self.info.GetTextProperty().SetJustificationToLeft()
         self.info.GetTextProperty().SetVerticalJustificationToBottom()
+        self.info.SetPosition(0.01, 0.01)
+        self.synthetic_label = _text(self.renderer, 16, (1.0, 0.25, 0.25))
+        self.synthetic_label.GetTextProperty().SetJustificationToLeft()
+        self.synthetic_label.GetTextProperty().SetVerticalJustificationToTop()
+        self.synthetic_label.GetTextProperty().SetBackgroundColor(0, 0, 0)
+        self.synthetic_label.GetTextProperty().SetBackgroundOpacity(0.6)
+        self.synthetic_label.SetInput(SYNTHETIC_TEXT)
+        self.synthetic_label.SetPosition(0.01, 0.99)
+        self.scale_text = _text(self.renderer, 12, (0.9, 0.9, 0.9))
+        self.renderer.AddObserver("StartEvent", lambda *_: self._update_scale_bar())
 
+        self.canvas.pressed.connect(self._on_press)
+        self.canvas.dragged.connect(self._on_drag)
+        self.canvas.released.connect(lambda _b: setattr(self, "_drag", None))
+        self.canvas.hovered.connect(lambda xy: self.hovered.emit(self.world_at_display(*xy)))
+        self.canvas.wheeled.connect(self._on_wheel)
+        self.canvas.double_clicked.connect(self.maximise_requested.emit)
+        self.canvas.key_pressed.connect(self._on_key)
+
+    # -- construction helpers ----------------------------------------------------------------
     @property
     def render_window(self):
         """The VTK render window of this view."""
-        return self.vtk_widget.GetRenderWindow()
+        return self.canvas.GetRenderWindow()
 
-    def _text_actor(self) -> vtkTextActor:
-        actor = vtkTextActor()
-        prop = actor.GetTextProperty()
-        prop.SetFontSize(14)
-        prop.SetBold(True)
-        prop.SetColor(*ORIENTATION_COLOUR)
-        prop.SetJustificationToCentered()
-        prop.SetVerticalJustificationToCentered()
-        actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self.renderer.AddViewProp(actor)
+    def _image_slice(self, prop: vtkImageProperty) -> vtkImageSlice:
+        mapper = vtkImageResliceMapper()
+        mapper.SliceFacesCameraOn()
+        mapper.SliceAtFocalPointOn()
+        actor = vtkImageSlice()
+        actor.SetMapper(mapper)
+        actor.SetProperty(prop)
         return actor
 
-    def set_volume(self, volume: Volume, cursor: np.ndarray) -> None:
-        """Show ``volume`` with the slice through ``cursor`` and fit it to the view."""
-        self.volume = volume
-        self.frame = view_frame(self.plane, volume.geometry)
-        interactor = self.render_window.GetInteractor()
-        if not interactor.GetInitialized():
-            # Creating the GL context before Qt has sized the widget leaves OSMesa contexts
-            # that crash on the next context switch; initialise only once there is content.
-            interactor.Initialize()
-        self.mapper.SetInputData(volume_to_vtk(volume))
-        if not self.renderer.HasViewProp(self.actor):
-            self.renderer.AddViewProp(self.actor)
-        positions = {"left": (0.025, 0.5), "right": (0.975, 0.5), "top": (0.5, 0.97),
-                     "bottom": (0.5, 0.15)}
-        for edge, text in self.frame.edge_labels().items():
-            self._labels[edge].SetInput(text)
-            self._labels[edge].SetPosition(*positions[edge])
-        self.info.SetPosition(0.01, 0.01)
-        self.reset_camera(cursor)
+    def _line_actor(self) -> vtkActor:
+        poly = vtkPolyData()
+        points = vtkPoints()
+        points.SetNumberOfPoints(2)
+        poly.SetPoints(points)
+        lines = vtkCellArray()
+        lines.InsertNextCell(2)
+        lines.InsertCellPoint(0)
+        lines.InsertCellPoint(1)
+        poly.SetLines(lines)
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputData(poly)
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetLineWidth(1.0)
+        actor.GetProperty().SetOpacity(0.8)
+        actor.SetVisibility(False)
+        self.renderer.AddActor(actor)
+        return actor
 
-    def reset_camera(self, cursor: np.ndarray) -> None:
-        """Look at ``cursor`` along the view normal with the whole slice in view."""
-        assert self.volume is not None and self.frame is not None
-        camera = self.renderer.GetActiveCamera()
+    def _scale_bar_actor(self) -> tuple[vtkActor2D, vtkPoints]:
+        poly = vtkPolyData()
+        points = vtkPoints()
+        points.SetNumberOfPoints(4)
+        poly.SetPoints(points)
+        lines = vtkCellArray()
+        for a, b in ((0, 1), (0, 2), (1, 3)):
+            lines.InsertNextCell(2)
+            lines.InsertCellPoint(a)
+            lines.InsertCellPoint(b)
+        poly.SetLines(lines)
+        mapper = vtkPolyDataMapper2D()
+        mapper.SetInputData(poly)
+        actor = vtkActor2D()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetColor(0.9, 0.9, 0.9)
+        actor.SetVisibility(False)
+        self.renderer.AddViewProp(actor)
+        return actor, points
+
+    # -- content -------------------------------------------------------------------------------
+    def refresh_content(self) -> None:
+        """Re-read the series for this view's role and the overlay from the state."""
+        volume = self.state.volumes.get(self.cell.role)
+        if volume is not self.volume:
+            self.volume = volume
+            if volume is None:
+                self.frame = None
+                # An image mapper without input crashes the renderer: take the stack out.
+                self.renderer.RemoveViewProp(self.stack)
+                self.base_slice.GetMapper().RemoveAllInputs()
+            else:
+                self.base_slice.GetMapper().SetInputData(volume_to_vtk(volume))
+                if not self.renderer.HasViewProp(self.stack):
+                    self.renderer.AddViewProp(self.stack)
+                self.frame = view_frame(self.plane, volume.geometry)
+                for edge, text in self.frame.edge_labels().items():
+                    self._labels[edge].SetInput(text)
+                positions = {"left": (0.025, 0.5), "right": (0.975, 0.5), "top": (0.5, 0.92),
+                             "bottom": (0.5, 0.1)}
+                for edge, pos in positions.items():
+                    self._labels[edge].SetPosition(*pos)
+        self.refresh_overlay()
+        self.refresh_cursor()
+
+    def ensure_interactor(self) -> bool:
+        """Initialise the VTK interactor once the widget has its real size.
+
+        Creating the GL context before Qt has sized the widget leaves OSMesa contexts that
+        crash on the next context switch.
+        """
+        interactor = self.render_window.GetInteractor()
+        if not self.isVisible():
+            return False  # hidden or closed: its native window may already be gone
+        if not interactor.GetInitialized() and self._exposed:
+            interactor.Initialize()
+        return bool(interactor.GetInitialized())
+
+    def _enhancement_volume(self, base: Volume, overlay: Volume) -> Volume:
+        key = (id(base), id(overlay))
+        if self._enhancement_cache is None or self._enhancement_cache[:2] != key:
+            from viewer.enhancement import enhancement
+
+            cached = getattr(overlay, "_dcreview_enhancement", None)
+            if cached is None or cached[0] != id(base):
+                cached = (id(base), base.with_array(enhancement(base, overlay), synthetic=True))
+                overlay._dcreview_enhancement = cached  # type: ignore[attr-defined]
+            self._enhancement_cache = (*key, cached[1])
+        return self._enhancement_cache[2]
+
+    def refresh_overlay(self) -> None:
+        """Apply overlay visibility, mode, opacity and threshold (no voxel is recomputed)."""
+        st = self.state
+        overlay, base = st.overlay, st.base
+        drawn = (self.cell.overlay and self.cell.role is Role.BASE and overlay is not None
+                 and base is not None and st.overlay_visible)
+        has_layer = self.stack.HasImage(self.overlay_slice)
+        if not drawn:
+            if has_layer:
+                self.stack.RemoveImage(self.overlay_slice)
+        else:
+            mapper = self.overlay_slice.GetMapper()
+            prop = self.overlay_property
+            if st.overlay_mode is OverlayMode.ENHANCEMENT:
+                target = self._enhancement_volume(base, overlay)
+                prop.SetLookupTable(self._iodine_lut(st.enhancement_threshold))
+                prop.UseLookupTableScalarRangeOn()
+                prop.SetOpacity(st.overlay_opacity)
+                mapper.RemoveAllClippingPlanes()
+            else:
+                target = overlay
+                prop.SetLookupTable(None)
+                prop.SetColorWindow(st.window.width)
+                prop.SetColorLevel(st.window.level)
+                swipe = st.overlay_mode is OverlayMode.SWIPE
+                prop.SetOpacity(1.0 if swipe else st.overlay_opacity)
+                mapper.RemoveAllClippingPlanes()
+                if swipe:
+                    mapper.AddClippingPlane(self.swipe_plane)
+            if getattr(mapper, "_dcreview_input", None) is not target:
+                mapper.SetInputData(volume_to_vtk(target))
+                mapper._dcreview_input = target
+            if not has_layer:
+                self.stack.AddImage(self.overlay_slice)
+            self._place_swipe()
+        self.synthetic_label.SetVisibility(st.shows_synthetic(self.cell.role, drawn))
+        self._update_info()
+
+    def _iodine_lut(self, threshold: float) -> vtkLookupTable:
+        lut = getattr(self, "_lut", None)
+        if lut is None:
+            lut = vtkLookupTable()
+            lut.SetNumberOfTableValues(256)
+            lut.SetRange(0.0, ENHANCEMENT_MAX_HU)
+            lut.SetBelowRangeColor(0, 0, 0, 0)
+            lut.UseBelowRangeColorOn()
+            self._lut = lut
+            self._lut_threshold = None
+        if self._lut_threshold != threshold:
+            for n, rgba in enumerate(iodine_table(threshold)):
+                lut.SetTableValue(n, *rgba)
+            lut.Modified()
+            self._lut_threshold = threshold
+        return lut
+
+    def _place_swipe(self) -> None:
+        """Put the swipe plane at the state's swipe position across the visible width."""
+        if self.frame is None:
+            return
+        right = self.frame.right
+        x = self.state.swipe_position * max(1, self.width()) * self.devicePixelRatioF()
+        point = self.world_at_display(x, 0.5 * self.height())
+        if point is not None:
+            self.swipe_plane.SetOrigin(*point)
+            self.swipe_plane.SetNormal(*right)  # overlay kept on the right of the line
+
+    # -- camera and cursor -------------------------------------------------------------------
+    @property
+    def camera(self) -> vtkCamera:
+        """The camera (shared with the other views of this plane)."""
+        return self.renderer.GetActiveCamera()
+
+    def reset_camera(self) -> None:
+        """Look at the cursor along the view normal with the whole slice in view."""
+        if self.volume is None or self.frame is None:
+            return
+        cursor = self.state.cursor
+        camera = self.camera
         camera.ParallelProjectionOn()
-        distance = 1000.0
         camera.SetFocalPoint(*cursor)
-        camera.SetPosition(*(np.asarray(cursor) - self.frame.look * distance))
+        camera.SetPosition(*(np.asarray(cursor) - self.frame.look * CAMERA_DISTANCE))
         camera.SetViewUp(*self.frame.up)
-        nk, nj, ni = self.volume.shape
-        ext = np.asarray(self.volume.geometry.extent_mm((nk, nj, ni)))
+        ext = np.asarray(self.volume.geometry.extent_mm(self.volume.shape))
         d = self.volume.geometry.direction_matrix
-        # Half-height: the in-plane extent along screen-up, or wider if the view is wide.
         up_extent = float(np.abs(d.T @ self.frame.up) @ ext)
         right_extent = float(np.abs(d.T @ self.frame.right) @ ext)
         w, h = max(1, self.width()), max(1, self.height())
         camera.SetParallelScale(0.5 * max(up_extent, right_extent * h / w) * 1.02)
-        camera.SetClippingRange(distance - 500, distance + 500)
+        camera.SetClippingRange(CAMERA_DISTANCE - 600, CAMERA_DISTANCE + 600)
         self._update_info()
 
     @property
     def cursor(self) -> np.ndarray:
         """World position the slice plane passes through (the camera focal point)."""
-        return np.asarray(self.renderer.GetActiveCamera().GetFocalPoint())
+        return np.asarray(self.camera.GetFocalPoint())
 
     def slice_index(self) -> int:
         """Index of the displayed slice along this view's volume axis."""
@@ -144,77 +347,198 @@ class SliceView(QWidget):
         return self.volume.shape[2 - self.frame.axis]
 
     def move_to(self, point: np.ndarray) -> None:
-        """Move this view's slice plane to pass through ``point`` (in-plane pan unchanged)."""
+        """Move the slice plane to pass through ``point`` (in-plane pan unchanged)."""
         if self.frame is None:
             return
-        camera = self.renderer.GetActiveCamera()
+        camera = self.camera
         fp = np.asarray(camera.GetFocalPoint())
         shift = self.frame.look * float(np.dot(self.frame.look, np.asarray(point) - fp))
-        camera.SetFocalPoint(*(fp + shift))
-        camera.SetPosition(*(np.asarray(camera.GetPosition()) + shift))
+        if np.any(np.abs(shift) > 1e-9):
+            camera.SetFocalPoint(*(fp + shift))
+            camera.SetPosition(*(np.asarray(camera.GetPosition()) + shift))
+
+    def refresh_cursor(self) -> None:
+        """Follow the state's cursor: slice plane and crosshair lines."""
+        if self.frame is None:
+            for line in self._crosshair:
+                line.SetVisibility(False)
+            return
+        self.move_to(self.state.cursor)
+        self._place_crosshair()
+        self._place_swipe()
         self._update_info()
 
+    def _place_crosshair(self) -> None:
+        assert self.volume is not None and self.frame is not None
+        c = self.state.cursor - self.frame.look * 1.0  # just in front of the image
+        half = 0.6 * float(np.linalg.norm(self.volume.geometry.extent_mm(self.volume.shape)))
+        right, up = self.frame.right, self.frame.up
+        for line, direction, across in zip(self._crosshair, (right, up), (up, right),
+                                           strict=True):
+            points = line.GetMapper().GetInput().GetPoints()
+            points.SetPoint(0, *(c - direction * half))
+            points.SetPoint(1, *(c + direction * half))
+            points.Modified()
+            # A line along screen-right is the trace of the plane whose normal is screen-up.
+            plane = max(PLANE_COLOURS, key=lambda p, n=across: abs(float(np.dot(
+                view_frame(p, self.volume.geometry).look, n))))
+            line.GetProperty().SetColor(*PLANE_COLOURS[plane])
+            line.SetVisibility(self.crosshair_visible)
+
+    def set_crosshair_visible(self, visible: bool) -> None:
+        """Show or hide the crosshair lines."""
+        self.crosshair_visible = visible
+        if self.frame is not None:
+            self._place_crosshair()
+
     def scroll(self, steps: int) -> None:
-        """Move ``steps`` slices along the view normal (clamped to the volume)."""
+        """Move ``steps`` slices along the view normal (clamped), moving the shared cursor."""
         if self.volume is None or self.frame is None:
             return
         axis = self.frame.axis
-        ijk = self.volume.world_to_index(self.cursor)
-        target = int(np.clip(np.rint(ijk[axis]) + steps, 0, self.slice_count() - 1))
-        ijk[axis] = target
-        point = self.volume.index_to_world(ijk)
-        self.move_to(point)
-        self.render()
-        self.slice_changed.emit(self.cursor)
+        ijk = self.volume.world_to_index(self.state.cursor)
+        ijk[axis] = float(np.clip(np.rint(ijk[axis]) + steps, 0, self.slice_count() - 1))
+        target = self.volume.index_to_world(ijk)
+        # Only the component along this view's normal changes; the in-plane cursor stays.
+        cursor = self.state.cursor + self.frame.look * float(
+            np.dot(self.frame.look, target - self.state.cursor))
+        self.state.set_cursor(cursor, self.plane)
 
-    def set_window(self, window: WindowLevel) -> None:
-        """Apply a window (shared property: every view sharing it changes)."""
-        self._property.SetColorWindow(window.width)
-        self._property.SetColorLevel(window.level)
-        self._update_info()
+    def zoom(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the view centre."""
+        self.camera.SetParallelScale(self.camera.GetParallelScale() / factor)
 
-    def window(self) -> WindowLevel:
-        """Current window."""
-        return WindowLevel(self._property.GetColorWindow(), self._property.GetColorLevel())
-
-    def _update_info(self) -> None:
-        if self.volume is None:
+    def pan(self, dx: float, dy: float) -> None:
+        """Shift the image by (dx, dy) display pixels."""
+        if self.frame is None:
             return
-        w = self.window()
-        desc = self.volume.metadata.series_description or "volume"
-        self.info.SetInput(f"{desc}\n{self.plane.value.capitalize()} "
-                           f"{self.slice_index() + 1}/{self.slice_count()}\n"
-                           f"W {w.width:.0f} L {w.level:.0f}")
+        mm_per_px = 2 * self.camera.GetParallelScale() / max(1, self._height_px())
+        shift = -(self.frame.right * dx + self.frame.up * dy) * mm_per_px
+        self.camera.SetFocalPoint(*(np.asarray(self.camera.GetFocalPoint()) + shift))
+        self.camera.SetPosition(*(np.asarray(self.camera.GetPosition()) + shift))
 
-    def _on_interaction(self, *_: object) -> None:
-        self._update_info()
-        self.window_changed.emit(self.window())
+    def _height_px(self) -> float:
+        return self.height() * self.devicePixelRatioF()
 
+    # -- input -------------------------------------------------------------------------------
+    def _on_press(self, button, modifiers, xy) -> None:
+        ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        if button == Qt.MouseButton.LeftButton and not ctrl:
+            self._drag = ("crosshair", xy, None)
+            self._set_cursor_at(*xy)
+        elif button == Qt.MouseButton.RightButton or (button == Qt.MouseButton.LeftButton
+                                                      and ctrl):
+            self._drag = ("window", xy, self.state.window)
+        elif button == Qt.MouseButton.MiddleButton:
+            self._drag = ("pan", xy, None)
+
+    def _on_drag(self, _buttons, _modifiers, xy) -> None:
+        if self._drag is None:
+            return
+        kind, start, origin = self._drag
+        if kind == "crosshair":
+            self._set_cursor_at(*xy)
+        elif kind == "window":
+            w: WindowLevel = origin
+            scale = max(1.0, w.width / 256.0)
+            # Display y grows upward: dragging down (negative dy) raises the level.
+            self.state.set_window(w.dragged(xy[0] - start[0], start[1] - xy[1], scale))
+        elif kind == "pan":
+            self.pan(xy[0] - start[0], xy[1] - start[1])
+            self._drag = ("pan", xy, None)
+            self.render()
+
+    def _set_cursor_at(self, x: float, y: float) -> None:
+        point = self.world_at_display(x, y)
+        if point is not None:
+            self.state.set_cursor(point, self.plane)
+
+    def _on_wheel(self, notches: int, modifiers) -> None:
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            self.zoom(ZOOM_STEP ** notches)
+            self.render()
+        else:
+            self.scroll(notches)
+
+    def _on_key(self, event: QKeyEvent) -> None:
+        steps = {Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1, Qt.Key.Key_PageUp: 10,
+                 Qt.Key.Key_PageDown: -10}.get(Qt.Key(event.key()))
+        if steps is None:
+            event.ignore()
+            return
+        self.scroll(steps)
+        event.accept()
+
+    # -- coordinates ---------------------------------------------------------------------------
     def world_at_display(self, x: float, y: float) -> np.ndarray | None:
-        """World point on the slice plane under display pixel (x, y) (VTK origin bottom-left)."""
+        """World point on the slice plane under display pixel (x, y) (origin bottom-left)."""
         if self.frame is None:
             return None
         self.renderer.SetDisplayPoint(x, y, 0.0)
         self.renderer.DisplayToWorld()
         wx, wy, wz, ww = self.renderer.GetWorldPoint()
         p = np.asarray((wx, wy, wz)) / (ww or 1.0)
-        # Parallel projection: slide along the view direction onto the slice plane.
         return p + self.frame.look * float(np.dot(self.frame.look, self.cursor - p))
 
     def display_of_world(self, point: np.ndarray) -> tuple[float, float]:
-        """Display pixel (x, y) of a world point (VTK origin bottom-left)."""
+        """Display pixel (x, y) of a world point (origin bottom-left)."""
         self.renderer.SetWorldPoint(*point, 1.0)
         self.renderer.WorldToDisplay()
         x, y, _ = self.renderer.GetDisplayPoint()
         return x, y
 
-    def _on_mouse_move(self, interactor: object, _event: str) -> None:
-        x, y = interactor.GetEventPosition()  # type: ignore[attr-defined]
-        self.hovered.emit(self.world_at_display(x, y))
+    # -- annotations -----------------------------------------------------------------------------
+    def _update_info(self) -> None:
+        if self.volume is None or self.frame is None:
+            self.info.SetInput("")
+            return
+        w = self.state.window
+        desc = self.volume.metadata.series_description or self.cell.role.value
+        overlay = ""
+        if self.stack.HasImage(self.overlay_slice):
+            mode = self.state.overlay_mode
+            pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"
+            overlay = f"\nOverlay: {mode.value}{pct}"
+        self.info.SetInput(f"{desc}\n{self.plane.value.capitalize()} "
+                           f"{self.slice_index() + 1}/{self.slice_count()}   "
+                           f"W {w.width:.0f} L {w.level:.0f}{overlay}")
+
+    def _update_scale_bar(self) -> None:
+        if self.frame is None:
+            self._scale_bar.SetVisibility(False)
+            self.scale_text.SetVisibility(False)
+            return
+        w, h = self.render_window.GetSize()
+        if h <= 0:
+            return
+        px_per_mm = h / (2 * self.camera.GetParallelScale())
+        length_mm = nice_length(0.2 * w / px_per_mm)
+        length_px = length_mm * px_per_mm
+        x1, y = w - 20, 22
+        x0 = x1 - length_px
+        for n, (px, py) in enumerate(((x0, y), (x1, y), (x0, y + 6), (x1, y + 6))):
+            self._scale_points.SetPoint(n, px, py, 0)
+        self._scale_points.Modified()
+        self._scale_bar.SetVisibility(True)
+        label = f"{length_mm:.0f} mm" if length_mm >= 1 else f"{length_mm:g} mm"
+        self.scale_text.SetInput(label)
+        self.scale_text.SetPosition((x0 + x1) / 2 / w, (y + 16) / h)
+        self.scale_text.SetVisibility(True)
+
+    def showEvent(self, event) -> None:
+        """Initialise VTK once Qt has finished showing and sizing the native window."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._on_exposed)
+
+    def _on_exposed(self) -> None:
+        self._exposed = True
+        if self.ensure_interactor():
+            self.render_window.Render()
 
     def render(self) -> None:
-        """Redraw now."""
-        self.render_window.Render()
+        """Redraw now (nothing before the native window is ready: it has no GL context yet)."""
+        if self.ensure_interactor():
+            self.render_window.Render()
 
     def closeEvent(self, event) -> None:
         """Release the OpenGL context before Qt destroys the native window."""

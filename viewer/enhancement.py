@@ -1,0 +1,38 @@
+"""Predicted iodine enhancement (synthetic minus non-contrast) and its colour map (no Qt)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inference.volume import Volume
+
+# "Iodine" map: dark red through orange to pale yellow, like a hot-metal scale.
+IODINE_STOPS = ((0.0, (0.45, 0.0, 0.0)), (0.35, (0.9, 0.15, 0.0)), (0.7, (1.0, 0.6, 0.0)),
+                (1.0, (1.0, 1.0, 0.7)))
+ENHANCEMENT_MAX_HU = 400.0
+
+
+def enhancement(base: Volume, overlay: Volume) -> np.ndarray:
+    """Synthetic minus non-contrast in HU, as int16, computed slab by slab (no float copy)."""
+    if base.shape != overlay.shape or not base.geometry.same_grid(overlay.geometry):
+        raise ValueError("the overlay must be on the non-contrast grid")
+    out = np.empty(base.shape, dtype=np.int16)
+    for k0 in range(0, base.shape[0], 32):
+        k1 = min(base.shape[0], k0 + 32)
+        diff = overlay.array[k0:k1].astype(np.int32) - base.array[k0:k1]
+        np.clip(diff, -32768, 32767, out=diff)
+        out[k0:k1] = diff
+    return out
+
+
+def iodine_table(threshold_hu: float, n: int = 256,
+                 max_hu: float = ENHANCEMENT_MAX_HU) -> np.ndarray:
+    """RGBA table (n x 4, 0..1) over [0, max_hu]; transparent below ``threshold_hu``."""
+    x = np.linspace(0.0, 1.0, n)
+    table = np.zeros((n, 4))
+    positions = [p for p, _ in IODINE_STOPS]
+    for c in range(3):
+        table[:, c] = np.interp(x, positions, [rgb[c] for _, rgb in IODINE_STOPS])
+    hu = x * max_hu
+    table[:, 3] = np.where(hu >= threshold_hu, 1.0, 0.0)
+    return table

@@ -1,0 +1,147 @@
+"""The optional 3-D view: volume rendering of the vessels and bone (CTA-style)."""
+
+from __future__ import annotations
+
+import numpy as np
+import vtkmodules.vtkRenderingFreeType  # noqa: F401
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
+from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+from vtkmodules.vtkRenderingCore import (
+    vtkColorTransferFunction,
+    vtkRenderer,
+    vtkVolume,
+    vtkVolumeProperty,
+)
+from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkSmartVolumeMapper
+
+from inference.geometry import Geometry
+from inference.volume import Volume
+from viewer.slice_view import SYNTHETIC_TEXT, _text
+from viewer.vtk_image import volume_to_vtk
+
+# Software rendering is the common case here: cap the rendered grid size.
+MAX_VOXELS = 192**3
+
+
+def decimated(volume: Volume) -> Volume:
+    """A strided view of the volume small enough to render interactively (no copy)."""
+    step = max(1, int(np.ceil((volume.array.size / MAX_VOXELS) ** (1 / 3))))
+    if step == 1:
+        return volume
+    g = volume.geometry
+    geometry = Geometry(g.origin, tuple(s * step for s in g.spacing), g.direction_matrix)
+    return Volume(np.ascontiguousarray(volume.array[::step, ::step, ::step]), geometry,
+                  volume.modality, volume.metadata, volume.synthetic)
+
+
+class VolumeView(QWidget):
+    """Volume rendering with an angio transfer function; drag rotates, wheel zooms."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._exposed = False
+        self.canvas = QVTKRenderWindowInteractor(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0.05, 0.05, 0.08)
+        self.render_window.AddRenderer(self.renderer)
+        self.render_window.GetInteractor().SetInteractorStyle(vtkInteractorStyleTrackballCamera())
+        self.mapper = vtkSmartVolumeMapper()
+        self.actor = vtkVolume()
+        self.actor.SetMapper(self.mapper)
+        self.actor.SetProperty(self._property())
+        self.shown: Volume | None = None
+        self.synthetic_label = _text(self.renderer, 16, (1.0, 0.25, 0.25))
+        self.synthetic_label.GetTextProperty().SetJustificationToLeft()
+        self.synthetic_label.GetTextProperty().SetVerticalJustificationToTop()
+        self.synthetic_label.SetInput(SYNTHETIC_TEXT)
+        self.synthetic_label.SetPosition(0.01, 0.99)
+        self.title = _text(self.renderer, 13, (0.9, 0.9, 0.9))
+        self.title.GetTextProperty().SetJustificationToLeft()
+        self.title.GetTextProperty().SetVerticalJustificationToBottom()
+        self.title.SetPosition(0.01, 0.01)
+
+    @property
+    def render_window(self):
+        """The VTK render window."""
+        return self.canvas.GetRenderWindow()
+
+    @staticmethod
+    def _property() -> vtkVolumeProperty:
+        colour = vtkColorTransferFunction()
+        for hu, rgb in ((-100, (0.3, 0.1, 0.05)), (150, (0.75, 0.2, 0.15)),
+                        (300, (1.0, 0.55, 0.4)), (700, (1.0, 0.95, 0.85)),
+                        (1500, (1.0, 1.0, 1.0))):
+            colour.AddRGBPoint(hu, *rgb)
+        opacity = vtkPiecewiseFunction()
+        for hu, a in ((-1024, 0.0), (140, 0.0), (220, 0.25), (400, 0.45), (1000, 0.7),
+                      (3071, 0.8)):
+            opacity.AddPoint(hu, a)
+        prop = vtkVolumeProperty()
+        prop.SetColor(colour)
+        prop.SetScalarOpacity(opacity)
+        prop.SetInterpolationTypeToLinear()
+        prop.ShadeOn()
+        prop.SetAmbient(0.3)
+        prop.SetDiffuse(0.7)
+        prop.SetSpecular(0.2)
+        return prop
+
+    def show_volume(self, volume: Volume | None) -> None:
+        """Render ``volume`` (decimated for speed); None clears the view."""
+        if volume is self.shown:
+            return
+        self.shown = volume
+        if volume is None:
+            self.renderer.RemoveVolume(self.actor)
+            self.synthetic_label.SetVisibility(False)
+            self.title.SetInput("")
+            return
+        small = decimated(volume)
+        self.mapper.SetInputData(volume_to_vtk(small))
+        if not self.renderer.HasViewProp(self.actor):
+            self.renderer.AddVolume(self.actor)
+        self.synthetic_label.SetVisibility(volume.synthetic)
+        self.title.SetInput(f"3D: {volume.metadata.series_description or 'volume'}")
+        self.renderer.ResetCamera()
+        camera = self.renderer.GetActiveCamera()
+        # Anterior view, head up (like a coronal MIP).
+        focal = np.asarray(camera.GetFocalPoint())
+        distance = camera.GetDistance()
+        camera.SetPosition(*(focal + np.array([0.0, -distance, 0.0])))
+        camera.SetViewUp(0, 0, 1)
+        self.renderer.ResetCamera()
+
+    def ensure_interactor(self) -> bool:
+        """Initialise the interactor once sized (see SliceView.ensure_interactor)."""
+        interactor = self.render_window.GetInteractor()
+        if not self.isVisible():
+            return False  # hidden or closed: its native window may already be gone
+        if not interactor.GetInitialized() and self._exposed:
+            interactor.Initialize()
+        return bool(interactor.GetInitialized())
+
+    def showEvent(self, event) -> None:
+        """Initialise VTK once Qt has finished showing and sizing the native window."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._on_exposed)
+
+    def _on_exposed(self) -> None:
+        self._exposed = True
+        if self.ensure_interactor():
+            self.render_window.Render()
+
+    def render(self) -> None:
+        """Redraw now (nothing before the native window is ready: it has no GL context yet)."""
+        if self.ensure_interactor():
+            self.render_window.Render()
+
+    def closeEvent(self, event) -> None:
+        """Release the OpenGL context first."""
+        self.render_window.Finalize()
+        super().closeEvent(event)
