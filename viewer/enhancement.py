@@ -36,3 +36,21 @@ def iodine_table(threshold_hu: float, n: int = 256,
     hu = x * max_hu
     table[:, 3] = np.where(hu >= threshold_hu, 1.0, 0.0)
     return table
+
+
+class EnhancementCache:
+    """The enhancement volume of the current (base, overlay) pair, computed once."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int] | None = None
+        self._array: np.ndarray | None = None
+        self.computed = 0
+
+    def get(self, base: Volume, overlay: Volume) -> np.ndarray:
+        """Synthetic minus non-contrast for this pair (recomputed only for a new pair)."""
+        key = (id(base), id(overlay))
+        if key != self._key or self._array is None:
+            self._array = enhancement(base, overlay)
+            self._key = key
+            self.computed += 1
+        return self._array

@@ -10,28 +10,28 @@ import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementati
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
-from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPlane, vtkPolyData
+from vtkmodules.util.numpy_support import numpy_to_vtk
+from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
     vtkActor2D,
     vtkCamera,
-    vtkImageProperty,
-    vtkImageSlice,
+    vtkImageActor,
     vtkPolyDataMapper,
     vtkPolyDataMapper2D,
     vtkRenderer,
     vtkTextActor,
 )
-from vtkmodules.vtkRenderingImage import vtkImageResliceMapper, vtkImageStack
 
 from inference.volume import Volume
 from viewer.canvas import SliceCanvas
-from viewer.enhancement import ENHANCEMENT_MAX_HU, iodine_table
+from viewer.compositor import Blend, LutCache, compose, extract, slice_geometry
+from viewer.enhancement import EnhancementCache
 from viewer.layout import Cell, Role
 from viewer.state import OverlayMode, ViewerState
 from viewer.view_orientation import Plane, ViewFrame, view_frame
-from viewer.vtk_image import volume_to_vtk
 from viewer.window_level import WindowLevel
 
 ORIENTATION_COLOUR = (1.0, 0.85, 0.3)
@@ -40,6 +40,8 @@ PLANE_COLOURS = {Plane.AXIAL: (0.95, 0.3, 0.3), Plane.CORONAL: (0.3, 0.85, 0.3),
 SYNTHETIC_TEXT = "SYNTHETIC - AI-generated digital contrast"
 CAMERA_DISTANCE = 1000.0
 ZOOM_STEP = 1.15
+BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
+          OverlayMode.SWIPE: Blend.SWIPE}
 
 
 def _text(renderer: vtkRenderer, size: int = 14, colour=ORIENTATION_COLOUR) -> vtkTextActor:
@@ -71,14 +73,15 @@ class SliceView(QWidget):
     """Shows ``cell.role``'s series resliced through the shared cursor, perpendicular to a plane.
 
     Cameras are shared between views of the same plane, so zoom, pan and slice position are
-    linked across series; the base image property is shared by all views, so W/L is linked.
+    linked across series. The pixels are composed in numpy (see viewer.compositor) and shown
+    as one texture placed in patient space; VTK only paints.
     """
 
     hovered = Signal(object)  # world point under the mouse, or None
     maximise_requested = Signal()
 
-    def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera,
-                 base_property: vtkImageProperty, parent: QWidget | None = None) -> None:
+    def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera, luts: LutCache,
+                 enhancement: EnhancementCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._exposed = False
         assert cell.plane is not None
@@ -89,7 +92,12 @@ class SliceView(QWidget):
         self.volume: Volume | None = None
         self.crosshair_visible = True
         self._drag: tuple[str, tuple[float, float], object] | None = None
-        self._enhancement_cache: tuple[int, int, Volume] | None = None
+        self.luts = luts
+        self.enhancement = enhancement
+        self.overlay_drawn = False
+        self._composed_key: tuple | None = None
+        self.rgb = np.zeros((1, 1, 3), dtype=np.uint8)
+        self._line_colours: tuple[tuple[float, ...], ...] = ((1, 1, 1), (1, 1, 1))
 
         self.canvas = SliceCanvas(self)
         self.vtk_widget = self.canvas  # historical name used by tests and tools
@@ -100,16 +108,18 @@ class SliceView(QWidget):
         self.renderer.SetBackground(0, 0, 0)
         self.renderer.SetActiveCamera(camera)
         self.render_window.AddRenderer(self.renderer)
+        # Multisampling doubles the cost of every frame under software GL and buys nothing
+        # for images; lines stay crisp at one pixel.
+        self.render_window.SetMultiSamples(0)
 
-        self.stack = vtkImageStack()
-        self.base_slice = self._image_slice(base_property)
-        self.stack.AddImage(self.base_slice)
-        self.overlay_property = vtkImageProperty()
-        self.overlay_property.SetInterpolationTypeToLinear()
-        self.overlay_property.SetLayerNumber(1)
-        self.overlay_slice = self._image_slice(self.overlay_property)
-        self.swipe_plane = vtkPlane()
-
+        self.image = vtkImageData()
+        self.actor = vtkImageActor()
+        self.actor.GetMapper().SetInputData(self.image)
+        self.actor.InterpolateOn()
+        self.actor.SetVisibility(False)
+        self._matrix = vtkMatrix4x4()
+        self.actor.SetUserMatrix(self._matrix)
+        self.renderer.AddActor(self.actor)
         self._crosshair = [self._line_actor(), self._line_actor()]
         self._scale_bar, self._scale_points = self._scale_bar_actor()
         self._labels = {edge: _text(self.renderer) for edge in ("left", "right", "top", "bottom")}
@@ -141,15 +151,6 @@ class SliceView(QWidget):
         """The VTK render window of this view."""
         return self.canvas.GetRenderWindow()
 
-    def _image_slice(self, prop: vtkImageProperty) -> vtkImageSlice:
-        mapper = vtkImageResliceMapper()
-        mapper.SliceFacesCameraOn()
-        mapper.SliceAtFocalPointOn()
-        actor = vtkImageSlice()
-        actor.SetMapper(mapper)
-        actor.SetProperty(prop)
-        return actor
-
     def _line_actor(self) -> vtkActor:
         poly = vtkPolyData()
         points = vtkPoints()
@@ -165,7 +166,7 @@ class SliceView(QWidget):
         actor = vtkActor()
         actor.SetMapper(mapper)
         actor.GetProperty().SetLineWidth(1.0)
-        actor.GetProperty().SetOpacity(0.8)
+        # Opaque on purpose: any translucent prop adds a whole translucent render pass.
         actor.SetVisibility(False)
         self.renderer.AddActor(actor)
         return actor
@@ -196,16 +197,13 @@ class SliceView(QWidget):
         volume = self.state.volumes.get(self.cell.role)
         if volume is not self.volume:
             self.volume = volume
+            self._composed_key = None
             if volume is None:
                 self.frame = None
-                # An image mapper without input crashes the renderer: take the stack out.
-                self.renderer.RemoveViewProp(self.stack)
-                self.base_slice.GetMapper().RemoveAllInputs()
+                self.actor.SetVisibility(False)
             else:
-                self.base_slice.GetMapper().SetInputData(volume_to_vtk(volume))
-                if not self.renderer.HasViewProp(self.stack):
-                    self.renderer.AddViewProp(self.stack)
                 self.frame = view_frame(self.plane, volume.geometry)
+                self._line_colours = self._crosshair_colours(volume)
                 for edge, text in self.frame.edge_labels().items():
                     self._labels[edge].SetInput(text)
                 positions = {"left": (0.025, 0.5), "right": (0.975, 0.5), "top": (0.5, 0.92),
@@ -228,83 +226,70 @@ class SliceView(QWidget):
             interactor.Initialize()
         return bool(interactor.GetInitialized())
 
-    def _enhancement_volume(self, base: Volume, overlay: Volume) -> Volume:
-        key = (id(base), id(overlay))
-        if self._enhancement_cache is None or self._enhancement_cache[:2] != key:
-            from viewer.enhancement import enhancement
-
-            cached = getattr(overlay, "_dcreview_enhancement", None)
-            if cached is None or cached[0] != id(base):
-                cached = (id(base), base.with_array(enhancement(base, overlay), synthetic=True))
-                overlay._dcreview_enhancement = cached  # type: ignore[attr-defined]
-            self._enhancement_cache = (*key, cached[1])
-        return self._enhancement_cache[2]
-
     def refresh_overlay(self) -> None:
-        """Apply overlay visibility, mode, opacity and threshold (no voxel is recomputed)."""
+        """Overlay visibility and the SYNTHETIC label; pixels are recomposed at the next render."""
         st = self.state
-        overlay, base = st.overlay, st.base
-        drawn = (self.cell.overlay and self.cell.role is Role.BASE and overlay is not None
-                 and base is not None and st.overlay_visible)
-        has_layer = self.stack.HasImage(self.overlay_slice)
-        if not drawn:
-            if has_layer:
-                self.stack.RemoveImage(self.overlay_slice)
-        else:
-            mapper = self.overlay_slice.GetMapper()
-            prop = self.overlay_property
-            if st.overlay_mode is OverlayMode.ENHANCEMENT:
-                target = self._enhancement_volume(base, overlay)
-                prop.SetLookupTable(self._iodine_lut(st.enhancement_threshold))
-                prop.UseLookupTableScalarRangeOn()
-                prop.SetOpacity(st.overlay_opacity)
-                mapper.RemoveAllClippingPlanes()
-            else:
-                target = overlay
-                prop.SetLookupTable(None)
-                prop.SetColorWindow(st.window.width)
-                prop.SetColorLevel(st.window.level)
-                swipe = st.overlay_mode is OverlayMode.SWIPE
-                prop.SetOpacity(1.0 if swipe else st.overlay_opacity)
-                mapper.RemoveAllClippingPlanes()
-                if swipe:
-                    mapper.AddClippingPlane(self.swipe_plane)
-            if getattr(mapper, "_dcreview_input", None) is not target:
-                mapper.SetInputData(volume_to_vtk(target))
-                mapper._dcreview_input = target
-            if not has_layer:
-                self.stack.AddImage(self.overlay_slice)
-            self._place_swipe()
-        self.synthetic_label.SetVisibility(st.shows_synthetic(self.cell.role, drawn))
+        self.overlay_drawn = (self.cell.overlay and self.cell.role is Role.BASE
+                              and st.overlay is not None and st.base is not None
+                              and st.overlay_visible)
+        self.synthetic_label.SetVisibility(st.shows_synthetic(self.cell.role, self.overlay_drawn))
         self._update_info()
 
-    def _iodine_lut(self, threshold: float) -> vtkLookupTable:
-        lut = getattr(self, "_lut", None)
-        if lut is None:
-            lut = vtkLookupTable()
-            lut.SetNumberOfTableValues(256)
-            lut.SetRange(0.0, ENHANCEMENT_MAX_HU)
-            lut.SetBelowRangeColor(0, 0, 0, 0)
-            lut.UseBelowRangeColorOn()
-            self._lut = lut
-            self._lut_threshold = None
-        if self._lut_threshold != threshold:
-            for n, rgba in enumerate(iodine_table(threshold)):
-                lut.SetTableValue(n, *rgba)
-            lut.Modified()
-            self._lut_threshold = threshold
-        return lut
+    def _swipe_column(self, geometry) -> tuple[float, bool]:
+        """Column of the slice under the swipe line, and whether higher columns lie right."""
+        assert self.frame is not None
+        x = self.state.swipe_position * self.width() * self.devicePixelRatioF()
+        point = self.world_at_display(x, 0.5 * self._height_px())
+        col_vec = geometry.matrix[:3, 0]
+        if point is None:
+            return 0.0, True
+        col = float(np.linalg.lstsq(geometry.matrix[:3, :3], point - geometry.matrix[:3, 3],
+                                    rcond=None)[0][0])
+        return col, bool(np.dot(col_vec, self.frame.right) > 0)
 
-    def _place_swipe(self) -> None:
-        """Put the swipe plane at the state's swipe position across the visible width."""
-        if self.frame is None:
+    def compose(self) -> None:
+        """Recompose this view's pixels if anything they depend on changed."""
+        if self.volume is None or self.frame is None:
             return
-        right = self.frame.right
-        x = self.state.swipe_position * max(1, self.width()) * self.devicePixelRatioF()
-        point = self.world_at_display(x, 0.5 * self.height())
-        if point is not None:
-            self.swipe_plane.SetOrigin(*point)
-            self.swipe_plane.SetNormal(*right)  # overlay kept on the right of the line
+        st = self.state
+        axis = self.frame.axis
+        index = self.slice_index()
+        inside = 0 <= index < self.slice_count()
+        mode = st.overlay_mode
+        swipe = None
+        geometry = slice_geometry(self.volume, axis, index) if inside else None
+        if inside and self.overlay_drawn and mode is OverlayMode.SWIPE:
+            swipe = self._swipe_column(geometry)
+        key = (id(self.volume), axis, index, st.window, self.overlay_drawn,
+               id(st.overlay) if self.overlay_drawn else None,
+               (mode, st.overlay_opacity, st.enhancement_threshold, swipe)
+               if self.overlay_drawn else None)
+        if key == self._composed_key:
+            return
+        self._composed_key = key
+        if not inside:
+            self.actor.SetVisibility(False)  # the cursor is beyond this series
+            return
+        base2d = extract(self.volume.array, axis, index)
+        overlay2d = None
+        if self.overlay_drawn:
+            source = (self.enhancement.get(st.base, st.overlay)
+                      if mode is OverlayMode.ENHANCEMENT else st.overlay.array)
+            overlay2d = extract(source, axis, index)
+        rows, cols = base2d.shape
+        if self.rgb.shape[:2] != (rows, cols):
+            self.rgb = np.zeros((rows, cols, 3), dtype=np.uint8)
+            self.image.SetDimensions(cols, rows, 1)
+            self.image.GetPointData().SetScalars(numpy_to_vtk(self.rgb.reshape(-1, 3), deep=0))
+        compose(base2d, st.window, self.luts, self.rgb, overlay2d, BLENDS[mode],
+                st.overlay_opacity, st.enhancement_threshold, swipe)
+        self.image.GetPointData().GetScalars().Modified()
+        self.image.Modified()
+        for r in range(4):
+            for c in range(4):
+                self._matrix.SetElement(r, c, float(geometry.matrix[r, c]))
+        self._matrix.Modified()
+        self.actor.SetVisibility(True)
 
     # -- camera and cursor -------------------------------------------------------------------
     @property
@@ -365,7 +350,6 @@ class SliceView(QWidget):
             return
         self.move_to(self.state.cursor)
         self._place_crosshair()
-        self._place_swipe()
         self._update_info()
 
     def _place_crosshair(self) -> None:
@@ -373,17 +357,28 @@ class SliceView(QWidget):
         c = self.state.cursor - self.frame.look * 1.0  # just in front of the image
         half = 0.6 * float(np.linalg.norm(self.volume.geometry.extent_mm(self.volume.shape)))
         right, up = self.frame.right, self.frame.up
-        for line, direction, across in zip(self._crosshair, (right, up), (up, right),
+        for line, direction, colour in zip(self._crosshair, (right, up), self._line_colours,
                                            strict=True):
             points = line.GetMapper().GetInput().GetPoints()
             points.SetPoint(0, *(c - direction * half))
             points.SetPoint(1, *(c + direction * half))
             points.Modified()
-            # A line along screen-right is the trace of the plane whose normal is screen-up.
-            plane = max(PLANE_COLOURS, key=lambda p, n=across: abs(float(np.dot(
-                view_frame(p, self.volume.geometry).look, n))))
-            line.GetProperty().SetColor(*PLANE_COLOURS[plane])
+            line.GetProperty().SetColor(*colour)
             line.SetVisibility(self.crosshair_visible)
+
+    def _crosshair_colours(self, volume: Volume) -> tuple[tuple[float, ...], ...]:
+        """Colour of the horizontal and vertical crosshair lines.
+
+        A line along screen-right is the trace of the plane whose normal is screen-up, and is
+        drawn in that plane's colour (axial red, coronal green, sagittal yellow).
+        """
+        assert self.frame is not None
+        looks = {p: view_frame(p, volume.geometry).look for p in PLANE_COLOURS}
+        colours = []
+        for across in (self.frame.up, self.frame.right):
+            plane = max(looks, key=lambda p: abs(float(np.dot(looks[p], across))))
+            colours.append(PLANE_COLOURS[plane])
+        return tuple(colours)
 
     def set_crosshair_visible(self, visible: bool) -> None:
         """Show or hide the crosshair lines."""
@@ -495,7 +490,7 @@ class SliceView(QWidget):
         w = self.state.window
         desc = self.volume.metadata.series_description or self.cell.role.value
         overlay = ""
-        if self.stack.HasImage(self.overlay_slice):
+        if self.overlay_drawn:
             mode = self.state.overlay_mode
             pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"
             overlay = f"\nOverlay: {mode.value}{pct}"
@@ -532,12 +527,12 @@ class SliceView(QWidget):
 
     def _on_exposed(self) -> None:
         self._exposed = True
-        if self.ensure_interactor():
-            self.render_window.Render()
+        self.render()
 
     def render(self) -> None:
-        """Redraw now (nothing before the native window is ready: it has no GL context yet)."""
+        """Recompose if needed and redraw (nothing before the native window has a GL context)."""
         if self.ensure_interactor():
+            self.compose()
             self.render_window.Render()
 
     def closeEvent(self, event) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
-from vtkmodules.vtkRenderingCore import vtkCamera, vtkImageProperty
+from vtkmodules.vtkRenderingCore import vtkCamera
 
+from viewer.compositor import LutCache
+from viewer.enhancement import EnhancementCache
 from viewer.layout import Cell, Layout, Role, cells
 from viewer.screenshot import capture, compose_grid
 from viewer.slice_view import SliceView
@@ -27,8 +29,8 @@ class ViewGrid(QWidget):
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(2)
-        self.base_property = vtkImageProperty()
-        self.base_property.SetInterpolationTypeToLinear()
+        self.luts = LutCache()
+        self.enhancement = EnhancementCache()
         self.cameras = {p: vtkCamera() for p in Plane}
         self._views: dict[tuple, SliceView] = {}
         self.volume_view: VolumeView | None = None
@@ -40,7 +42,6 @@ class ViewGrid(QWidget):
         state.window_changed.connect(self._on_window)
         state.overlay_changed.connect(self._on_overlay)
         state.layout_changed.connect(lambda _layout: self.rebuild())
-        self._apply_window(state.window)
         self.rebuild()
 
     # -- views ---------------------------------------------------------------------------------
@@ -58,7 +59,8 @@ class ViewGrid(QWidget):
         key = (cell.plane, cell.role, cell.overlay)
         view = self._views.get(key)
         if view is None:
-            view = SliceView(cell, self.state, self.cameras[cell.plane], self.base_property, self)
+            view = SliceView(cell, self.state, self.cameras[cell.plane], self.luts,
+                             self.enhancement, self)
             view.hovered.connect(self.hovered.emit)
             view.maximise_requested.connect(lambda v=view: self.toggle_maximise(v))
             self._views[key] = view
@@ -105,6 +107,8 @@ class ViewGrid(QWidget):
         self._after_show()
 
     def _after_show(self) -> None:
+        for v in self.slice_views():
+            v.refresh_cursor()
         self._refresh_volume_view()
         self.render_all()
         # View sizes settle only after Qt has laid the grid out: fit the cameras then.
@@ -143,19 +147,13 @@ class ViewGrid(QWidget):
         self.render_all()
 
     def _on_cursor(self, _cursor: np.ndarray, _source: object) -> None:
-        for v in self._views.values():
+        # Hidden views catch up when a layout shows them again (see _after_show).
+        for v in self.slice_views():
             v.refresh_cursor()
         self.render_all(slices_only=True)
 
-    def _apply_window(self, window: WindowLevel) -> None:
-        self.base_property.SetColorWindow(window.width)
-        self.base_property.SetColorLevel(window.level)
-
-    def _on_window(self, window: WindowLevel) -> None:
-        self._apply_window(window)
+    def _on_window(self, _window: WindowLevel) -> None:
         for v in self._views.values():
-            v.overlay_property.SetColorWindow(window.width)
-            v.overlay_property.SetColorLevel(window.level)
             v._update_info()
         self.render_all(slices_only=True)
 

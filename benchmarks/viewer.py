@@ -1,0 +1,192 @@
+"""Viewer responsiveness: slice scroll, overlay fade and layout switch times; memory.
+
+Renders offscreen (Qt offscreen + OSMesa software rendering) with three 512x512x400 series
+loaded (non-contrast, a digital-contrast stand-in as overlay, a real-contrast stand-in).
+Times are per update and include the render; the reference is a bare re-render of the same
+view in the same process. Prints a table and writes JSON.
+
+    python benchmarks/viewer.py [--updates 200] [--slices 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
+
+import numpy as np  # noqa: E402
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def make_volumes(n: int, slices: int):
+    """Three int16 series on one grid: body-like ellipses with noise, and an enhanced aorta."""
+    from inference.geometry import Geometry
+    from inference.volume import SeriesMetadata, Volume
+
+    g = Geometry((-192.0, -192.0, -200.0), (0.75, 0.75, 1.0))
+    j, i = np.mgrid[0:n, 0:n]
+    body = ((i - n / 2) / (0.42 * n)) ** 2 + ((j - n / 2) / (0.32 * n)) ** 2 <= 1
+    aorta = (i - 0.53 * n) ** 2 + (j - 0.55 * n) ** 2 <= (0.03 * n) ** 2
+    rng = np.random.default_rng(0)
+    out = []
+    for name, lumen in (("non-contrast", 40), ("digital", 300), ("real", 320)):
+        a = np.empty((slices, n, n), dtype=np.int16)
+        for k in range(slices):
+            s = np.where(body, 40, -1000).astype(np.int16)
+            s[aorta] = lumen
+            s += rng.integers(-15, 16, size=(n, n), dtype=np.int16)
+            a[k] = s
+        out.append(Volume(a, g, metadata=SeriesMetadata(series_description=f"bench {name}")))
+    return out
+
+
+def timed(fn, n: int, finish) -> list[float]:
+    """Per-call milliseconds of ``fn`` followed by ``finish`` (render completion)."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        finish()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def summary(times: list[float]) -> dict:
+    """Median and 95th percentile (ms)."""
+    s = sorted(times)
+    return {"median_ms": statistics.median(s), "p95_ms": s[int(0.95 * (len(s) - 1))],
+            "n": len(s)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--slices", type=int, default=400)
+    parser.add_argument("--matrix", type=int, default=512)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "viewer.json")
+    args = parser.parse_args()
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from viewer.app import application
+    from viewer.layout import Layout, Role
+    from viewer.main_window import MainWindow
+    from viewer.settings import ViewerSettings
+
+    app: QApplication = application()
+    rss_start = rss_mb()
+    base, digital, real = make_volumes(args.matrix, args.slices)
+    data_mb = 3 * base.nbytes / 2**20
+    rss_loaded = rss_mb()
+    settings = ViewerSettings(QSettings(str(HERE / "results" / "viewer-settings.ini"),
+                                        QSettings.Format.IniFormat))
+    window = MainWindow(settings)
+    window.state.set_layout(Layout.ONE)
+    window.resize(700, 700)
+    window.show()
+    app.processEvents()
+    window.show_volume(base)
+    window.show_volume(digital, role=Role.OVERLAY)
+    window.show_volume(real, role=Role.COMPARE)
+    window.state.set_layout(Layout.ONE)
+    for _ in range(5):
+        app.processEvents()
+    view = window.grid.slice_views()[0]
+    # Size the window so that the view itself is 512 x 512 pixels.
+    for _ in range(5):
+        dw = args.matrix - view.canvas.width()
+        dh = args.matrix - view.canvas.height()
+        if not dw and not dh:
+            break
+        window.resize(window.width() + dw, window.height() + dh)
+        app.processEvents()
+    size = (view.canvas.width(), view.canvas.height())
+    rw = view.render_window
+    finish = rw.WaitForCompletion if hasattr(rw, "WaitForCompletion") else (lambda: None)
+    window.state.set_overlay_opacity(0.5)
+    app.processEvents()
+
+    reference = timed(view.render, args.updates, finish)
+    direction = [1]
+
+    def scroll() -> None:
+        if not 5 < view.slice_index() < view.slice_count() - 5:
+            direction[0] = -direction[0]
+        view.scroll(direction[0])
+
+    scroll_t = timed(scroll, args.updates, finish)
+    values = iter(np.tile(np.linspace(0.0, 1.0, 21), args.updates))
+    opacity_t = timed(lambda: window.state.set_overlay_opacity(next(values)), args.updates, finish)
+    cycle = iter([Layout.ROW, Layout.COMPARE, Layout.ONE] * args.updates)
+    layout_t = timed(lambda: (window.state.set_layout(next(cycle)), app.processEvents()),
+                     min(30, args.updates), finish)
+    window.state.set_layout(Layout.ONE)
+    app.processEvents()
+    view = window.grid.slice_views()[0]
+    rss_before = rss_mb()
+    timed(scroll, 500, finish)
+    rss_after = rss_mb()
+    peak = 0.0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM"):
+                peak = int(line.split()[1]) / 1024
+
+    report = {
+        "view_px": list(size), "series": 3, "matrix": args.matrix, "slices": args.slices,
+        "reference_render": summary(reference),
+        "scroll_with_overlay": summary(scroll_t),
+        "opacity_change": summary(opacity_t),
+        "layout_switch": summary(layout_t),
+        "memory_mb": {"start": rss_start, "three_series_loaded": rss_loaded,
+                      "data": data_mb, "peak": peak,
+                      "before_500_updates": rss_before, "after_500_updates": rss_after,
+                      "growth_over_500_updates": rss_after - rss_before},
+    }
+    report["floors"] = {
+        "scroll median <= 16 ms": report["scroll_with_overlay"]["median_ms"] <= 16,
+        "opacity median <= 16 ms": report["opacity_change"]["median_ms"] <= 16,
+        "memory flat over 500 updates (< 20 MB)": report["memory_mb"][
+            "growth_over_500_updates"] < 20,
+    }
+    print(f"\nview {size[0]}x{size[1]} px, three {args.matrix}x{args.matrix}x{args.slices} "
+          f"series ({data_mb:.0f} MB), software rendering")
+    print(f"{'operation':<28}{'median ms':>11}{'p95 ms':>9}{'x reference':>13}")
+    ref = report["reference_render"]["median_ms"]
+    for name in ("reference_render", "scroll_with_overlay", "opacity_change", "layout_switch"):
+        r = report[name]
+        print(f"{name:<28}{r['median_ms']:>11.2f}{r['p95_ms']:>9.2f}{r['median_ms'] / ref:>13.2f}")
+    m = report["memory_mb"]
+    print(f"\nRSS: start {m['start']:.0f} MB, with 3 series {m['three_series_loaded']:.0f} MB "
+          f"(data {m['data']:.0f} MB), peak {m['peak']:.0f} MB; "
+          f"500 scroll updates: {m['before_500_updates']:.0f} -> {m['after_500_updates']:.0f} MB")
+    for name, ok in report["floors"].items():
+        print(f"{name:<42}{'OK' if ok else 'NOT MET'}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(f"\nwrote {args.out}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Slice compositing without a screen: exact pixel values."""
+
+import numpy as np
+import pytest
+
+from inference.geometry import Geometry
+from inference.volume import Volume
+from viewer.compositor import Blend, LutCache, compose, extract, lookup, slice_geometry
+from viewer.window_level import WindowLevel
+
+W = WindowLevel(400, 40)
+
+
+def test_extract_is_zero_copy_and_oriented():
+    a = np.arange(2 * 3 * 4, dtype=np.int16).reshape(2, 3, 4)
+    assert np.shares_memory(extract(a, 2, 1), a) and extract(a, 2, 1).shape == (3, 4)
+    assert extract(a, 1, 2).shape == (2, 4) and extract(a, 1, 2)[1, 3] == a[1, 2, 3]
+    assert extract(a, 0, 3).shape == (2, 3) and extract(a, 0, 3)[1, 2] == a[1, 2, 3]
+
+
+def test_lookup_matches_window_formula():
+    values = np.array([[-1024, -160, 40, 240, 3000, -32768, 32767]], dtype=np.int16)
+    expected = np.rint(W.grey(values.astype(float))).astype(np.uint8)
+    np.testing.assert_array_equal(lookup(LutCache().grey(W), values), expected)
+
+
+def test_grey_blend_is_linear_in_opacity():
+    base = np.full((2, 2), 40, np.int16)  # grey 128 (127.5 rounded)
+    over = np.full((2, 2), 240, np.int16)  # grey 255
+    out = np.empty((2, 2, 3), np.uint8)
+    luts = LutCache()
+    for opacity, expected in ((0.0, 128), (0.5, 192), (1.0, 255)):
+        compose(base, W, luts, out, over, Blend.GREY, opacity)
+        assert (out == expected).all(), opacity
+
+
+def test_colour_blend_respects_threshold():
+    base = np.zeros((1, 3), np.int16)
+    enhancement = np.array([[10, 100, 300]], np.int16)
+    out = np.empty((1, 3, 3), np.uint8)
+    compose(base, W, LutCache(), out, enhancement, Blend.COLOUR, 1.0, threshold=50)
+    grey0 = round(W.grey(0.0).item())
+    assert (out[0, 0] == grey0).all()  # below threshold: untouched grey
+    r, g, b = out[0, 2]
+    assert r > 200 and g > 100 and b < g  # strong enhancement: orange-yellow
+
+
+def test_swipe_splits_at_the_column():
+    base = np.full((2, 6), -1000, np.int16)
+    over = np.full((2, 6), 1000, np.int16)
+    out = np.empty((2, 6, 3), np.uint8)
+    compose(base, W, LutCache(), out, over, Blend.SWIPE, swipe=(2, True))
+    assert (out[:, :2] == 0).all() and (out[:, 2:] == 255).all()
+    compose(base, W, LutCache(), out, over, Blend.SWIPE, swipe=(2, False))
+    assert (out[:, :2] == 255).all() and (out[:, 2:] == 0).all()
+
+
+def test_slice_geometry_places_pixels_in_world():
+    v = Volume(np.zeros((5, 6, 7), np.int16), Geometry((10.0, 20.0, 30.0), (0.5, 0.6, 2.0)))
+    g = slice_geometry(v, 1, 3)  # coronal slice j = 3: rows are k, columns are i
+    col, row = 4, 2
+    world = g.matrix @ np.array([col, row, 0, 1])
+    np.testing.assert_allclose(world[:3], v.index_to_world((col, 3, row)))
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.float32])
+def test_float_volumes_compose_too(dtype):
+    base = np.array([[40.4, -1000]], dtype=dtype)
+    out = np.empty((1, 2, 3), np.uint8)
+    compose(base, W, LutCache(), out)
+    assert out[0, 0, 0] == 128 and out[0, 1, 0] == 0
