@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := xvfb xauth libegl1 libgl1 libosmesa6 libglib2.0-0 libdbus-1-3
 	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 	libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 libxcb-image0 dcmtk
 
-.PHONY: run test system-deps venv lint clean
+.PHONY: run test system-deps venv lint clean model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test: system-deps $(STAMP) lint
 	@echo "== pass 2: Xvfb (the GLX path users take)"
 	env -u VTK_DEFAULT_OPENGL_WINDOW QT_QPA_PLATFORM=xcb \
 		xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest
+
+# Retrain the demo model on phantoms (CPU, a few minutes) and evaluate it on held-out phantoms.
+model: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[train]'
+	$(PY) -m inference.training.train_demo --out resources/models
+	$(PY) -m inference.training.evaluate_demo resources/models/dcreview-demo-phantom.card.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -13,7 +13,7 @@ class LoadCancelled(StudyError):
     """The user cancelled loading."""
 
     def __init__(self) -> None:
-        super().__init__("loading was cancelled")
+        super().__init__("cancelled")
 
 
 class NotDicomError(StudyError):

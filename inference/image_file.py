@@ -55,6 +55,11 @@ def write_image(volume: Volume, path: str | Path) -> Path:
     image.SetOrigin(g.origin)
     image.SetSpacing(g.spacing)
     image.SetDirection(tuple(g.direction_matrix.ravel()))
+    if volume.synthetic:
+        # NIfTI's 80-character description field carries the label with the pixels.
+        note = "SYNTHETIC AI-generated digital contrast; not an acquired image"
+        image.SetMetaData("descrip", note)
+        image.SetMetaData("ITK_FileNotes", note)
     path.parent.mkdir(parents=True, exist_ok=True)
     sitk.WriteImage(image, str(path), useCompression=True)
     return path

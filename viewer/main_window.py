@@ -37,6 +37,7 @@ from viewer.screenshot import save_png
 from viewer.settings import ViewerSettings
 from viewer.slice_view import SliceView
 from viewer.state import OverlayMode, ViewerState
+from viewer.synthesis_controller import SynthesisController, SynthesisOutcome
 from viewer.view_grid import ViewGrid
 from viewer.view_orientation import Plane
 from viewer.window_level import WindowLevel, presets, resolve
@@ -70,6 +71,9 @@ class MainWindow(QMainWindow):
         self.position_label = QLabel("")
         self.statusBar().addPermanentWidget(self.position_label)
         self.grid.hovered.connect(self._on_hover)
+        self.synthesis = SynthesisController(self.statusBar(), self)
+        self.synthesis.finished.connect(self._on_synthesised)
+        self.synthesis.failed.connect(self._on_synthesis_failed)
         self._build_actions()
         self._build_toolbar()
         self._build_menus()
@@ -116,6 +120,10 @@ class MainWindow(QMainWindow):
         self.act_reset = self._action("&Reset view", self.reset_view, "R")
         self.act_help = self._action("&Shortcuts...", self.show_help, "F1")
         self.act_screenshot = self._action("Save &screenshot...", self._choose_screenshot, "Ctrl+S")
+        self.act_synthesize = self._action("&Synthesize digital contrast", self.start_synthesis,
+                                           "Ctrl+Shift+S")
+        self.act_cancel_synthesis = self._action("Cancel synthesis", self.synthesis.cancel)
+        self.act_energy = self._action("Last run: energy and carbon...", self.show_energy_report)
         self.preset_actions = []
         for n, p in enumerate(presets(), 1):
             self.preset_actions.append(self._action(f"{p.name}", lambda _=False, k=p.key:
@@ -217,6 +225,19 @@ class MainWindow(QMainWindow):
         for act in (self.act_toggle_overlay, self.act_fade_in, self.act_fade_out,
                     self.act_next_mode):
             overlay_menu.addAction(act)
+        synth_menu = self.menuBar().addMenu("&Synthesis")
+        synth_menu.addAction(self.act_synthesize)
+        synth_menu.addAction(self.act_cancel_synthesis)
+        model_menu = synth_menu.addMenu("&Model")
+        self.model_group = QActionGroup(self)
+        for card in self.synthesis.cards:
+            act = QAction(card.label, self, checkable=True)
+            act.setChecked(card is self.synthesis.card)
+            act.triggered.connect(lambda _=False, c=card: self.synthesis.choose(c))
+            self.model_group.addAction(act)
+            model_menu.addAction(act)
+        model_menu.setEnabled(bool(self.synthesis.cards))
+        synth_menu.addAction(self.act_energy)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.act_help)
         about = QAction("&About dcreview", self)
@@ -494,6 +515,73 @@ class MainWindow(QMainWindow):
         self.threshold_action.setVisible(enhancement)
         self.threshold_spin_action.setVisible(enhancement)
         self.swipe_action.setVisible(st.overlay_mode is OverlayMode.SWIPE)
+
+    # -- synthesis -----------------------------------------------------------------------------
+    def start_synthesis(self) -> None:
+        """Predict digital contrast for the non-contrast series, in the background."""
+        if self.state.base is None:
+            self.show_error("Nothing to synthesise", "Open a non-contrast CT first.")
+            return
+        if self.synthesis.card is None:
+            self.show_error("No model installed",
+                            "No synthesis model (ONNX file with its model card) is installed.")
+            return
+        if self.synthesis.running:
+            return
+        self.act_synthesize.setEnabled(False)
+        self.synthesis.start(self.state.base)
+        self.statusBar().showMessage(f"Synthesising with {self.synthesis.card.label}...")
+
+    def _on_synthesised(self, outcome: SynthesisOutcome) -> None:
+        self.act_synthesize.setEnabled(True)
+        result = outcome.result
+        try:
+            self.show_volume(result.volume, role=Role.OVERLAY)
+        except StudyError as exc:
+            self.show_error("Cannot show the synthetic series", str(exc))
+            return
+        self.state.set_overlay_visible(True)
+        notes = ("; " + "; ".join(result.notes)) if result.notes else ""
+        self.statusBar().showMessage(
+            f"Digital contrast ready: {result.slices} slices in {result.seconds:.1f} s on "
+            f"{result.provider.replace('ExecutionProvider', '')}; "
+            f"{outcome.energy.summary()}{notes}", 30000)
+
+    def _on_synthesis_failed(self, exc: Exception) -> None:
+        self.act_synthesize.setEnabled(True)
+        if isinstance(exc, LoadCancelled):
+            self.statusBar().showMessage("Synthesis cancelled", 5000)
+        elif isinstance(exc, StudyError):
+            self.show_error("Synthesis failed", str(exc))
+        else:
+            log.error("unexpected synthesis error: %s", type(exc).__name__)
+            self.show_error("Synthesis failed", f"{type(exc).__name__}: {exc}")
+
+    def show_energy_report(self) -> QMessageBox | None:
+        """Energy, carbon and avoided footprint of the last run (non-blocking)."""
+        outcome = self.synthesis.last
+        if outcome is None:
+            self.statusBar().showMessage("No synthesis has run yet", 3000)
+            return None
+        d = outcome.energy.as_dict()
+        rows = "".join(
+            f"<tr><td>{c['component']}</td><td>{c['joules']:.1f} J</td><td>{c['status']}</td>"
+            f"<td>{c['method']}</td></tr>" for c in d["components"])
+        grid = d["grid_intensity"]
+        avoided = d["avoided"]
+        text = (f"<p>Run: {d['duration_s']:.1f} s on {d['provider']}</p>"
+                f"<table>{rows}</table>"
+                f"<p>Operational: {d['operational_g_co2e']:.3f} g CO2e at "
+                f"{grid['g_per_kwh']:.0f} g/kWh ({grid['country']}, {grid['source']}"
+                f"{', ' + str(grid['year']) if grid['year'] else ''})</p>"
+                f"<p>Avoided if this replaces {avoided['description']}: "
+                f"{avoided['kg_co2e_per_avoided_contrast_ct']:g} kg CO2e "
+                f"({avoided['source']}).</p>")
+        box = QMessageBox(QMessageBox.Icon.Information, "Energy and carbon of the last run",
+                          text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def _on_hover(self, point: np.ndarray | None) -> None:
         if point is None or self.state.base is None:

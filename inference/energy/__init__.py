@@ -1,0 +1,1 @@
+"""Energy and carbon of a synthesis run: measured where counters exist, estimated otherwise."""

@@ -1,0 +1,126 @@
+"""Run digital-contrast synthesis in the background while the views stay usable."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+
+from inference.energy.meter import EnergyMeter, EnergyReport
+from inference.model_card import ModelCard, installed_cards
+from inference.progress import ProgressEvent
+from inference.runtime import ModelSession, create_session
+from inference.synthesis import SynthesisResult, synthesize
+from inference.volume import Volume
+from viewer.background import Worker, start
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SynthesisOutcome:
+    """What a finished run hands to the window."""
+
+    result: SynthesisResult
+    energy: EnergyReport
+
+
+class SynthesisController(QObject):
+    """Owns the model choice, the cached session, the worker and the status-bar widgets."""
+
+    started = Signal()
+    finished = Signal(object)  # SynthesisOutcome
+    failed = Signal(object)  # exception
+    provider_changed = Signal(str)
+
+    def __init__(self, status_bar: QStatusBar, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cards: list[ModelCard] = installed_cards()
+        self.card: ModelCard | None = self.cards[0] if self.cards else None
+        self._session: ModelSession | None = None
+        self.worker: Worker | None = None
+        self.last: SynthesisOutcome | None = None
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setFormat("Synthesis %p%")
+        self.cancel_button = QPushButton("Cancel")
+        self.provider_label = QLabel("")
+        for w in (self.progress_bar, self.cancel_button):
+            status_bar.addPermanentWidget(w)
+            w.hide()
+        status_bar.addPermanentWidget(self.provider_label)
+        self.cancel_button.clicked.connect(self.cancel)
+        # Emitted from the worker thread; the queued connection updates the label in the GUI.
+        self.provider_changed.connect(lambda name: self.provider_label.setText(f"Model on {name}"))
+
+    @property
+    def running(self) -> bool:
+        """True while a run is in progress."""
+        return self.worker is not None
+
+    def choose(self, card: ModelCard) -> None:
+        """Select the model for the next run."""
+        if card is not self.card:
+            self.card = card
+            self._session = None
+
+    def session(self) -> ModelSession:
+        """The loaded model (checksum verified on first load), one core left for the UI."""
+        if self._session is None:
+            assert self.card is not None
+            threads = max(1, (os.cpu_count() or 2) - 1)
+            self._session = create_session(self.card, "auto", threads)
+            self.provider_changed.emit(self._session.device_label)
+        return self._session
+
+    def start(self, volume: Volume) -> Worker:
+        """Synthesise ``volume`` in a pool thread; progress shows in the status bar."""
+        if self.card is None:
+            raise RuntimeError("no synthesis model is installed")
+
+        def job(progress, cancel):
+            session = self.session()
+            meter = EnergyMeter()
+            meter.start()
+            result = synthesize(volume, session=session, progress=progress, cancel=cancel)
+            return SynthesisOutcome(result, meter.stop(result.provider))
+
+        worker = Worker(job)
+        worker.signals.progress.connect(self._on_progress)
+        worker.signals.finished.connect(self._on_finished)
+        worker.signals.errored.connect(self._on_failed)
+        self.worker = worker
+        self.progress_bar.setValue(0)
+        self.progress_bar.show()
+        self.cancel_button.show()
+        self.started.emit()
+        return start(worker)
+
+    def cancel(self) -> None:
+        """Stop after the current batch."""
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        eta = f", {event.eta_s:.0f} s left" if event.eta_s else ""
+        self.progress_bar.setValue(int(event.fraction * 100))
+        self.progress_bar.setFormat(f"Synthesis {event.done}/{event.total}{eta}")
+        if self._session is not None:
+            self.provider_label.setText(f"Model on {self._session.device_label}")
+
+    def _done(self) -> None:
+        self.worker = None
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+
+    def _on_finished(self, outcome: SynthesisOutcome) -> None:
+        self._done()
+        self.last = outcome
+        self.finished.emit(outcome)
+
+    def _on_failed(self, exc: Exception) -> None:
+        self._done()
+        self.failed.emit(exc)
