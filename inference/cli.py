@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from inference import __version__
 from inference.errors import StudyError
 
-COMMANDS = ("info", "demo-data", "synthesize")
+COMMANDS = ("info", "demo-data", "synthesize", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--report", help="report JSON path (default OUTDIR/report.json)")
     syn.add_argument("--country", help="grid carbon intensity country (UK, FR, ...)")
     syn.add_argument("--grid-intensity", type=float, help="gCO2e per kWh (overrides country)")
+    ev = sub.add_parser("evaluate", help="compare digital contrast with a real contrast scan "
+                                         "(MAE, PSNR, SSIM, identity baseline, ROI, Dice)")
+    ev.add_argument("--ncct", required=True, help="non-contrast CT")
+    ev.add_argument("--synthetic", required=True, help="digital contrast on the ncct grid")
+    ev.add_argument("--real", required=True, help="real contrast CT")
+    ev.add_argument("--register", action="store_true",
+                    help="register the real scan onto the ncct grid first (rigid, Mattes MI)")
+    ev.add_argument("--roi", help="label map (NIfTI) on the ncct grid for the ROI")
+    ev.add_argument("--label", type=int, nargs="+", default=[9],
+                    help="label value(s) forming the ROI (default 9: phantom aortic lumen)")
+    ev.add_argument("--threshold", type=float, default=150.0, help="lumen threshold (HU)")
+    ev.add_argument("--json", help="write the figures to this JSON file")
     return parser
 
 
@@ -70,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "synthesize":
         return _synthesize(args)
+    if args.command == "evaluate":
+        return _evaluate(args)
     raise AssertionError(args.command)
 
 
@@ -86,6 +100,60 @@ class TerminalProgress:
         end = "\n" if event.done >= event.total else ""
         print(f"\r{event.stage[:34]:<34} [{bar}] {event.done}/{event.total}{eta}", end=end,
               file=sys.stderr, flush=True)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from inference.errors import StudyError
+    from inference.image_file import read_image
+    from inference.metrics import compare
+    from inference.study_loader import open_volume
+
+    ncct = open_volume(args.ncct).volume
+    synthetic = open_volume(args.synthetic).volume
+    real = open_volume(args.real).volume
+    for name, v in (("synthetic", synthetic), ("real", real)):
+        if name == "real" and args.register:
+            continue
+        if v.shape != ncct.shape or not v.geometry.same_grid(ncct.geometry):
+            raise StudyError(f"the {name} volume is not on the non-contrast grid"
+                             + ("; use --register" if name == "real" else ""))
+    registration = None
+    if args.register:
+        from inference.registration import register
+
+        result = register(ncct, real, progress=TerminalProgress())
+        real = result.resampled
+        registration = {**result.parameters, "metric": result.metric,
+                        "surface_distance_mm": result.surface_distance_mm,
+                        "warnings": result.warnings}
+    roi = None
+    if args.roi:
+        labels = read_image(args.roi).array
+        if labels.shape != ncct.shape:
+            raise StudyError("the ROI label map is not on the non-contrast grid")
+        roi = np.isin(labels, args.label)
+    figures = compare(ncct.array, synthetic.array, real.array, roi, args.threshold)
+    if registration is not None:
+        figures["registration"] = registration
+    s, b = figures["synthetic_vs_real"], figures["identity_baseline"]
+    print(f"{'':<22}{'MAE HU':>9}{'PSNR dB':>9}{'SSIM':>8}")
+    print(f"{'synthetic vs real':<22}{s['mae_hu']:>9.1f}{s['psnr_db']:>9.2f}{s['ssim']:>8.4f}")
+    print(f"{'identity baseline':<22}{b['mae_hu']:>9.1f}{b['psnr_db']:>9.2f}{b['ssim']:>8.4f}")
+    if "roi" in figures:
+        r = figures["roi"]
+        m = r["mean_hu"]
+        print(f"ROI ({r['voxels']} voxels) mean HU: non-contrast {m['noncontrast']:.0f}, "
+              f"synthetic {m['synthetic']:.0f}, real {m['real']:.0f}; bias "
+              f"{r['bias_hu']:+.0f} HU; lumen Dice at {r['threshold_hu']:g} HU "
+              f"{r['lumen_dice']:.3f} (identity {r['identity_lumen_dice']:.3f})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
 
 
 def _synthesize(args: argparse.Namespace) -> int:
