@@ -22,10 +22,12 @@ FINEST_VOXEL_MM = 1.5  # sub-millimetre alignment needs no finer grid than this
 SAMPLING = (0.05, 0.03, 0.02)  # fraction of voxels sampled per level, coarse to fine
 
 
-def shrink_factors(volume: Volume) -> tuple[int, int, int]:
-    """Pyramid levels whose finest grid has voxels of about FINEST_VOXEL_MM in-plane."""
-    finest = max(1, round(FINEST_VOXEL_MM / min(volume.geometry.spacing[:2])))
-    return (4 * finest, 2 * finest, finest)
+SHRINK = (4, 2, 1)
+
+
+def bin_factors(volume: Volume) -> list[int]:
+    """Per-axis (i, j, k) averaging factors that bring voxels to about FINEST_VOXEL_MM."""
+    return [max(1, round(FINEST_VOXEL_MM / s)) for s in volume.geometry.spacing]
 
 
 class RegistrationRefused(StudyError):
@@ -122,8 +124,10 @@ def register(fixed: Volume, moving: Volume, *, affine: bool = False,
              cancel: CancelToken | None = None, seed: int = 1) -> RegistrationResult:
     """Rigid (then optionally affine) Mattes-MI registration, multi-resolution."""
     check_compatible(fixed, moving, allow_other_patient)
-    f = to_sitk(fixed)
-    m = to_sitk(moving)
+    # Registering on ~1.5 mm voxels is as accurate (sub-millimetre) and many times cheaper
+    # than building the pyramid and the metric samples from full-resolution images.
+    f = sitk.BinShrink(to_sitk(fixed), bin_factors(fixed))
+    m = sitk.BinShrink(to_sitk(moving), bin_factors(moving))
     # Clamp to the useful CT range so metal and air extremes do not dominate the histogram.
     f = sitk.Clamp(f, sitk.sitkFloat32, -1000.0, 1500.0)
     m = sitk.Clamp(m, sitk.sitkFloat32, -1000.0, 1500.0)
@@ -132,8 +136,7 @@ def register(fixed: Volume, moving: Volume, *, affine: bool = False,
     stages = [("rigid", initial)]
     if affine:
         stages.append(("affine", sitk.AffineTransform(3)))
-    shrink = shrink_factors(fixed)
-    total = ITERATIONS * len(shrink) * len(stages)
+    total = ITERATIONS * len(SHRINK) * len(stages)
     state = {"iterations": 0}
     transform: sitk.Transform = initial
     reg = None
@@ -147,7 +150,7 @@ def register(fixed: Volume, moving: Volume, *, affine: bool = False,
             learningRate=2.0, minStep=1e-3, numberOfIterations=ITERATIONS,
             gradientMagnitudeTolerance=1e-6)
         reg.SetOptimizerScalesFromPhysicalShift()
-        reg.SetShrinkFactorsPerLevel(list(shrink))
+        reg.SetShrinkFactorsPerLevel(list(SHRINK))
         reg.SetSmoothingSigmasPerLevel(list(SMOOTH_MM))
         reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
         if name == "rigid":
@@ -174,8 +177,13 @@ def register(fixed: Volume, moving: Volume, *, affine: bool = False,
     if progress is not None:
         progress(ProgressEvent("Resampling", 0, 1))
     resampled = resample_onto(moving, fixed, transform)
-    spacing_kji = tuple(reversed(fixed.geometry.spacing))
-    msd = mean_surface_distance(body_mask(fixed.array), body_mask(resampled.array), spacing_kji)
+    # The residual on the same ~1.5 mm grid: strided views, no copies of the full volumes.
+    fi, fj, fk = bin_factors(fixed)
+    step = (slice(None, None, fk), slice(None, None, fj), slice(None, None, fi))
+    spacing_kji = tuple(s * f for s, f in zip(reversed(fixed.geometry.spacing), (fk, fj, fi),
+                                               strict=True))
+    msd = mean_surface_distance(body_mask(fixed.array[step]), body_mask(resampled.array[step]),
+                                spacing_kji)
     warnings = []
     if msd > 3.0:
         warnings.append(f"body outlines still differ by {msd:.1f} mm on average after "
