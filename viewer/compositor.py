@@ -24,6 +24,7 @@ class Blend(Enum):
 
     GREY = "grey"  # synthetic image, greyscale, faded by opacity
     COLOUR = "colour"  # enhancement map through the iodine colour table
+    DIVERGING = "diverging"  # signed difference: blue below zero, red above
     SWIPE = "swipe"  # overlay on one side of a column, base on the other
 
 
@@ -68,6 +69,7 @@ class LutCache:
     def __init__(self) -> None:
         self._grey: tuple[WindowLevel, np.ndarray] | None = None
         self._colour: tuple[float, np.ndarray] | None = None
+        self._diverging: tuple[tuple[float, float], np.ndarray] | None = None
 
     def grey(self, window: WindowLevel) -> np.ndarray:
         """uint8 grey for every int16 value."""
@@ -89,6 +91,22 @@ class LutCache:
         return self._colour[1]
 
 
+    def diverging(self, range_hu: float, threshold: float) -> np.ndarray:
+        """RGBA uint8 for signed differences: white to red above +threshold, to blue below."""
+        key = (range_hu, threshold)
+        if self._diverging is None or self._diverging[0] != key:
+            values = np.arange(-_OFFSET, _OFFSET, dtype=np.float32)
+            t = np.clip(np.abs(values) / range_hu, 0.0, 1.0)
+            lut = np.zeros((values.size, 4), dtype=np.float32)
+            pos = values >= 0
+            lut[:, 0] = np.where(pos, 1.0, 1.0 - t)
+            lut[:, 1] = 1.0 - t
+            lut[:, 2] = np.where(pos, 1.0 - t, 1.0)
+            lut[:, 3] = np.where(np.abs(values) >= threshold, 1.0, 0.0)
+            self._diverging = (key, np.rint(lut * 255).astype(np.uint8))
+        return self._diverging[1]
+
+
 def lookup(lut: np.ndarray, slice2d: np.ndarray) -> np.ndarray:
     """Apply a 65536-entry table to an int16 (or float) slice."""
     if slice2d.dtype == np.int16:
@@ -101,10 +119,12 @@ def lookup(lut: np.ndarray, slice2d: np.ndarray) -> np.ndarray:
 def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarray,
             overlay: np.ndarray | None = None, blend: Blend = Blend.GREY,
             opacity: float = 0.5, threshold: float = 40.0,
-            swipe: tuple[float, bool] | None = None) -> np.ndarray:
+            swipe: tuple[float, bool] | None = None,
+            diverging: tuple[float, float] = (300.0, 20.0)) -> np.ndarray:
     """Write the displayed RGB (rows, cols, 3 uint8) of a base slice and optional overlay.
 
-    ``swipe`` is (column, overlay_on_higher_columns) for Blend.SWIPE.
+    ``swipe`` is (column, overlay_on_higher_columns) for Blend.SWIPE; ``diverging`` is
+    (symmetric range, threshold) in HU for Blend.DIVERGING.
     """
     grey = lookup(luts.grey(window), base)
     if overlay is None or (blend is not Blend.SWIPE and opacity <= 0.0):
@@ -128,7 +148,8 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
         mixed >>= np.uint16(8)
         out[...] = mixed.astype(np.uint8)[..., None]
         return out
-    rgba = lookup(luts.colour(threshold), overlay)
+    table = luts.diverging(*diverging) if blend is Blend.DIVERGING else luts.colour(threshold)
+    rgba = lookup(table, overlay)
     alpha = rgba[..., 3:4].astype(np.float32) * np.float32(opacity / 255.0)
     out[...] = np.rint(grey[..., None] * (1 - alpha) + rgba[..., :3] * alpha).astype(np.uint8)
     return out

@@ -38,8 +38,12 @@ def iodine_table(threshold_hu: float, n: int = 256,
     return table
 
 
-class EnhancementCache:
-    """The enhancement volume of the current (base, overlay) pair, computed once."""
+class SubtractionCache:
+    """``other`` minus ``base`` for the current pair of volumes, computed once per pair.
+
+    With (non-contrast, digital) it is the iodine enhancement; with (real, digital) the
+    difference map.
+    """
 
     def __init__(self) -> None:
         self._key: tuple[int, int] | None = None
@@ -47,7 +51,7 @@ class EnhancementCache:
         self.computed = 0
 
     def get(self, base: Volume, overlay: Volume) -> np.ndarray:
-        """Synthetic minus non-contrast for this pair (recomputed only for a new pair)."""
+        """``overlay`` minus ``base`` (recomputed only for a new pair)."""
         key = (id(base), id(overlay))
         if key != self._key or self._array is None:
             self._array = enhancement(base, overlay)

@@ -28,11 +28,14 @@ from inference import __version__
 from inference.demo_case import DEMO_NOTICE
 from inference.errors import LoadCancelled, MultipleSeriesError, StudyError
 from inference.progress import ProgressEvent
+from inference.registration import RegistrationResult
 from inference.study_loader import LoadResult, open_volume
 from inference.volume import Volume
 from viewer.background import Worker, start
+from viewer.comparison_panel import ComparisonPanel
 from viewer.help_dialog import HelpDialog
 from viewer.layout import Layout, Role
+from viewer.registration_controller import ROTATE_DEG, TRANSLATE_MM, RegistrationController
 from viewer.screenshot import save_png
 from viewer.settings import ViewerSettings
 from viewer.slice_view import SliceView
@@ -74,6 +77,12 @@ class MainWindow(QMainWindow):
         self.synthesis = SynthesisController(self.statusBar(), self)
         self.synthesis.finished.connect(self._on_synthesised)
         self.synthesis.failed.connect(self._on_synthesis_failed)
+        self.registration = RegistrationController(self.statusBar(), self)
+        self.registration.finished.connect(self._on_registered)
+        self.registration.failed.connect(self._on_registration_failed)
+        self.comparison = ComparisonPanel(self.state, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.comparison)
+        self.comparison.hide()
         self._build_actions()
         self._build_toolbar()
         self._build_menus()
@@ -124,6 +133,25 @@ class MainWindow(QMainWindow):
                                            "Ctrl+Shift+S")
         self.act_cancel_synthesis = self._action("Cancel synthesis", self.synthesis.cancel)
         self.act_energy = self._action("Last run: energy and carbon...", self.show_energy_report)
+        self.act_register = self._action("&Register real contrast scan onto the non-contrast",
+                                         self.start_registration, "Ctrl+R")
+        self.act_revert = self._action("Revert to the scan as acquired", self.revert_registration)
+        self.act_manual = self._action("&Manual adjust mode (Alt+arrows, Alt+PgUp/PgDn, "
+                                       "Alt+[ / Alt+])", self._toggle_manual, checkable=True)
+        self.manual_actions = []
+        moves = (("Alt+Left", (0, 0, 0), (-TRANSLATE_MM, 0, 0)),
+                 ("Alt+Right", (0, 0, 0), (TRANSLATE_MM, 0, 0)),
+                 ("Alt+Up", (0, 0, 0), (0, -TRANSLATE_MM, 0)),
+                 ("Alt+Down", (0, 0, 0), (0, TRANSLATE_MM, 0)),
+                 ("Alt+PgUp", (0, 0, 0), (0, 0, TRANSLATE_MM)),
+                 ("Alt+PgDown", (0, 0, 0), (0, 0, -TRANSLATE_MM)),
+                 ("Alt+[", (0, 0, -ROTATE_DEG), (0, 0, 0)),
+                 ("Alt+]", (0, 0, ROTATE_DEG), (0, 0, 0)))
+        for key, rot, shift in moves:
+            act = self._action(f"Nudge {key}", lambda _=False, r=rot, t=shift:
+                               self.nudge_registration(r, t), key)
+            act.setEnabled(False)
+            self.manual_actions.append(act)
         self.preset_actions = []
         for n, p in enumerate(presets(), 1):
             self.preset_actions.append(self._action(f"{p.name}", lambda _=False, k=p.key:
@@ -238,6 +266,10 @@ class MainWindow(QMainWindow):
             model_menu.addAction(act)
         model_menu.setEnabled(bool(self.synthesis.cards))
         synth_menu.addAction(self.act_energy)
+        compare_menu = self.menuBar().addMenu("&Compare")
+        for act in (self.act_register, self.act_revert, self.act_manual):
+            compare_menu.addAction(act)
+        compare_menu.addAction(self.comparison.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.act_help)
         about = QAction("&About dcreview", self)
@@ -443,6 +475,11 @@ class MainWindow(QMainWindow):
         elif role is Role.BASE:
             for other in (Role.OVERLAY, Role.COMPARE):
                 self.state.volumes.pop(other, None)
+        if role in (Role.BASE, Role.COMPARE):
+            # A new scan: any earlier registration belonged to another one.
+            self.registration.original = None
+            self.registration.result = None
+            self.registration.transform = None
         self.load_warnings = list(warnings or [])
         self.state.set_volume(role, volume)
         if role is Role.COMPARE:
@@ -556,6 +593,70 @@ class MainWindow(QMainWindow):
         else:
             log.error("unexpected synthesis error: %s", type(exc).__name__)
             self.show_error("Synthesis failed", f"{type(exc).__name__}: {exc}")
+
+    # -- registration ----------------------------------------------------------------------
+    def start_registration(self) -> None:
+        """Register the real contrast scan onto the non-contrast grid in the background."""
+        base, real = self.state.base, self.state.volumes.get(Role.COMPARE)
+        if base is None or real is None:
+            self.show_error("Nothing to register",
+                            "Open the non-contrast study and a real contrast scan first.")
+            return
+        if self.registration.running:
+            return
+        original = self.registration.original if self.state.compare_on_grid and \
+            self.registration.original is not None else real
+        self.registration.start(base, original)
+        self.statusBar().showMessage("Registering the real contrast scan...")
+
+    def _on_registered(self, result: RegistrationResult) -> None:
+        p = result.parameters
+        self.state.set_volume(Role.COMPARE, result.resampled)
+        if self.state.overlay is not None:
+            self.comparison.show()
+            self.comparison.compute()
+        rot = ", ".join(f"{v:.1f}" for v in p["rotation_deg"])
+        shift = ", ".join(f"{v:.1f}" for v in p["translation_mm"])
+        warn = ("; " + "; ".join(result.warnings)) if result.warnings else ""
+        self.statusBar().showMessage(
+            f"Registered: body outlines agree to {result.surface_distance_mm:.1f} mm (mean "
+            f"surface distance), Mattes MI {result.metric:.3f}; rotation ({rot}) deg, "
+            f"translation ({shift}) mm. Accept, or use Compare > Manual adjust{warn}", 60000)
+
+    def _on_registration_failed(self, exc: Exception) -> None:
+        if isinstance(exc, LoadCancelled):
+            self.statusBar().showMessage("Registration cancelled", 5000)
+        elif isinstance(exc, StudyError):
+            self.show_error("Registration refused", str(exc))
+        else:
+            self.show_error("Registration failed", f"{type(exc).__name__}: {exc}")
+
+    def revert_registration(self) -> None:
+        """Show the real scan as acquired again (not resampled)."""
+        if self.registration.original is not None:
+            self.state.set_volume(Role.COMPARE, self.registration.original)
+            self.registration.result = None
+            self.registration.transform = None
+            self.statusBar().showMessage("Showing the real scan as acquired", 5000)
+
+    def _toggle_manual(self, on: bool) -> None:
+        if on and self.registration.transform is None:
+            self.act_manual.setChecked(False)
+            self.show_error("Register first", "Manual adjustment refines a registration: "
+                            "run Compare > Register first.")
+            return
+        for act in self.manual_actions:
+            act.setEnabled(on)
+        self.statusBar().showMessage(
+            "Manual adjust: Alt+arrows move 1 mm, Alt+PgUp/PgDn through-plane, "
+            "Alt+[ / Alt+] rotate 0.5 deg" if on else "Manual adjust off", 10000)
+
+    def nudge_registration(self, rotation_deg, translation_mm) -> None:
+        """Move the registered real scan by a small rigid step and show it again."""
+        if self.state.base is None:
+            return
+        moved = self.registration.adjust(self.state.base, rotation_deg, translation_mm)
+        self.state.set_volume(Role.COMPARE, moved)
 
     def show_energy_report(self) -> QMessageBox | None:
         """Energy, carbon and avoided footprint of the last run (non-blocking)."""

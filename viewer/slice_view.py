@@ -28,7 +28,7 @@ from vtkmodules.vtkRenderingCore import (
 from inference.volume import Volume
 from viewer.canvas import SliceCanvas
 from viewer.compositor import Blend, LutCache, compose, extract, slice_geometry
-from viewer.enhancement import EnhancementCache
+from viewer.enhancement import SubtractionCache
 from viewer.layout import Cell, Role
 from viewer.state import OverlayMode, ViewerState
 from viewer.view_orientation import Plane, ViewFrame, view_frame
@@ -41,7 +41,7 @@ SYNTHETIC_TEXT = "SYNTHETIC - AI-generated digital contrast"
 CAMERA_DISTANCE = 1000.0
 ZOOM_STEP = 1.15
 BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
-          OverlayMode.SWIPE: Blend.SWIPE}
+          OverlayMode.SWIPE: Blend.SWIPE, OverlayMode.DIFFERENCE: Blend.DIVERGING}
 
 
 def _text(renderer: vtkRenderer, size: int = 14, colour=ORIENTATION_COLOUR) -> vtkTextActor:
@@ -81,7 +81,8 @@ class SliceView(QWidget):
     maximise_requested = Signal()
 
     def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera, luts: LutCache,
-                 enhancement: EnhancementCache, parent: QWidget | None = None) -> None:
+                 enhancement: SubtractionCache, difference: SubtractionCache,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._exposed = False
         assert cell.plane is not None
@@ -94,6 +95,7 @@ class SliceView(QWidget):
         self._drag: tuple[str, tuple[float, float], object] | None = None
         self.luts = luts
         self.enhancement = enhancement
+        self.difference = difference
         self.overlay_drawn = False
         self._composed_key: tuple | None = None
         self.rgb = np.zeros((1, 1, 3), dtype=np.uint8)
@@ -262,6 +264,7 @@ class SliceView(QWidget):
             swipe = self._swipe_column(geometry)
         key = (id(self.volume), axis, index, st.window, self.overlay_drawn,
                id(st.overlay) if self.overlay_drawn else None,
+               id(st.volumes.get(Role.COMPARE)),
                (mode, st.overlay_opacity, st.enhancement_threshold, swipe)
                if self.overlay_drawn else None)
         if key == self._composed_key:
@@ -273,9 +276,15 @@ class SliceView(QWidget):
         base2d = extract(self.volume.array, axis, index)
         overlay2d = None
         if self.overlay_drawn:
-            source = (self.enhancement.get(st.base, st.overlay)
-                      if mode is OverlayMode.ENHANCEMENT else st.overlay.array)
-            overlay2d = extract(source, axis, index)
+            if mode is OverlayMode.ENHANCEMENT:
+                source = self.enhancement.get(st.base, st.overlay)
+            elif mode is OverlayMode.DIFFERENCE:
+                # Only meaningful once the real scan sits on this grid (registered).
+                source = (self.difference.get(st.volumes[Role.COMPARE], st.overlay)
+                          if st.compare_on_grid else None)
+            else:
+                source = st.overlay.array
+            overlay2d = None if source is None else extract(source, axis, index)
         rows, cols = base2d.shape
         if self.rgb.shape[:2] != (rows, cols):
             self.rgb = np.zeros((rows, cols, 3), dtype=np.uint8)
@@ -494,6 +503,8 @@ class SliceView(QWidget):
             mode = self.state.overlay_mode
             pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"
             overlay = f"\nOverlay: {mode.value}{pct}"
+            if mode is OverlayMode.DIFFERENCE and not self.state.compare_on_grid:
+                overlay += " - needs the real scan registered"
         self.info.SetInput(f"{desc}\n{self.plane.value.capitalize()} "
                            f"{self.slice_index() + 1}/{self.slice_count()}   "
                            f"W {w.width:.0f} L {w.level:.0f}{overlay}")

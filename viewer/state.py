@@ -23,6 +23,7 @@ class OverlayMode(Enum):
     SYNTHETIC = "synthetic image (greyscale)"
     ENHANCEMENT = "iodine enhancement (colour)"
     SWIPE = "swipe"
+    DIFFERENCE = "difference (synthetic - real)"
 
 
 class ViewerState:
@@ -126,6 +127,13 @@ class ViewerState:
         if layout is not self.layout:
             self.layout = layout
             self.layout_changed.emit(layout)
+
+    @property
+    def compare_on_grid(self) -> bool:
+        """True when the real contrast scan is on the non-contrast grid (e.g. registered)."""
+        base, real = self.base, self.volumes.get(Role.COMPARE)
+        return (base is not None and real is not None and real.shape == base.shape
+                and base.geometry.same_grid(real.geometry))
 
     def values_at(self, point: np.ndarray) -> dict[Role, float | None]:
         """Value of every loaded series at a world point (nearest voxel)."""

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+from PySide6.QtWidgets import QLabel, QStatusBar
 
 from inference.energy.meter import EnergyMeter, EnergyReport
 from inference.model_card import ModelCard, installed_cards
@@ -16,6 +16,7 @@ from inference.runtime import ModelSession, create_session
 from inference.synthesis import SynthesisResult, synthesize
 from inference.volume import Volume
 from viewer.background import Worker, start
+from viewer.status_progress import StatusProgress
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +44,10 @@ class SynthesisController(QObject):
         self._session: ModelSession | None = None
         self.worker: Worker | None = None
         self.last: SynthesisOutcome | None = None
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setFormat("Synthesis %p%")
-        self.cancel_button = QPushButton("Cancel")
+        self.status = StatusProgress(status_bar, "Synthesis")
+        self.progress_bar, self.cancel_button = self.status.bar, self.status.cancel_button
         self.provider_label = QLabel("")
-        for w in (self.progress_bar, self.cancel_button):
-            status_bar.addPermanentWidget(w)
-            w.hide()
         status_bar.addPermanentWidget(self.provider_label)
-        self.cancel_button.clicked.connect(self.cancel)
         # Emitted from the worker thread; the queued connection updates the label in the GUI.
         self.provider_changed.connect(lambda name: self.provider_label.setText(f"Model on {name}"))
 
@@ -93,9 +88,7 @@ class SynthesisController(QObject):
         worker.signals.finished.connect(self._on_finished)
         worker.signals.errored.connect(self._on_failed)
         self.worker = worker
-        self.progress_bar.setValue(0)
-        self.progress_bar.show()
-        self.cancel_button.show()
+        self.status.attach(worker)
         self.started.emit()
         return start(worker)
 
@@ -104,17 +97,13 @@ class SynthesisController(QObject):
         if self.worker is not None:
             self.worker.cancel()
 
-    def _on_progress(self, event: ProgressEvent) -> None:
-        eta = f", {event.eta_s:.0f} s left" if event.eta_s else ""
-        self.progress_bar.setValue(int(event.fraction * 100))
-        self.progress_bar.setFormat(f"Synthesis {event.done}/{event.total}{eta}")
+    def _on_progress(self, _event: ProgressEvent) -> None:
         if self._session is not None:
             self.provider_label.setText(f"Model on {self._session.device_label}")
 
     def _done(self) -> None:
         self.worker = None
-        self.progress_bar.hide()
-        self.cancel_button.hide()
+        self.status.detach()
 
     def _on_finished(self, outcome: SynthesisOutcome) -> None:
         self._done()

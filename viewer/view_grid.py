@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from vtkmodules.vtkRenderingCore import vtkCamera
 
 from viewer.compositor import LutCache
-from viewer.enhancement import EnhancementCache
+from viewer.enhancement import SubtractionCache
 from viewer.layout import Cell, Layout, Role, cells
 from viewer.screenshot import capture, compose_grid
 from viewer.slice_view import SliceView
@@ -30,7 +30,8 @@ class ViewGrid(QWidget):
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(2)
         self.luts = LutCache()
-        self.enhancement = EnhancementCache()
+        self.enhancement = SubtractionCache()
+        self.difference = SubtractionCache()
         self.cameras = {p: vtkCamera() for p in Plane}
         self._views: dict[tuple, SliceView] = {}
         self.volume_view: VolumeView | None = None
@@ -60,7 +61,7 @@ class ViewGrid(QWidget):
         view = self._views.get(key)
         if view is None:
             view = SliceView(cell, self.state, self.cameras[cell.plane], self.luts,
-                             self.enhancement, self)
+                             self.enhancement, self.difference, self)
             view.hovered.connect(self.hovered.emit)
             view.maximise_requested.connect(lambda v=view: self.toggle_maximise(v))
             self._views[key] = view

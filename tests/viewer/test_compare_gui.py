@@ -1,0 +1,88 @@
+"""Comparing with a real contrast scan in the viewer: registration, metrics, difference map."""
+
+from dataclasses import replace
+
+import pytest
+
+from inference.volume import SeriesMetadata
+from tests.viewer.conftest import open_window
+from viewer.layout import Role
+from viewer.state import OverlayMode
+from viewer.view_orientation import Plane
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def comparing(qtbot, settings, phantom_volumes):
+    plain, arterial = phantom_volumes
+    real = arterial.with_array(arterial.array)  # the acquired real scan (moved patient)
+    return open_window(qtbot, settings, plain, overlay=arterial, compare=real,
+                       size=(1300, 800))
+
+
+def test_register_then_metrics_and_difference_map(comparing, qtbot, tmp_path):
+    w = comparing
+    from viewer.layout import Layout
+
+    w.state.set_layout(Layout.ROW)  # overlays (and the difference map) draw in these views
+    w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
+    w.start_registration()
+    assert w.registration.running and w.registration.status.bar.isVisible()
+    qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
+    assert "Registered: body outlines agree to" in w.statusBar().currentMessage()
+    assert w.state.compare_on_grid
+    registered = w.state.volumes[Role.COMPARE]
+    assert registered.provenance["registered_to"] == w.state.base.metadata.series_uid
+    qtbot.waitUntil(lambda: w.comparison.figures is not None, timeout=120_000)
+    assert w.comparison.isVisible()
+    figures = w.comparison.figures
+    from inference.metrics import body_mask, mae
+
+    mask = body_mask(registered.array)
+    expected = mae(registered.array, w.state.base.array, mask)
+    assert figures["identity_baseline"]["mae_hu"] == pytest.approx(expected)
+    assert w.comparison.table.item(0, 1).text() == f"{expected:.1f}"
+    png = w.comparison.export_png(tmp_path / "plots.png")
+    assert png.stat().st_size > 5000
+    info = w.grid.view(Plane.AXIAL, Role.BASE).info.GetInput()
+    assert "difference (synthetic - real)" in info and "needs the real scan" not in info
+    computed = w.grid.difference.computed  # once per (real, digital) pair
+    for opacity in (0.2, 0.6, 0.9):
+        w.state.set_overlay_opacity(opacity)
+    assert w.grid.difference.computed == computed
+
+
+def test_manual_adjust_moves_the_real_scan(comparing, qtbot):
+    w = comparing
+    w.start_registration()
+    qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
+    before = w.state.volumes[Role.COMPARE]
+    w.act_manual.trigger()
+    assert all(a.isEnabled() for a in w.manual_actions)
+    w.nudge_registration((0, 0, 0), (4.0, 0, 0))
+    after = w.state.volumes[Role.COMPARE]
+    assert after is not before and w.state.compare_on_grid
+    # Shifting by 4 mm (one voxel here) changes the resampled image.
+    assert (after.array != before.array).mean() > 0.01
+    w.revert_registration()
+    assert w.state.volumes[Role.COMPARE] is w.registration.original
+
+
+def test_difference_needs_registration_and_other_patient_is_refused(qtbot, settings,
+                                                                      phantom_volumes):
+    plain, arterial = phantom_volumes
+    someone_else = replace(arterial, metadata=SeriesMetadata(patient_pseudonym="ffff0000"))
+    shifted = replace(someone_else, geometry=replace(arterial.geometry,
+                                                     origin=(0.0, 0.0, 0.0)))
+    w = open_window(qtbot, settings, replace(plain, metadata=SeriesMetadata(
+        patient_pseudonym="aaaa1111")), overlay=arterial, compare=shifted)
+    from viewer.layout import Layout
+
+    w.state.set_layout(Layout.ROW)
+    w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
+    assert "needs the real scan registered" in w.grid.view(
+        Plane.AXIAL, Role.BASE).info.GetInput()
+    w.start_registration()
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=60_000)
+    assert "different patients" in w.last_error

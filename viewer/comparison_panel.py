@@ -1,0 +1,139 @@
+"""The comparison dock: metrics against the real scan and the plots people read faster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inference.metrics import body_mask, compare
+from inference.profiles import difference_histogram, line_profile
+from viewer.background import Worker, start
+from viewer.layout import Role
+from viewer.state import ViewerState
+
+ROWS = (("MAE (HU)", "mae_hu", "{:.1f}"), ("PSNR (dB)", "psnr_db", "{:.2f}"),
+        ("SSIM", "ssim", "{:.4f}"))
+SERIES_COLOURS = {Role.BASE: "0.5", Role.OVERLAY: "tab:red", Role.COMPARE: "tab:blue"}
+
+
+class ComparisonPanel(QDockWidget):
+    """Synthetic vs real (and the identity baseline), a profile and a difference histogram."""
+
+    def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
+        super().__init__("Compare with real contrast", parent)
+        self.setObjectName("comparison-dock")
+        self.state = state
+        self.figures: dict | None = None
+        self.worker: Worker | None = None
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        self.note = QLabel("Needs the non-contrast, the digital contrast and a real contrast "
+                           "scan registered onto the same grid.")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.table = QTableWidget(len(ROWS), 2, body)
+        self.table.setHorizontalHeaderLabels(["synthetic vs real", "non-contrast vs real"])
+        self.table.setVerticalHeaderLabels([r[0] for r in ROWS])
+        layout.addWidget(self.table)
+        self.figure = Figure(figsize=(4.5, 5.0), tight_layout=True)
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        layout.addWidget(self.canvas, 1)
+        buttons = QHBoxLayout()
+        self.compute_button = QPushButton("Compute")
+        self.export_button = QPushButton("Export plots (PNG)...")
+        buttons.addWidget(self.compute_button)
+        buttons.addWidget(self.export_button)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+        self.compute_button.clicked.connect(self.compute)
+        self.export_button.clicked.connect(self._choose_export)
+        state.volumes_changed.connect(lambda _r: self._update_enabled())
+        self._update_enabled()
+
+    def ready(self) -> bool:
+        """True when all three series are loaded and share one grid."""
+        return self.state.overlay is not None and self.state.compare_on_grid
+
+    def _update_enabled(self) -> None:
+        self.compute_button.setEnabled(self.ready() and self.worker is None)
+
+    def compute(self) -> Worker | None:
+        """Compute metrics in the background, then redraw the plots."""
+        if not self.ready():
+            return None
+        st = self.state
+        base, synthetic, real = st.base, st.overlay, st.volumes[Role.COMPARE]
+
+        def job(progress, cancel):
+            figures = compare(base.array, synthetic.array, real.array)
+            mask = body_mask(real.array)
+            figures["histogram"] = difference_histogram(synthetic.array, real.array, mask)
+            return figures
+
+        self.worker = Worker(job)
+        self.worker.signals.finished.connect(self._on_computed)
+        self.worker.signals.errored.connect(lambda exc: self.note.setText(f"Failed: {exc}"))
+        self.note.setText("Computing...")
+        self._update_enabled()
+        return start(self.worker)
+
+    def _on_computed(self, figures: dict) -> None:
+        self.worker = None
+        self.figures = figures
+        for row, (_label, key, fmt) in enumerate(ROWS):
+            for col, group in enumerate(("synthetic_vs_real", "identity_baseline")):
+                self.table.setItem(row, col, QTableWidgetItem(fmt.format(figures[group][key])))
+        self.note.setText(f"Inside the body mask of the real scan "
+                          f"({figures['body_mask_voxels']} voxels). SYNTHETIC = AI-generated.")
+        self.redraw()
+        self._update_enabled()
+
+    def redraw(self) -> None:
+        """Profile along the crosshair's left-right line, and the difference histogram."""
+        self.figure.clear()
+        ax1, ax2 = self.figure.subplots(2, 1)
+        base = self.state.base
+        if base is not None:
+            c = self.state.cursor
+            half = base.geometry.extent_mm(base.shape)[0] / 2
+            start, end = c - np.array([half, 0, 0]), c + np.array([half, 0, 0])
+            for role, vol in self.state.volumes.items():
+                x, hu = line_profile(vol, start, end)
+                label = role.value + (" (SYNTHETIC)" if vol.synthetic else "")
+                ax1.plot(x, hu, color=SERIES_COLOURS[role], label=label, lw=1)
+            ax1.set_xlabel("mm along the right-left line through the crosshair")
+            ax1.set_ylabel("HU")
+            ax1.legend(fontsize=7)
+        if self.figures is not None:
+            centres, counts = self.figures["histogram"]
+            ax2.bar(centres, counts, width=centres[1] - centres[0], color="tab:purple")
+            ax2.set_xlabel("synthetic - real (HU), inside the body")
+            ax2.set_ylabel("voxels")
+        self.canvas.draw()
+
+    def export_png(self, path: str | Path) -> Path:
+        """Write the plots to a PNG file."""
+        path = Path(path)
+        self.figure.savefig(path, dpi=120)
+        return path
+
+    def _choose_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "comparison.png",
+                                              "PNG (*.png)")
+        if path:
+            self.export_png(path)
