@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -47,6 +48,8 @@ class ComparisonPanel(QDockWidget):
         self.table = QTableWidget(len(ROWS), 2, body)
         self.table.setHorizontalHeaderLabels(["synthetic vs real", "non-contrast vs real"])
         self.table.setVerticalHeaderLabels([r[0] for r in ROWS])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setMaximumHeight(130)
         layout.addWidget(self.table)
         self.figure = Figure(figsize=(4.5, 5.0), tight_layout=True)
         self.canvas = FigureCanvasQTAgg(self.figure)
