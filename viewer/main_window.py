@@ -586,13 +586,17 @@ class MainWindow(QMainWindow):
 
     def _on_synthesis_failed(self, exc: Exception) -> None:
         self.act_synthesize.setEnabled(True)
+        self._report_job_failure(exc, "Synthesis", "Synthesis failed")
+
+    def _report_job_failure(self, exc: Exception, job: str, title: str) -> None:
+        """Cancelled: a status message; a known problem: its message; else a short dialog."""
         if isinstance(exc, LoadCancelled):
-            self.statusBar().showMessage("Synthesis cancelled", 5000)
+            self.statusBar().showMessage(f"{job} cancelled", 5000)
         elif isinstance(exc, StudyError):
-            self.show_error("Synthesis failed", str(exc))
+            self.show_error(title, str(exc))
         else:
-            log.error("unexpected synthesis error: %s", type(exc).__name__)
-            self.show_error("Synthesis failed", f"{type(exc).__name__}: {exc}")
+            log.error("unexpected %s error: %s", job.lower(), type(exc).__name__)
+            self.show_error(title, f"{type(exc).__name__}: {exc}")
 
     # -- registration ----------------------------------------------------------------------
     def start_registration(self) -> None:
@@ -624,12 +628,7 @@ class MainWindow(QMainWindow):
             f"translation ({shift}) mm. Accept, or use Compare > Manual adjust{warn}", 60000)
 
     def _on_registration_failed(self, exc: Exception) -> None:
-        if isinstance(exc, LoadCancelled):
-            self.statusBar().showMessage("Registration cancelled", 5000)
-        elif isinstance(exc, StudyError):
-            self.show_error("Registration refused", str(exc))
-        else:
-            self.show_error("Registration failed", f"{type(exc).__name__}: {exc}")
+        self._report_job_failure(exc, "Registration", "Cannot register the real scan")
 
     def revert_registration(self) -> None:
         """Show the real scan as acquired again (not resampled)."""

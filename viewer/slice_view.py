@@ -7,7 +7,7 @@ import math
 import numpy as np
 import vtkmodules.vtkRenderingFreeType
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementation)
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from vtkmodules.util.numpy_support import numpy_to_vtk
@@ -32,6 +32,7 @@ from viewer.enhancement import SubtractionCache
 from viewer.layout import Cell, Role
 from viewer.state import OverlayMode, ViewerState
 from viewer.view_orientation import Plane, ViewFrame, view_frame
+from viewer.vtk_panel import VtkPanel
 from viewer.window_level import WindowLevel
 
 ORIENTATION_COLOUR = (1.0, 0.85, 0.3)
@@ -69,7 +70,7 @@ def nice_length(mm: float) -> float:
     return float(10**exp)
 
 
-class SliceView(QWidget):
+class SliceView(VtkPanel):
     """Shows ``cell.role``'s series resliced through the shared cursor, perpendicular to a plane.
 
     Cameras are shared between views of the same plane, so zoom, pan and slice position are
@@ -84,7 +85,6 @@ class SliceView(QWidget):
                  enhancement: SubtractionCache, difference: SubtractionCache,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._exposed = False
         assert cell.plane is not None
         self.cell = cell
         self.plane: Plane = cell.plane
@@ -148,11 +148,6 @@ class SliceView(QWidget):
         self.canvas.key_pressed.connect(self._on_key)
 
     # -- construction helpers ----------------------------------------------------------------
-    @property
-    def render_window(self):
-        """The VTK render window of this view."""
-        return self.canvas.GetRenderWindow()
-
     def _line_actor(self) -> vtkActor:
         poly = vtkPolyData()
         points = vtkPoints()
@@ -215,19 +210,6 @@ class SliceView(QWidget):
         self.refresh_overlay()
         self.refresh_cursor()
 
-    def ensure_interactor(self) -> bool:
-        """Initialise the VTK interactor once the widget has its real size.
-
-        Creating the GL context before Qt has sized the widget leaves OSMesa contexts that
-        crash on the next context switch.
-        """
-        interactor = self.render_window.GetInteractor()
-        if not self.isVisible():
-            return False  # hidden or closed: its native window may already be gone
-        if not interactor.GetInitialized() and self._exposed:
-            interactor.Initialize()
-        return bool(interactor.GetInitialized())
-
     def refresh_overlay(self) -> None:
         """Overlay visibility and the SYNTHETIC label; pixels are recomposed at the next render."""
         st = self.state
@@ -248,6 +230,10 @@ class SliceView(QWidget):
         col = float(np.linalg.lstsq(geometry.matrix[:3, :3], point - geometry.matrix[:3, 3],
                                     rcond=None)[0][0])
         return col, bool(np.dot(col_vec, self.frame.right) > 0)
+
+    def before_render(self) -> None:
+        """Compose the pixels (if anything changed) right before painting."""
+        self.compose()
 
     def compose(self) -> None:
         """Recompose this view's pixels if anything they depend on changed."""
@@ -530,23 +516,3 @@ class SliceView(QWidget):
         self.scale_text.SetInput(label)
         self.scale_text.SetPosition((x0 + x1) / 2 / w, (y + 16) / h)
         self.scale_text.SetVisibility(True)
-
-    def showEvent(self, event) -> None:
-        """Initialise VTK once Qt has finished showing and sizing the native window."""
-        super().showEvent(event)
-        QTimer.singleShot(0, self._on_exposed)
-
-    def _on_exposed(self) -> None:
-        self._exposed = True
-        self.render()
-
-    def render(self) -> None:
-        """Recompose if needed and redraw (nothing before the native window has a GL context)."""
-        if self.ensure_interactor():
-            self.compose()
-            self.render_window.Render()
-
-    def closeEvent(self, event) -> None:
-        """Release the OpenGL context before Qt destroys the native window."""
-        self.render_window.Finalize()
-        super().closeEvent(event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import vtkmodules.vtkRenderingFreeType  # noqa: F401
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
@@ -21,6 +20,7 @@ from inference.geometry import Geometry
 from inference.volume import Volume
 from viewer.slice_view import SYNTHETIC_TEXT, _text
 from viewer.vtk_image import volume_to_vtk
+from viewer.vtk_panel import VtkPanel
 
 # Software rendering is the common case here: cap the rendered grid size.
 MAX_VOXELS = 192**3
@@ -37,12 +37,11 @@ def decimated(volume: Volume) -> Volume:
                   volume.modality, volume.metadata, volume.synthetic)
 
 
-class VolumeView(QWidget):
+class VolumeView(VtkPanel):
     """Volume rendering with an angio transfer function; drag rotates, wheel zooms."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._exposed = False
         self.canvas = QVTKRenderWindowInteractor(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -65,11 +64,6 @@ class VolumeView(QWidget):
         self.title.GetTextProperty().SetJustificationToLeft()
         self.title.GetTextProperty().SetVerticalJustificationToBottom()
         self.title.SetPosition(0.01, 0.01)
-
-    @property
-    def render_window(self):
-        """The VTK render window."""
-        return self.canvas.GetRenderWindow()
 
     @staticmethod
     def _property() -> vtkVolumeProperty:
@@ -116,32 +110,3 @@ class VolumeView(QWidget):
         camera.SetPosition(*(focal + np.array([0.0, -distance, 0.0])))
         camera.SetViewUp(0, 0, 1)
         self.renderer.ResetCamera()
-
-    def ensure_interactor(self) -> bool:
-        """Initialise the interactor once sized (see SliceView.ensure_interactor)."""
-        interactor = self.render_window.GetInteractor()
-        if not self.isVisible():
-            return False  # hidden or closed: its native window may already be gone
-        if not interactor.GetInitialized() and self._exposed:
-            interactor.Initialize()
-        return bool(interactor.GetInitialized())
-
-    def showEvent(self, event) -> None:
-        """Initialise VTK once Qt has finished showing and sizing the native window."""
-        super().showEvent(event)
-        QTimer.singleShot(0, self._on_exposed)
-
-    def _on_exposed(self) -> None:
-        self._exposed = True
-        if self.ensure_interactor():
-            self.render_window.Render()
-
-    def render(self) -> None:
-        """Redraw now (nothing before the native window is ready: it has no GL context yet)."""
-        if self.ensure_interactor():
-            self.render_window.Render()
-
-    def closeEvent(self, event) -> None:
-        """Release the OpenGL context first."""
-        self.render_window.Finalize()
-        super().closeEvent(event)
