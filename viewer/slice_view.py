@@ -39,6 +39,14 @@ ORIENTATION_COLOUR = (1.0, 0.85, 0.3)
 PLANE_COLOURS = {Plane.AXIAL: (0.95, 0.3, 0.3), Plane.CORONAL: (0.3, 0.85, 0.3),
                  Plane.SAGITTAL: (0.95, 0.85, 0.2)}
 SYNTHETIC_TEXT = "SYNTHETIC - AI-generated digital contrast"
+PHANTOM_MODEL_TEXT = "demo model trained on synthetic phantoms:\nnot for clinical use"
+
+
+def synthetic_banner(volume: Volume | None) -> str:
+    """The banner for synthetic pixels, naming a phantom-trained model as such."""
+    if volume is not None and volume.provenance.get("synthetic_phantoms_only"):
+        return f"{SYNTHETIC_TEXT}\n{PHANTOM_MODEL_TEXT}"
+    return SYNTHETIC_TEXT
 CAMERA_DISTANCE = 1000.0
 ZOOM_STEP = 1.15
 BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
@@ -216,7 +224,15 @@ class SliceView(VtkPanel):
         self.overlay_drawn = (self.cell.overlay and self.cell.role is Role.BASE
                               and st.overlay is not None and st.base is not None
                               and st.overlay_visible)
-        self.synthetic_label.SetVisibility(st.shows_synthetic(self.cell.role, self.overlay_drawn))
+        shown = self.state.volumes.get(self.cell.role)
+        source = shown if shown is not None and shown.synthetic else st.overlay
+        banner = synthetic_banner(source)
+        visible = st.shows_synthetic(self.cell.role, self.overlay_drawn)
+        self.synthetic_label.SetInput(banner)
+        self.synthetic_label.SetVisibility(visible)
+        # Keep the top orientation letter readable below the banner's lines.
+        lines = banner.count("\n") + 1 if visible else 0
+        self._labels["top"].SetPosition(0.5, 0.92 - 0.045 * lines)
         self._update_info()
 
     def _swipe_column(self, geometry) -> tuple[float, bool]:

@@ -18,7 +18,7 @@ from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkSmartVolumeMapper
 
 from inference.geometry import Geometry
 from inference.volume import Volume
-from viewer.slice_view import SYNTHETIC_TEXT, _text
+from viewer.slice_view import SYNTHETIC_TEXT, _text, synthetic_banner
 from viewer.vtk_image import volume_to_vtk
 from viewer.vtk_panel import VtkPanel
 
@@ -100,6 +100,7 @@ class VolumeView(VtkPanel):
         self.mapper.SetInputData(volume_to_vtk(small))
         if not self.renderer.HasViewProp(self.actor):
             self.renderer.AddVolume(self.actor)
+        self.synthetic_label.SetInput(synthetic_banner(volume))
         self.synthetic_label.SetVisibility(volume.synthetic)
         self.title.SetInput(f"3D: {volume.metadata.series_description or 'volume'}")
         self.renderer.ResetCamera()
