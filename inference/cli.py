@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--report", help="report JSON path (default OUTDIR/report.json)")
     syn.add_argument("--country", help="grid carbon intensity country (UK, FR, ...)")
     syn.add_argument("--grid-intensity", type=float, help="gCO2e per kWh (overrides country)")
+    syn.add_argument("--dicom", action="store_true",
+                     help="also write a DICOM CT series (derived, labelled SYNTHETIC) into "
+                          "OUTDIR/dicom, in the source study; needs DICOM input")
+    syn.add_argument("--deidentify", action="store_true",
+                     help="de-identify the DICOM export (PS3.15 Basic profile)")
     ev = sub.add_parser("evaluate", help="compare digital contrast with a real contrast scan "
                                          "(MAE, PSNR, SSIM, identity baseline, ROI, Dice)")
     ev.add_argument("--ncct", required=True, help="non-contrast CT")
@@ -180,6 +185,14 @@ def _synthesize(args: argparse.Namespace) -> int:
     outdir = Path(args.outdir)
     out_path = write_image(result.volume, outdir / "synthetic_digital_contrast.nii.gz")
     report = build_report(source, result, session, energy, out_path)
+    if args.dicom:
+        from inference.dicom.synthetic_series import find_source_series, write_synthetic_series
+
+        series = find_source_series(args.input, source.metadata.series_uid)
+        files = write_synthetic_series(result.volume, series, outdir / "dicom",
+                                       deidentify=args.deidentify)
+        report["output"]["dicom"] = {"folder": str(outdir / "dicom"), "files": len(files),
+                                     "deidentified": bool(args.deidentify)}
     report_path = write_report(report, Path(args.report) if args.report
                                else outdir / "report.json")
     print(f"{SYNTHETIC_LABEL}\nwrote {out_path}\nwrote {report_path}\n"

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._progress_dialog: QProgressDialog | None = None
         self._pending: tuple[Path, Role] | None = None
         self._queue: list[tuple[Path, Role]] = []
+        self.base_source: Path | None = None  # where the non-contrast series was loaded from
         self.grid = ViewGrid(self.state, self)
         self.setCentralWidget(self.grid)
         self.position_label = QLabel("")
@@ -133,6 +134,11 @@ class MainWindow(QMainWindow):
                                            "Ctrl+Shift+S")
         self.act_cancel_synthesis = self._action("Cancel synthesis", self.synthesis.cancel)
         self.act_energy = self._action("Last run: energy and carbon...", self.show_energy_report)
+        self.act_export_dicom = self._action("Export digital contrast as &DICOM...",
+                                             lambda: self._choose_export_dicom(False))
+        self.act_export_dicom_deid = self._action(
+            "Export digital contrast as DICOM (de-identified)...",
+            lambda: self._choose_export_dicom(True))
         self.act_register = self._action("&Register real contrast scan onto the non-contrast",
                                          self.start_registration, "Ctrl+R")
         self.act_revert = self._action("Revert to the scan as acquired", self.revert_registration)
@@ -236,6 +242,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("&Recent studies")
         self._rebuild_recent_menu()
         file_menu.addAction(self.act_screenshot)
+        file_menu.addAction(self.act_export_dicom)
+        file_menu.addAction(self.act_export_dicom_deid)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -421,6 +429,7 @@ class MainWindow(QMainWindow):
         if self._pending is not None and role is Role.BASE:
             self.settings.add_recent(str(self._pending[0]))
             self._rebuild_recent_menu()
+            self.base_source = self._pending[0]
         try:
             self.show_volume(result.volume, result.warnings, role)
         except StudyError as exc:
@@ -656,6 +665,29 @@ class MainWindow(QMainWindow):
             return
         moved = self.registration.adjust(self.state.base, rotation_deg, translation_mm)
         self.state.set_volume(Role.COMPARE, moved)
+
+    def export_synthetic_dicom(self, folder: str | Path, deidentify: bool = False) -> list[Path]:
+        """Write the digital contrast as a DICOM series labelled derived and SYNTHETIC."""
+        from inference.dicom.synthetic_series import find_source_series, write_synthetic_series
+
+        base, overlay = self.state.base, self.state.overlay
+        if base is None or overlay is None or self.base_source is None:
+            raise StudyError("export needs a non-contrast DICOM series and its digital "
+                             "contrast (run Synthesis first)")
+        series = find_source_series(self.base_source, base.metadata.series_uid)
+        return write_synthetic_series(overlay, series, folder, deidentify=deidentify)
+
+    def _choose_export_dicom(self, deidentify: bool) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export digital contrast to folder")
+        if not folder:
+            return
+        try:
+            files = self.export_synthetic_dicom(folder, deidentify)
+        except StudyError as exc:
+            self.show_error("Cannot export", str(exc))
+            return
+        self.statusBar().showMessage(f"Wrote {len(files)} SYNTHETIC DICOM images to {folder}"
+                                     + (" (de-identified)" if deidentify else ""), 10000)
 
     def show_energy_report(self) -> QMessageBox | None:
         """Energy, carbon and avoided footprint of the last run (non-blocking)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class SeriesIdentity:
     patient_sex: str = "O"
     manufacturer: str = ""
     contrast_agent: str = ""
+    image_type: tuple[str, ...] = ("ORIGINAL", "PRIMARY", "AXIAL")
     extra: dict = field(default_factory=dict)
 
 
@@ -54,7 +56,7 @@ def slice_dataset(volume: Volume, k: int, ident: SeriesIdentity) -> Dataset:
     ds = Dataset()
     ds.file_meta = meta
     ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    ds.ImageType = list(ident.image_type)
     ds.SOPClassUID = CTImageStorage
     ds.SOPInstanceUID = sop_uid
     ds.StudyDate = ds.SeriesDate = ds.AcquisitionDate = ds.ContentDate = ident.study_date
@@ -107,13 +109,20 @@ def slice_dataset(volume: Volume, k: int, ident: SeriesIdentity) -> Dataset:
     return ds
 
 
-def write_ct_series(volume: Volume, outdir: str | Path, ident: SeriesIdentity) -> list[Path]:
-    """Write each slice as ``IMG0001.dcm`` ... in ``outdir``; returns the file paths."""
+def write_ct_series(volume: Volume, outdir: str | Path, ident: SeriesIdentity,
+                    per_slice: Callable[[int, Dataset], None] | None = None) -> list[Path]:
+    """Write each slice as ``IMG0001.dcm`` ... in ``outdir``; returns the file paths.
+
+    ``per_slice(k, dataset)`` may add or change attributes of slice k before it is written.
+    """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
     for k in range(volume.shape[0]):
         path = outdir / f"IMG{k + 1:04d}.dcm"
-        slice_dataset(volume, k, ident).save_as(path, enforce_file_format=True)
+        ds = slice_dataset(volume, k, ident)
+        if per_slice is not None:
+            per_slice(k, ds)
+        ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths

@@ -76,3 +76,23 @@ def test_demo_model_enhances_the_aorta(qtbot, settings, phantom_volumes):
     plain = phantom_volumes[0]
     assert synthetic.value_at_world(AORTA) > plain.value_at_world(AORTA) + 100
     assert np.abs(synthetic.array.astype(int) - plain.array).mean() < 60
+
+
+def test_export_digital_contrast_as_dicom_from_the_viewer(qtbot, settings, small_case,
+                                                           tmp_path):
+    import pydicom
+
+    from viewer.main_window import MainWindow
+
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    w.load(small_case.noncontrast)
+    qtbot.waitUntil(lambda: w.volume is not None, timeout=30_000)
+    w.start_synthesis()
+    qtbot.waitUntil(lambda: not w.synthesis.running, timeout=180_000)
+    files = w.export_synthetic_dicom(tmp_path / "dicom", deidentify=True)
+    assert len(files) == 40
+    ds = pydicom.dcmread(files[0])
+    assert "SYNTHETIC" in ds.ImageType and ds.PatientIdentityRemoved == "YES"
+    assert ds.SeriesDescription.startswith("SYNTHETIC CONTRAST")

@@ -1,0 +1,88 @@
+"""Write digital contrast as a DICOM CT series that says, everywhere, that it is synthetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
+from inference.dicom.ct_writer import SeriesIdentity, write_ct_series
+from inference.dicom.deidentify import Deidentifier
+from inference.dicom.discovery import SeriesInfo, scan
+from inference.dicom.stack import build_stack
+from inference.errors import StudyError
+from inference.volume import Volume
+
+SERIES_LABEL = "SYNTHETIC CONTRAST - NOT ACQUIRED"
+IMAGE_TYPE = ("DERIVED", "SECONDARY", "AXIAL", "SYNTHETIC")
+
+
+def find_source_series(source: str | Path, series_uid: str) -> SeriesInfo:
+    """The non-contrast series the synthetic volume was computed from."""
+    study = scan(source)
+    for s in study.series:
+        if s.series_uid == series_uid:
+            return s
+    raise StudyError("the source non-contrast series is not in that folder (series UID "
+                     "differs); export needs the DICOM series the synthesis started from")
+
+
+def _copy(src: Dataset, keywords: tuple[str, ...]) -> dict:
+    return {k: src.data_element(k).value for k in keywords if k in src}
+
+
+def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | Path,
+                           deidentify: bool = False) -> list[Path]:
+    """One file per slice, same study and frame of reference, labelled derived and synthetic."""
+    if not synthetic.synthetic:
+        raise StudyError("only synthetic volumes are exported by this writer")
+    stack = build_stack(source.headers)
+    if len(stack.slots) != synthetic.shape[0] or not stack.geometry.same_grid(
+            synthetic.geometry, tol=1e-2):
+        raise StudyError("the synthetic volume is not on the source series' grid")
+    first = pydicom.dcmread(next(h for h in stack.slots if h is not None).path,
+                            stop_before_pixels=True)
+    prov = synthetic.provenance
+    model = f"{prov.get('model', 'unknown model')} {prov.get('model_version', '')}".strip()
+    series_uid = generate_uid()
+    ident = SeriesIdentity(
+        patient_name=str(first.get("PatientName", "")), patient_id=str(first.get("PatientID", "")),
+        patient_birth_date=str(first.get("PatientBirthDate", "")),
+        patient_sex=str(first.get("PatientSex", "") or "O"),
+        study_uid=str(first.StudyInstanceUID), series_uid=series_uid,
+        frame_of_reference_uid=str(first.get("FrameOfReferenceUID", "") or generate_uid()),
+        series_number=int(first.get("SeriesNumber", 0) or 0) + 1000,
+        series_description=f"{SERIES_LABEL} ({model})"[:64],
+        study_date=str(first.get("StudyDate", "")), study_time=str(first.get("StudyTime", "")),
+        series_time=str(first.get("SeriesTime", "")),
+        study_description=str(first.get("StudyDescription", "")),
+        accession_number=str(first.get("AccessionNumber", "")),
+        manufacturer="dcreview (synthetic)", image_type=IMAGE_TYPE,
+        extra={
+            "DerivationDescription": (
+                f"Digital contrast predicted by {model} (sha256 "
+                f"{str(prov.get('model_sha256', ''))[:16]}) from the non-contrast series; "
+                "SYNTHETIC, not an acquired image"
+                + ("; model trained on synthetic phantoms only, not for clinical use"
+                   if prov.get("synthetic_phantoms_only") else ""))[:1024],
+            "ImageComments": "SYNTHETIC - AI-generated digital contrast, not acquired",
+            "BurnedInAnnotation": "NO",
+            **_copy(first, ("ReferringPhysicianName", "StudyID", "BodyPartExamined",
+                            "PatientPosition")),
+        })
+    deid = Deidentifier(keep_own_descriptions=True) if deidentify else None
+
+    def per_slice(k: int, ds: Dataset) -> None:
+        src = stack.slots[k]
+        if src is not None:
+            ref = Dataset()
+            ref.ReferencedSOPClassUID = src.sop_class_uid
+            ref.ReferencedSOPInstanceUID = src.sop_instance_uid
+            ds.SourceImageSequence = [ref]
+        ds.KVP = ""
+        if deid is not None:
+            deid.apply(ds)
+
+    return write_ct_series(synthetic, outdir, ident, per_slice)
