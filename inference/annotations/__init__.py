@@ -1,0 +1,1 @@
+"""Annotations and measurements in patient coordinates (LPS mm), usable without a screen."""
