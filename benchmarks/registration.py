@@ -9,7 +9,6 @@ fixed grid (the unavoidable last step); the table gives both seconds and the rat
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -19,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
+from reporting import finish  # noqa: E402
 
 MOTION = dict(rotation_deg=(1.2, -0.8, 1.8), translation_mm=(3.5, -2.5, 4.0))
 
@@ -89,12 +89,7 @@ def main() -> int:
     print(f"{'max point error mm (body box)':<34}{error:>8.3f}")
     print(f"{'max rotation error deg':<34}{rot_err:>8.3f}")
     print(f"{'body surface distance mm':<34}{result.surface_distance_mm:>8.2f}")
-    for name, ok in report["floors"].items():
-        print(f"{name:<34}{'OK' if ok else 'NOT MET':>8}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"wrote {args.out}")
-    return 0
+    return finish(report, args.out)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ raw batches are prepared beforehand and run back to back in the same process.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -20,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
+from reporting import finish  # noqa: E402
 
 
 def make_input(matrix: int, slices: int):
@@ -86,12 +86,7 @@ def main() -> int:
     print(f"{'slices per second':<34}{result.slices_per_second:>9.1f}")
     print(f"{'raw session.run, same batches (s)':<34}{raw:>9.2f}")
     print(f"{'pipeline overhead (x raw)':<34}{report['overhead_vs_raw']:>9.3f}")
-    for name, ok in report["floors"].items():
-        print(f"{name:<34}{'OK' if ok else 'NOT MET':>9}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"wrote {args.out}")
-    return 0
+    return finish(report, args.out)
 
 
 if __name__ == "__main__":

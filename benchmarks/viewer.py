@@ -11,7 +11,6 @@ view in the same process. Prints a table and writes JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -25,15 +24,12 @@ if os.environ["QT_QPA_PLATFORM"] == "offscreen":
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
 
 import numpy as np  # noqa: E402
+from reporting import finish, status_mb  # noqa: E402
 
 
 def rss_mb() -> float:
     """Current resident memory of this process."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return status_mb("VmRSS")
 
 
 def make_volumes(n: int, slices: int):
@@ -58,13 +54,13 @@ def make_volumes(n: int, slices: int):
     return out
 
 
-def timed(fn, n: int, finish) -> list[float]:
-    """Per-call milliseconds of ``fn`` followed by ``finish`` (render completion)."""
+def timed(fn, n: int, wait) -> list[float]:
+    """Per-call milliseconds of ``fn`` followed by ``wait`` (render completion)."""
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
         fn()
-        finish()
+        wait()
         times.append((time.perf_counter() - t0) * 1000)
     return times
 
@@ -121,11 +117,11 @@ def main() -> int:
         app.processEvents()
     size = (view.canvas.width(), view.canvas.height())
     rw = view.render_window
-    finish = rw.WaitForCompletion if hasattr(rw, "WaitForCompletion") else (lambda: None)
+    wait = rw.WaitForCompletion if hasattr(rw, "WaitForCompletion") else (lambda: None)
     window.state.set_overlay_opacity(0.5)
     app.processEvents()
 
-    reference = timed(view.render, args.updates, finish)
+    reference = timed(view.render, args.updates, wait)
     direction = [1]
 
     def scroll() -> None:
@@ -133,23 +129,19 @@ def main() -> int:
             direction[0] = -direction[0]
         view.scroll(direction[0])
 
-    scroll_t = timed(scroll, args.updates, finish)
+    scroll_t = timed(scroll, args.updates, wait)
     values = iter(np.tile(np.linspace(0.0, 1.0, 21), args.updates))
-    opacity_t = timed(lambda: window.state.set_overlay_opacity(next(values)), args.updates, finish)
+    opacity_t = timed(lambda: window.state.set_overlay_opacity(next(values)), args.updates, wait)
     cycle = iter([Layout.ROW, Layout.COMPARE, Layout.ONE] * args.updates)
     layout_t = timed(lambda: (window.state.set_layout(next(cycle)), app.processEvents()),
-                     min(30, args.updates), finish)
+                     min(30, args.updates), wait)
     window.state.set_layout(Layout.ONE)
     app.processEvents()
     view = window.grid.slice_views()[0]
     rss_before = rss_mb()
-    timed(scroll, 500, finish)
+    timed(scroll, 500, wait)
     rss_after = rss_mb()
-    peak = 0.0
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM"):
-                peak = int(line.split()[1]) / 1024
+    peak = status_mb("VmHWM")
 
     report = {
         "view_px": list(size), "series": 3, "matrix": args.matrix, "slices": args.slices,
@@ -179,13 +171,8 @@ def main() -> int:
     print(f"\nRSS: start {m['start']:.0f} MB, with 3 series {m['three_series_loaded']:.0f} MB "
           f"(data {m['data']:.0f} MB), peak {m['peak']:.0f} MB; "
           f"500 scroll updates: {m['before_500_updates']:.0f} -> {m['after_500_updates']:.0f} MB")
-    for name, ok in report["floors"].items():
-        print(f"{name:<42}{'OK' if ok else 'NOT MET'}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {args.out}")
     window.close()
-    return 0
+    return finish(report, args.out, width=42)
 
 
 if __name__ == "__main__":

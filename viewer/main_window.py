@@ -617,9 +617,10 @@ class MainWindow(QMainWindow):
             return
         if self.registration.running:
             return
-        original = self.registration.original if self.state.compare_on_grid and \
-            self.registration.original is not None else real
-        self.registration.start(base, original)
+        # Re-registering starts again from the scan as acquired, not from a resampled copy
+        # (a newly opened real scan resets ``original`` to None).
+        original = self.registration.original
+        self.registration.start(base, original if original is not None else real)
         self.statusBar().showMessage("Registering the real contrast scan...")
 
     def _on_registered(self, result: RegistrationResult) -> None:

@@ -110,7 +110,6 @@ class SliceView(VtkPanel):
         self._line_colours: tuple[tuple[float, ...], ...] = ((1, 1, 1), (1, 1, 1))
 
         self.canvas = SliceCanvas(self)
-        self.vtk_widget = self.canvas  # historical name used by tests and tools
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
