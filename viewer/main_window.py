@@ -31,6 +31,7 @@ from inference.progress import ProgressEvent
 from inference.registration import RegistrationResult
 from inference.study_loader import LoadResult, open_volume
 from inference.volume import Volume
+from viewer.annotation_actions import AnnotationActions
 from viewer.background import Worker, start
 from viewer.comparison_panel import ComparisonPanel
 from viewer.help_dialog import HelpDialog
@@ -85,6 +86,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.comparison)
         self.comparison.hide()
         self._build_actions()
+        self.annotate = AnnotationActions(self, self.state)
+        self.annotate.panel.hide()
+        self.state.annotations.changed.connect(self._show_annotation_panel)
         self._build_toolbar()
         self._build_menus()
         self.state.overlay_changed.connect(self._sync_overlay_controls)
@@ -222,6 +226,7 @@ class MainWindow(QMainWindow):
         self.swipe_slider.setFixedWidth(120)
         self.swipe_slider.valueChanged.connect(lambda v: self.state.set_swipe_position(v / 100))
         self.swipe_action = bar.addWidget(self.swipe_slider)
+        self.annotate.build_toolbar()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -278,6 +283,7 @@ class MainWindow(QMainWindow):
         for act in (self.act_register, self.act_revert, self.act_manual):
             compare_menu.addAction(act)
         compare_menu.addAction(self.comparison.toggleViewAction())
+        self.annotate.build_menu()
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.act_help)
         about = QAction("&About dcreview", self)
@@ -500,6 +506,13 @@ class MainWindow(QMainWindow):
                 self.apply_preset(self.settings.preset, remember=False)
         if self.load_warnings:
             self.statusBar().showMessage("; ".join(self.load_warnings), 15000)
+
+    def _show_annotation_panel(self) -> None:
+        if self.state.annotations.items and not self.annotate.panel.isVisible():
+            self.annotate.panel.show()
+            # The list should not take the views' room: about a quarter of the window.
+            self.resizeDocks([self.annotate.panel], [max(300, self.width() // 4)],
+                             Qt.Orientation.Horizontal)
 
     def set_window(self, window: WindowLevel) -> None:
         """Apply a window/level to every view."""

@@ -25,7 +25,11 @@ from vtkmodules.vtkRenderingCore import (
     vtkTextActor,
 )
 
+from inference.annotations.model import Annotation, Kind
 from inference.volume import Volume
+from viewer.annotation_draft import Draft, Frame, Hit, edited, pick
+from viewer.annotation_overlay import AnnotationOverlay
+from viewer.annotation_text import label_text
 from viewer.canvas import SliceCanvas
 from viewer.compositor import Blend, LutCache, compose, extract, slice_geometry
 from viewer.enhancement import SubtractionCache
@@ -88,6 +92,7 @@ class SliceView(VtkPanel):
 
     hovered = Signal(object)  # world point under the mouse, or None
     maximise_requested = Signal()
+    note_requested = Signal(object)  # a NOTE annotation still without text
 
     def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera, luts: LutCache,
                  enhancement: SubtractionCache, difference: SubtractionCache,
@@ -144,14 +149,17 @@ class SliceView(VtkPanel):
         self.synthetic_label.SetInput(SYNTHETIC_TEXT)
         self.synthetic_label.SetPosition(0.01, 0.99)
         self.scale_text = _text(self.renderer, 12, (0.9, 0.9, 0.9))
+        self.annotation_overlay = AnnotationOverlay(self.renderer)
+        self._draft: Draft | None = None
+        self._preview: Annotation | None = None
         self.renderer.AddObserver("StartEvent", lambda *_: self._update_scale_bar())
 
         self.canvas.pressed.connect(self._on_press)
         self.canvas.dragged.connect(self._on_drag)
-        self.canvas.released.connect(lambda _b: setattr(self, "_drag", None))
-        self.canvas.hovered.connect(lambda xy: self.hovered.emit(self.world_at_display(*xy)))
+        self.canvas.released.connect(self._on_release)
+        self.canvas.hovered.connect(self._on_hover)
         self.canvas.wheeled.connect(self._on_wheel)
-        self.canvas.double_clicked.connect(self.maximise_requested.emit)
+        self.canvas.double_clicked.connect(self._on_double_click)
         self.canvas.key_pressed.connect(self._on_key)
 
     # -- construction helpers ----------------------------------------------------------------
@@ -249,6 +257,58 @@ class SliceView(VtkPanel):
     def before_render(self) -> None:
         """Compose the pixels (if anything changed) right before painting."""
         self.compose()
+        self._draw_annotations()
+
+    # -- annotations ---------------------------------------------------------------------------
+    def _mm_per_px(self) -> float:
+        return 2 * self.camera.GetParallelScale() / max(1.0, self._height_px())
+
+    def _half_thickness(self) -> float:
+        assert self.volume is not None and self.frame is not None
+        return max(0.5, 0.5 * float(self.volume.geometry.spacing[self.frame.axis]))
+
+    def _draw_annotations(self) -> None:
+        ann = self.state.annotations
+        if self.frame is None or (not ann.set.items and self._preview is None):
+            for actor in self.annotation_overlay.actors.values():
+                actor.SetVisibility(False)
+            for t in self.annotation_overlay.labels:
+                t.SetVisibility(False)
+            self.annotation_overlay.shown_ids = []
+            return
+        layers = self.state.layers()
+        self.annotation_overlay.update(
+            ann.items, ann.selected, self._preview, self.cursor, self.frame.look,
+            self.frame.right, self.frame.up, self._half_thickness(), self._mm_per_px(),
+            lambda a: label_text(a, ann.stats(a, layers)))
+
+    def _frame(self) -> Frame:
+        assert self.frame is not None
+        return Frame(self.frame.right, self.frame.up, self.frame.look)
+
+    def cancel_draft(self) -> None:
+        """Drop a half-drawn shape (Esc, or another tool chosen)."""
+        self._draft = None
+        self._preview = None
+        self.render()
+
+    def _commit(self, annotation: Annotation | None) -> None:
+        self._preview = None
+        if annotation is None:
+            self.render()
+            return
+        if annotation.kind is Kind.NOTE and not annotation.text:
+            self._draft = None
+            self.render()
+            self.note_requested.emit(annotation)
+            return
+        self._draft = None
+        self.state.annotations.add(annotation)  # views redraw on the change event
+
+    def _pick(self, point: np.ndarray) -> Hit | None:
+        ann = self.state.annotations
+        visible = [a for a in ann.items if a.id in self.annotation_overlay.shown_ids]
+        return pick(visible, point, self.cursor, self.frame.look, 6 * self._mm_per_px())
 
     def compose(self) -> None:
         """Recompose this view's pixels if anything they depend on changed."""
@@ -428,6 +488,28 @@ class SliceView(VtkPanel):
     # -- input -------------------------------------------------------------------------------
     def _on_press(self, button, modifiers, xy) -> None:
         ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        point = self.world_at_display(*xy)
+        tool = self.state.annotations.tool
+        if button == Qt.MouseButton.LeftButton and not ctrl and point is not None and (
+                tool is not None):
+            if self._draft is None or self._draft.kind is not tool:
+                self._draft = Draft(tool, self._frame())
+            self._drag = ("draw", xy, None)
+            done = self._draft.press(point)
+            self._preview = self._draft.preview()
+            if done is not None:
+                self._commit(done)
+            else:
+                self.render()
+            return
+        if button == Qt.MouseButton.LeftButton and not ctrl and not shift and point is not None:
+            hit = self._pick(point)
+            if hit is not None:
+                self.state.annotations.select(hit.annotation_id)
+                self._drag = ("edit", xy, (hit, point))
+                return
+            self.state.annotations.select(None)
         if button == Qt.MouseButton.LeftButton and not ctrl:
             self._drag = ("crosshair", xy, None)
             self._set_cursor_at(*xy)
@@ -443,6 +525,19 @@ class SliceView(VtkPanel):
         kind, start, origin = self._drag
         if kind == "crosshair":
             self._set_cursor_at(*xy)
+        elif kind == "draw" and self._draft is not None:
+            point = self.world_at_display(*xy)
+            if point is not None:
+                self._draft.move(point)
+                self._preview = self._draft.preview()
+                self.render()
+        elif kind == "edit":
+            hit, grabbed = origin
+            current = self.state.annotations.get(hit.annotation_id)
+            point = self.world_at_display(*xy)
+            if current is not None and point is not None:
+                self._preview = edited(current, hit, grabbed, point)
+                self.render()
         elif kind == "window":
             w: WindowLevel = origin
             scale = max(1.0, w.width / 256.0)
@@ -452,6 +547,41 @@ class SliceView(VtkPanel):
             self.pan(xy[0] - start[0], xy[1] - start[1])
             self._drag = ("pan", xy, None)
             self.render()
+
+    def _on_release(self, _button) -> None:
+        drag, self._drag = self._drag, None
+        if drag is None:
+            return
+        if drag[0] == "draw" and self._draft is not None and self._draft.moving is not None:
+            done = self._draft.release(self._draft.moving)
+            if done is not None:
+                self._commit(done)
+            elif not self._draft.points:
+                self._preview = None
+                self.render()
+        elif drag[0] == "edit" and self._preview is not None:
+            edited_shape, self._preview = self._preview, None
+            self.state.annotations.replace(edited_shape)  # one undo step per drag
+            self.render()
+
+    def _on_hover(self, xy) -> None:
+        point = self.world_at_display(*xy)
+        self.hovered.emit(point)
+        if self._draft is not None and self._draft.points and self._drag is None and (
+                point is not None):
+            self._draft.move(point)
+            self._preview = self._draft.preview()
+            self.render()
+
+    def _on_double_click(self) -> None:
+        if self._draft is not None and self._draft.kind is Kind.POLYGON:
+            # The double click's first press already added a vertex at the same place.
+            if len(self._draft.points) > 3 and np.allclose(self._draft.points[-1],
+                                                           self._draft.points[-2], atol=1.0):
+                self._draft.points.pop()
+            self._commit(self._draft.finish())
+            return
+        self.maximise_requested.emit()
 
     def _set_cursor_at(self, x: float, y: float) -> None:
         point = self.world_at_display(x, y)
@@ -466,6 +596,19 @@ class SliceView(VtkPanel):
             self.scroll(notches)
 
     def _on_key(self, event: QKeyEvent) -> None:
+        key = Qt.Key(event.key())
+        if self._draft is not None and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._commit(self._draft.finish())
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape and (self._draft is not None or self._preview is not None):
+            self.cancel_draft()
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and (
+                self.state.annotations.delete_selected()):
+            event.accept()
+            return
         steps = {Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1, Qt.Key.Key_PageUp: 10,
                  Qt.Key.Key_PageDown: -10}.get(Qt.Key(event.key()))
         if steps is None:

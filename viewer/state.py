@@ -10,6 +10,7 @@ from enum import Enum
 import numpy as np
 
 from inference.volume import Volume
+from viewer.annotation_state import AnnotationState
 from viewer.events import Event
 from viewer.layout import Layout, Role
 from viewer.window_level import WindowLevel
@@ -44,6 +45,7 @@ class ViewerState:
         self.window_changed = Event()  # (WindowLevel)
         self.overlay_changed = Event()  # ()
         self.layout_changed = Event()  # (Layout)
+        self.annotations = AnnotationState()
 
     # -- series ------------------------------------------------------------------------------
     @property
@@ -134,6 +136,12 @@ class ViewerState:
         base, real = self.base, self.volumes.get(Role.COMPARE)
         return (base is not None and real is not None and real.shape == base.shape
                 and base.geometry.same_grid(real.geometry))
+
+    def layers(self) -> dict[str, Volume]:
+        """Loaded series by the names annotation statistics and exports use."""
+        names = {Role.BASE: "non_contrast", Role.OVERLAY: "synthetic",
+                 Role.COMPARE: "real_contrast"}
+        return {names[role]: vol for role, vol in self.volumes.items()}
 
     def values_at(self, point: np.ndarray) -> dict[Role, float | None]:
         """Value of every loaded series at a world point (nearest voxel)."""

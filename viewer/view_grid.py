@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 from vtkmodules.vtkRenderingCore import vtkCamera
 
@@ -22,6 +22,7 @@ class ViewGrid(QWidget):
     """Lays out SliceViews (and the 3-D view) for ``state.layout`` and keeps them in sync."""
 
     hovered = Signal(object)  # world point or None
+    note_requested = Signal(object)  # Annotation (a note waiting for its text)
 
     def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +44,10 @@ class ViewGrid(QWidget):
         state.window_changed.connect(self._on_window)
         state.overlay_changed.connect(self._on_overlay)
         state.layout_changed.connect(lambda _layout: self.rebuild())
+        state.annotations.changed.connect(lambda: self.render_all(slices_only=True))
+        state.annotations.selection_changed.connect(
+            lambda _id: self.render_all(slices_only=True))
+        state.annotations.tool_changed.connect(self._on_tool)
         self.rebuild()
 
     # -- views ---------------------------------------------------------------------------------
@@ -63,6 +68,7 @@ class ViewGrid(QWidget):
             view = SliceView(cell, self.state, self.cameras[cell.plane], self.luts,
                              self.enhancement, self.difference, self)
             view.hovered.connect(self.hovered.emit)
+            view.note_requested.connect(self.note_requested.emit)
             view.maximise_requested.connect(lambda v=view: self.toggle_maximise(v))
             self._views[key] = view
             view.refresh_content()
@@ -163,6 +169,13 @@ class ViewGrid(QWidget):
             v.refresh_overlay()
         self._refresh_volume_view()
         self.render_all()
+
+    def _on_tool(self, tool) -> None:
+        for v in self._views.values():
+            v.canvas.setCursor(Qt.CursorShape.CrossCursor if tool is not None
+                               else Qt.CursorShape.ArrowCursor)
+            if v._draft is not None or v._preview is not None:
+                v.cancel_draft()
 
     def _refresh_volume_view(self) -> None:
         if self.volume_view is None or not self.volume_view.isVisibleTo(self):

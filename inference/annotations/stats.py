@@ -39,15 +39,27 @@ def roi_mask(annotation: Annotation, volume: Volume) -> np.ndarray:
     poly = PolygonPath(np.column_stack([outline @ u, outline @ v]))
     other = [a for a in (0, 1, 2) if a != axis]
     sizes = {0: ni, 1: nj, 2: nk}
-    g0, g1 = np.meshgrid(np.arange(sizes[other[0]]), np.arange(sizes[other[1]]), indexing="ij")
+    # Only the outline's bounding box is tested: small ROIs on big slices stay cheap enough
+    # to update while the user drags.
+    ranges = []
+    for a in other:
+        lo = max(0, int(np.floor(ijk[:, a].min())) - 1)
+        hi = min(sizes[a], int(np.ceil(ijk[:, a].max())) + 2)
+        if hi <= lo:
+            return mask
+        ranges.append(np.arange(lo, hi))
+    g0, g1 = np.meshgrid(ranges[0], ranges[1], indexing="ij")
     grid = np.zeros((*g0.shape, 3))
     grid[..., other[0]], grid[..., other[1]], grid[..., axis] = g0, g1, index
     world = volume.index_to_world(grid)
     inside = poly.contains_points(np.column_stack([(world @ u).ravel(),
                                                    (world @ v).ravel()])).reshape(g0.shape)
-    sel = [slice(None)] * 3
-    sel[2 - axis] = index  # array axis of index axis ``axis``
-    # ``inside`` is indexed (other[0], other[1]) in index order; the array is (k, j, i).
+    # Array axes are (k, j, i): index axis a is array axis 2 - a.
+    sel: list = [slice(None)] * 3
+    sel[2 - axis] = index
+    sel[2 - other[0]] = slice(ranges[0][0], ranges[0][-1] + 1)
+    sel[2 - other[1]] = slice(ranges[1][0], ranges[1][-1] + 1)
+    # ``inside`` is indexed (other[0], other[1]); in the array other[1] comes first.
     mask[tuple(sel)] = inside.T
     return mask
 

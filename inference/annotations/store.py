@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from platformdirs import user_data_dir
 
 from inference.annotations.model import ROI_KINDS, Annotation, Kind
 from inference.annotations.stats import roi_stats
+from inference.pseudonym import pseudonymise
 from inference.volume import Volume
 
 FORMAT_VERSION = 1
@@ -116,6 +120,13 @@ class AnnotationSet:
             return cls()
         return cls.from_json(json.loads(path.read_text()))
 
+    def without_text(self) -> AnnotationSet:
+        """A copy with every free text removed (typed notes may name people)."""
+        out = AnnotationSet()
+        out.items = {k: replace(a, text="[removed]" if a.text else "")
+                     for k, a in self.items.items()}
+        return out
+
     # -- exports -------------------------------------------------------------------------
     def rows(self, layers: dict[str, Volume]) -> list[dict]:
         """One row per annotation: geometry, measurement, and ROI statistics per layer."""
@@ -148,6 +159,22 @@ class AnnotationSet:
         data["measurements"] = self.rows(layers)
         path.write_text(json.dumps(data, indent=1))
         return path
+
+
+def study_key(volume: Volume) -> str:
+    """Pseudonymous key of the study a volume belongs to (never the UID itself).
+
+    Files without a study UID (NIfTI, NRRD) are keyed by their grid and a sample of their
+    voxels, so reopening the same file finds its annotations again.
+    """
+    if volume.metadata.study_uid:
+        return "s" + pseudonymise("study", volume.metadata.study_uid)
+    g = volume.geometry
+    digest = hashlib.sha256()
+    digest.update(np.asarray(g.affine, dtype=np.float64).round(3).tobytes())
+    digest.update(repr(volume.shape).encode())
+    digest.update(np.ascontiguousarray(volume.array[:: max(1, volume.shape[0] // 8)]).tobytes())
+    return "v" + pseudonymise("volume", digest.hexdigest())
 
 
 def store_path(study_pseudonym: str) -> Path:

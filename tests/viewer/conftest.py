@@ -19,6 +19,12 @@ AORTA = np.array([12.0, 28.0, 60.0])  # LPS mm: the phantom's aorta above the an
 SUBCUTANEOUS_FAT = np.array([0.0, -106.0, 60.0])
 
 
+@pytest.fixture(autouse=True)
+def own_annotation_store(tmp_path, monkeypatch):
+    """Each test starts with no saved annotations (the store is keyed by study)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
 @pytest.fixture
 def settings(tmp_path) -> ViewerSettings:
     """Settings in a file of the test's own (never the user's)."""

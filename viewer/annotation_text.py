@@ -1,0 +1,52 @@
+"""How annotations read on screen and in the list (no Qt)."""
+
+from __future__ import annotations
+
+from inference.annotations.model import Annotation, Kind
+
+LAYER_SHORT = {"non_contrast": "NC", "synthetic": "SYN (synthetic)", "real_contrast": "REAL"}
+KIND_NAMES = {Kind.POINT: "Point", Kind.RULER: "Ruler", Kind.ANGLE: "Angle",
+              Kind.ELLIPSE: "Ellipse ROI", Kind.RECTANGLE: "Rectangle ROI",
+              Kind.POLYGON: "Polygon ROI", Kind.SPHERE: "Sphere ROI", Kind.NOTE: "Note"}
+
+
+def measurement_text(annotation: Annotation) -> str:
+    """The geometric measurement, e.g. '42.3 mm', '37.5°', '120 mm²', '2.10 ml'."""
+    m = annotation.measurement()
+    if "length_mm" in m:
+        return f"{m['length_mm']:.1f} mm"
+    if "angle_deg" in m:
+        return f"{m['angle_deg']:.1f}°"
+    if "area_mm2" in m:
+        return f"{m['area_mm2']:.0f} mm²"
+    if "volume_ml" in m:
+        return f"{m['volume_ml']:.2f} ml (r {m['radius_mm']:.1f} mm)"
+    if annotation.kind is Kind.POINT:
+        return "({:.1f}, {:.1f}, {:.1f}) mm".format(*annotation.points[0])
+    return ""
+
+
+def stats_text(stats: dict[str, dict], short: bool = True) -> list[str]:
+    """One 'NC 41 ± 9 HU' line per layer that has voxels in the ROI."""
+    lines = []
+    for layer, s in stats.items():
+        if not s.get("voxels"):
+            continue
+        name = LAYER_SHORT.get(layer, layer) if short else layer
+        lines.append(f"{name} {s['mean']:.0f} ± {s['sd']:.0f} HU"
+                     + ("" if short else f" (min {s['min']:.0f}, max {s['max']:.0f}, "
+                        f"n={s['voxels']})"))
+    return lines
+
+
+def label_text(annotation: Annotation, stats: dict[str, dict]) -> str:
+    """The label drawn next to a shape in the views."""
+    lines = []
+    if annotation.kind is Kind.NOTE:
+        lines.append(annotation.text or "(note)")
+    elif annotation.kind is not Kind.POINT:
+        lines.append(measurement_text(annotation))
+    elif annotation.text:
+        lines.append(annotation.text)
+    lines += stats_text(stats)
+    return "\n".join(lines)
