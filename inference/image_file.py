@@ -42,7 +42,11 @@ def read_image(path: str | Path, modality: str = "CT") -> Volume:
     suffix = next(s for s in SUFFIXES if str(path).lower().endswith(s))
     meta = SeriesMetadata(series_description=path.name[: -len(suffix)],
                           source_format=suffix.lstrip(".").upper())
-    return Volume(array, geometry, modality=modality, metadata=meta)
+    # A file dcreview wrote from a model stays labelled synthetic when it is opened again.
+    notes = " ".join(image.GetMetaData(k) for k in ("descrip", "ITK_FileNotes")
+                     if image.HasMetaDataKey(k))
+    return Volume(array, geometry, modality=modality, metadata=meta,
+                  synthetic="SYNTHETIC" in notes.upper())
 
 
 def write_image(volume: Volume, path: str | Path) -> Path:

@@ -249,6 +249,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_screenshot)
         file_menu.addAction(self.act_export_dicom)
         file_menu.addAction(self.act_export_dicom_deid)
+        export_image = QAction("Export digital contrast as &NIfTI / NRRD...", self)
+        export_image.triggered.connect(self._choose_export_image)
+        file_menu.addAction(export_image)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -690,6 +693,28 @@ class MainWindow(QMainWindow):
                              "contrast (run Synthesis first)")
         series = find_source_series(self.base_source, base.metadata.series_uid)
         return write_synthetic_series(overlay, series, folder, deidentify=deidentify)
+
+    def export_synthetic_image(self, path: str | Path) -> Path:
+        """Write the digital contrast as NIfTI/NRRD, its header saying SYNTHETIC."""
+        from inference.image_file import write_image
+
+        overlay = self.state.overlay
+        if overlay is None:
+            raise StudyError("there is no digital contrast to export (run Synthesis first)")
+        return write_image(replace(overlay, synthetic=True), path)
+
+    def _choose_export_image(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export digital contrast as NIfTI",
+                                              "digital-contrast-SYNTHETIC.nii.gz",
+                                              "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd)")
+        if not path:
+            return
+        try:
+            out = self.export_synthetic_image(path)
+        except StudyError as exc:
+            self.show_error("Cannot export", str(exc))
+            return
+        self.statusBar().showMessage(f"Wrote {out} (labelled SYNTHETIC in its header)", 10000)
 
     def _choose_export_dicom(self, deidentify: bool) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export digital contrast to folder")

@@ -96,3 +96,11 @@ def test_export_digital_contrast_as_dicom_from_the_viewer(qtbot, settings, small
     ds = pydicom.dcmread(files[0])
     assert "SYNTHETIC" in ds.ImageType and ds.PatientIdentityRemoved == "YES"
     assert ds.SeriesDescription.startswith("SYNTHETIC CONTRAST")
+    # The same result as NIfTI: the header says SYNTHETIC, and reopening keeps the label.
+    from inference.study_loader import open_volume
+
+    nifti = w.export_synthetic_image(tmp_path / "dc.nii.gz")
+    again = open_volume(nifti).volume
+    assert again.synthetic
+    assert np.array_equal(again.array, w.state.overlay.array)
+    assert again.geometry.same_grid(w.state.overlay.geometry)
