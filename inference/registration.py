@@ -51,8 +51,12 @@ def _bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     return world.min(axis=0), world.max(axis=0)
 
 
-def check_compatible(fixed: Volume, moving: Volume, allow_other_patient: bool = False) -> None:
-    """Refuse pairs that cannot be the same patient's scans of the same region."""
+def check_compatible(fixed: Volume, moving: Volume,
+                     allow_other_patient: bool = False) -> list[str]:
+    """Refuse pairs that cannot be the same patient's scans of the same region.
+
+    Returns warnings for pairs that may belong together but deserve a second look.
+    """
     a, b = fixed.metadata.patient_pseudonym, moving.metadata.patient_pseudonym
     if a and b and a != b and not allow_other_patient:
         raise RegistrationRefused("the two scans belong to different patients "
@@ -63,6 +67,12 @@ def check_compatible(fixed: Volume, moving: Volume, allow_other_patient: bool = 
     if np.any(overlap <= 0):
         raise RegistrationRefused("the two scans do not overlap in space; they cannot be "
                                   "registered")
+    s1, s2 = fixed.metadata.study_uid, moving.metadata.study_uid
+    if s1 and s2 and s1 != s2:
+        # Validation pairs are often acquired on different days; that is allowed, not hidden.
+        return ["the real contrast scan comes from a different study than the non-contrast "
+                "one: check that they show the same episode"]
+    return []
 
 
 @dataclass
@@ -84,16 +94,26 @@ class RegistrationResult:
 
 
 def rigid_parameters(transform: sitk.Transform) -> dict:
-    """Euler angles (deg) and translation (mm) of a rigid (or composite of rigid) transform."""
+    """Euler angles (deg), translation (mm) and scales of any (composite) linear transform.
+
+    The effective map is read off by transforming four points, so nested composites (rigid,
+    affine, manual nudges) report what they do together; the rotation is the orthogonal part.
+    """
     t = transform
-    if isinstance(t, sitk.CompositeTransform):
-        t = t.GetBackTransform()
+    while isinstance(t, sitk.CompositeTransform) and t.GetNumberOfTransforms():
+        t = t.GetNthTransform(0)
+    centre = np.asarray(t.GetCenter() if hasattr(t, "GetCenter") else (0.0, 0.0, 0.0))
+    probe = 100.0
+    points = [centre, *(centre + probe * e for e in np.eye(3))]
+    mapped = np.array([transform.TransformPoint(tuple(float(v) for v in p)) for p in points])
+    linear = (mapped[1:] - mapped[0]).T / probe
+    u, scales, vt = np.linalg.svd(linear)
     euler = sitk.Euler3DTransform()
-    euler.SetMatrix(t.GetMatrix())
-    euler.SetTranslation(t.GetTranslation())
-    euler.SetCenter(t.GetCenter())
+    euler.SetCenter(tuple(float(v) for v in centre))
+    euler.SetMatrix(tuple(float(v) for v in (u @ vt).ravel()))
     return {"rotation_deg": [float(np.degrees(a)) for a in euler.GetParameters()[:3]],
-            "translation_mm": list(euler.GetTranslation()), "center_mm": list(t.GetCenter())}
+            "translation_mm": [float(v) for v in mapped[0] - centre],
+            "center_mm": [float(v) for v in centre], "scales": [float(v) for v in scales]}
 
 
 def resample_onto(moving: Volume, fixed: Volume, transform: sitk.Transform,
@@ -123,7 +143,7 @@ def register(fixed: Volume, moving: Volume, *, affine: bool = False,
              allow_other_patient: bool = False, progress: ProgressCallback | None = None,
              cancel: CancelToken | None = None, seed: int = 1) -> RegistrationResult:
     """Rigid (then optionally affine) Mattes-MI registration, multi-resolution."""
-    check_compatible(fixed, moving, allow_other_patient)
+    pair_warnings = check_compatible(fixed, moving, allow_other_patient)
     # Registering on ~1.5 mm voxels is as accurate (sub-millimetre) and many times cheaper
     # than building the pyramid and the metric samples from full-resolution images.
     f = sitk.BinShrink(to_sitk(fixed), bin_factors(fixed))
@@ -184,7 +204,7 @@ def register(fixed: Volume, moving: Volume, *, affine: bool = False,
                                                strict=True))
     msd = mean_surface_distance(body_mask(fixed.array[step]), body_mask(resampled.array[step]),
                                 spacing_kji)
-    warnings = []
+    warnings = list(pair_warnings)
     if msd > 3.0:
         warnings.append(f"body outlines still differ by {msd:.1f} mm on average after "
                         "registration; check the alignment (manual adjust) before comparing")

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inference.annotations.model import Kind
 from inference.metrics import body_mask, compare
-from inference.profiles import difference_histogram, line_profile
+from inference.profiles import bland_altman, difference_histogram, line_profile
+from viewer.annotation_state import STATS_KINDS
 from viewer.background import Worker, start
 from viewer.layout import Role
 from viewer.state import ViewerState
@@ -38,6 +40,7 @@ class ComparisonPanel(QDockWidget):
         self.setObjectName("comparison-dock")
         self.state = state
         self.figures: dict | None = None
+        self.bland_altman_data: dict | None = None
         self.worker: Worker | None = None
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -51,7 +54,7 @@ class ComparisonPanel(QDockWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(130)
         layout.addWidget(self.table)
-        self.figure = Figure(figsize=(4.5, 5.0), tight_layout=True)
+        self.figure = Figure(figsize=(4.5, 7.0), tight_layout=True)
         self.canvas = FigureCanvasQTAgg(self.figure)
         layout.addWidget(self.canvas, 1)
         buttons = QHBoxLayout()
@@ -64,7 +67,14 @@ class ComparisonPanel(QDockWidget):
         self.compute_button.clicked.connect(self.compute)
         self.export_button.clicked.connect(self._choose_export)
         state.volumes_changed.connect(lambda _r: self._update_enabled())
+        # Plots follow the annotations (a chosen ruler, new ROIs) while the dock is open.
+        state.annotations.changed.connect(self._redraw_if_visible)
+        state.annotations.selection_changed.connect(lambda _id: self._redraw_if_visible())
         self._update_enabled()
+
+    def _redraw_if_visible(self) -> None:
+        if self.isVisible():
+            self.redraw()
 
     def ready(self) -> bool:
         """True when all three series are loaded and share one grid."""
@@ -104,33 +114,90 @@ class ComparisonPanel(QDockWidget):
         self.redraw()
         self._update_enabled()
 
-    def redraw(self) -> None:
-        """Profile along the crosshair's left-right line, and the difference histogram."""
-        self.figure.clear()
-        ax1, ax2 = self.figure.subplots(2, 1)
+    def profile_line(self) -> tuple[np.ndarray, np.ndarray, str] | None:
+        """The selected ruler, else the right-left line through the crosshair."""
         base = self.state.base
-        if base is not None:
-            c = self.state.cursor
-            half = base.geometry.extent_mm(base.shape)[0] / 2
-            start, end = c - np.array([half, 0, 0]), c + np.array([half, 0, 0])
+        if base is None:
+            return None
+        ann = self.state.annotations
+        chosen = ann.get(ann.selected)
+        if chosen is not None and chosen.kind is Kind.RULER:
+            a, b = chosen.array
+            n = [x.id for x in ann.items].index(chosen.id) + 1
+            return a, b, f"mm along ruler {n}"
+        c = self.state.cursor
+        half = base.geometry.extent_mm(base.shape)[0] / 2
+        return (c - np.array([half, 0, 0]), c + np.array([half, 0, 0]),
+                "mm along the right-left line through the crosshair")
+
+    def roi_pairs(self) -> list[tuple[int, float, float]]:
+        """(ROI number, synthetic mean, real mean) for every ROI with voxels in both."""
+        ann, layers = self.state.annotations, self.state.layers()
+        if "synthetic" not in layers or "real_contrast" not in layers:
+            return []
+        out = []
+        for n, a in enumerate(ann.items, 1):
+            if a.kind not in STATS_KINDS:
+                continue
+            st = ann.stats(a, layers)
+            syn, real = st.get("synthetic", {}), st.get("real_contrast", {})
+            if syn.get("voxels") and real.get("voxels"):
+                out.append((n, syn["mean"], real["mean"]))
+        return out
+
+    def redraw(self) -> None:
+        """HU profile, difference histogram and Bland-Altman of ROI means."""
+        self.figure.clear()
+        ax1, ax2, ax3 = self.figure.subplots(3, 1)
+        line = self.profile_line()
+        if line is not None:
+            start, end, xlabel = line
             for role, vol in self.state.volumes.items():
                 x, hu = line_profile(vol, start, end)
                 label = role.value + (" (SYNTHETIC)" if vol.synthetic else "")
                 ax1.plot(x, hu, color=SERIES_COLOURS[role], label=label, lw=1)
-            ax1.set_xlabel("mm along the right-left line through the crosshair")
+            ax1.set_xlabel(xlabel, fontsize=8)
             ax1.set_ylabel("HU")
             ax1.legend(fontsize=7)
         if self.figures is not None:
             centres, counts = self.figures["histogram"]
             ax2.bar(centres, counts, width=centres[1] - centres[0], color="tab:purple")
-            ax2.set_xlabel("synthetic - real (HU), inside the body")
+            ax2.set_xlabel("synthetic - real (HU), inside the body", fontsize=8)
             ax2.set_ylabel("voxels")
+        pairs = self.roi_pairs()
+        self.bland_altman_data = None
+        if len(pairs) >= 2:
+            numbers, syn, real = zip(*pairs, strict=True)
+            ba = bland_altman(np.array(syn), np.array(real))
+            self.bland_altman_data = {"roi": list(numbers), **ba}
+            ax3.scatter(ba["mean"], ba["difference"], s=14, color="tab:red")
+            for n, x, y in zip(numbers, ba["mean"], ba["difference"], strict=True):
+                ax3.annotate(str(n), (x, y), fontsize=7, xytext=(3, 3),
+                             textcoords="offset points")
+            ax3.axhline(ba["bias"], color="k", lw=1, label=f"bias {ba['bias']:.1f} HU")
+            for limit in ba["limits"]:
+                ax3.axhline(limit, color="k", lw=0.8, ls="--")
+            ax3.set_xlabel("mean of synthetic and real ROI means (HU)", fontsize=8)
+            ax3.set_ylabel("synthetic - real (HU)", fontsize=8)
+            ax3.legend(fontsize=7, title="95% limits dashed", title_fontsize=7)
+        else:
+            ax3.text(0.5, 0.5, "Bland-Altman: draw two or more ROIs (Annotate menu)\n"
+                     "with the digital contrast and the registered real scan loaded",
+                     ha="center", va="center", fontsize=8, transform=ax3.transAxes)
+            ax3.set_axis_off()
         self.canvas.draw()
 
     def export_png(self, path: str | Path) -> Path:
         """Write the plots to a PNG file."""
         path = Path(path)
-        self.figure.savefig(path, dpi=120)
+        # A report-sized page whatever the dock's size on screen.
+        size = self.figure.get_size_inches()
+        self.figure.set_size_inches(6.5, 9.0)
+        try:
+            self.figure.savefig(path, dpi=120)
+        finally:
+            self.figure.set_size_inches(*size)
+            self.canvas.draw()
         return path
 
     def _choose_export(self) -> None:

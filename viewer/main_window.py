@@ -146,6 +146,9 @@ class MainWindow(QMainWindow):
         self.act_register = self._action("&Register real contrast scan onto the non-contrast",
                                          self.start_registration, "Ctrl+R")
         self.act_revert = self._action("Revert to the scan as acquired", self.revert_registration)
+        self.act_affine = self._action(
+            "Include an &affine stage (scaling, shear) after the rigid one",
+            lambda on: setattr(self.registration, "affine", bool(on)), checkable=True)
         self.act_manual = self._action("&Manual adjust mode (Alt+arrows, Alt+PgUp/PgDn, "
                                        "Alt+[ / Alt+])", self._toggle_manual, checkable=True)
         self.manual_actions = []
@@ -283,7 +286,7 @@ class MainWindow(QMainWindow):
         model_menu.setEnabled(bool(self.synthesis.cards))
         synth_menu.addAction(self.act_energy)
         compare_menu = self.menuBar().addMenu("&Compare")
-        for act in (self.act_register, self.act_revert, self.act_manual):
+        for act in (self.act_register, self.act_affine, self.act_revert, self.act_manual):
             compare_menu.addAction(act)
         compare_menu.addAction(self.comparison.toggleViewAction())
         self.annotate.build_menu()
@@ -648,9 +651,11 @@ class MainWindow(QMainWindow):
         rot = ", ".join(f"{v:.1f}" for v in p["rotation_deg"])
         shift = ", ".join(f"{v:.1f}" for v in p["translation_mm"])
         warn = ("; " + "; ".join(result.warnings)) if result.warnings else ""
+        stages = "rigid + affine" if self.registration.used_affine else "rigid"
         self.statusBar().showMessage(
-            f"Registered: body outlines agree to {result.surface_distance_mm:.1f} mm (mean "
-            f"surface distance), Mattes MI {result.metric:.3f}; rotation ({rot}) deg, "
+            f"Registered ({stages}): body outlines agree to "
+            f"{result.surface_distance_mm:.1f} mm (mean surface distance), Mattes MI "
+            f"{result.metric:.3f}; rotation ({rot}) deg, "
             f"translation ({shift}) mm. Accept, or use Compare > Manual adjust{warn}", 60000)
 
     def _on_registration_failed(self, exc: Exception) -> None:

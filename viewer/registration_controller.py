@@ -28,6 +28,8 @@ class RegistrationController(QObject):
         self.original: Volume | None = None  # the real scan as acquired (before resampling)
         self.result: RegistrationResult | None = None
         self.transform: sitk.Transform | None = None
+        self.affine = False  # add an affine stage after the rigid one
+        self.used_affine = False
 
     @property
     def running(self) -> bool:
@@ -37,9 +39,10 @@ class RegistrationController(QObject):
     def start(self, fixed: Volume, moving: Volume) -> Worker:
         """Register ``moving`` (real contrast) onto ``fixed`` (non-contrast) in a pool thread."""
         self.original = moving
+        affine = self.used_affine = self.affine
 
         def job(progress, cancel):
-            return register(fixed, moving, progress=progress, cancel=cancel)
+            return register(fixed, moving, affine=affine, progress=progress, cancel=cancel)
 
         worker = Worker(job)
         worker.signals.finished.connect(self._on_finished)

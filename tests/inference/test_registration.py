@@ -57,3 +57,21 @@ def test_manual_nudge_moves_points():
     base = sitk.Euler3DTransform()
     moved = nudge(base, translation_mm=(1.0, 0.0, 0.0))
     assert moved.TransformPoint((0.0, 0.0, 0.0)) == pytest.approx((1.0, 0.0, 0.0))
+
+
+def test_other_study_is_a_warning_and_affine_reports_rigid_part(pair):
+    fixed, moving = pair
+    fixed = replace(fixed, metadata=replace(fixed.metadata, study_uid="1.2.3"))
+    moving = replace(moving, metadata=replace(moving.metadata, study_uid="1.2.4"))
+    result = register(fixed, moving, affine=True)
+    assert any("different study" in w for w in result.warnings)
+    assert not any("1.2.3" in w or "1.2.4" in w for w in result.warnings)  # no UIDs shown
+    p = result.parameters
+    assert np.abs(np.asarray(p["rotation_deg"]) - MOTION.rotation_deg).max() < 0.5
+    assert np.allclose(p["scales"], 1.0, atol=0.02)  # the phantom did not change size
+    # A manual nudge on top is reported as the total motion.
+    nudged = nudge(result.transform, (0, 0, 2.0), (1.0, 0, 0))
+    from inference.registration import rigid_parameters
+
+    assert rigid_parameters(nudged)["rotation_deg"][2] == pytest.approx(
+        p["rotation_deg"][2] + 2.0, abs=0.1)

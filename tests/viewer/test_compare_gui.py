@@ -30,7 +30,7 @@ def test_register_then_metrics_and_difference_map(comparing, qtbot, tmp_path):
     w.start_registration()
     assert w.registration.running and w.registration.status.bar.isVisible()
     qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
-    assert "Registered: body outlines agree to" in w.statusBar().currentMessage()
+    assert "Registered (rigid): body outlines agree to" in w.statusBar().currentMessage()
     assert w.state.compare_on_grid
     registered = w.state.volumes[Role.COMPARE]
     assert registered.provenance["registered_to"] == w.state.base.metadata.series_uid
@@ -86,3 +86,37 @@ def test_difference_needs_registration_and_other_patient_is_refused(qtbot, setti
     w.start_registration()
     qtbot.waitUntil(lambda: w.last_error is not None, timeout=60_000)
     assert "different patients" in w.last_error
+
+
+def test_profile_follows_a_drawn_ruler_and_bland_altman_of_roi_means(comparing, qtbot):
+    import numpy as np
+
+    from inference.annotations.model import Annotation, Kind
+    from inference.profiles import line_profile
+    from tests.viewer.conftest import AORTA
+
+    w = comparing
+    w.act_affine.trigger()  # checks it
+    assert w.registration.affine
+    w.start_registration()
+    qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
+    assert "Registered (rigid + affine)" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: w.comparison.figures is not None, timeout=120_000)
+    ann = w.state.annotations
+    a, b = AORTA + np.array([-40.0, 0, 0]), AORTA + np.array([40.0, 0, 0])
+    ann.add(Annotation(Kind.RULER, (tuple(a), tuple(b))))
+    start, end, label = w.comparison.profile_line()
+    assert np.allclose(start, a) and np.allclose(end, b) and label == "mm along ruler 1"
+    _x, hu = w.comparison.figure.axes[0].lines[0].get_data()
+    assert np.allclose(hu, line_profile(w.state.base, a, b)[1])
+    centres = (AORTA, AORTA + np.array([60.0, 0, 0]), AORTA + np.array([-60.0, -20, 0]))
+    for c in centres:  # aorta, left kidney side, liver side: three different enhancements
+        ann.add(Annotation(Kind.ELLIPSE, (tuple(c), tuple(c + np.array([6.0, 0, 0])),
+                                          tuple(c + np.array([0, 6.0, 0])))))
+    data = w.comparison.bland_altman_data
+    assert data is not None and data["roi"] == [2, 3, 4]
+    layers = w.state.layers()
+    syn = [ann.stats(r, layers)["synthetic"]["mean"] for r in ann.items[1:]]
+    real = [ann.stats(r, layers)["real_contrast"]["mean"] for r in ann.items[1:]]
+    assert np.allclose(data["difference"], np.subtract(syn, real))
+    assert data["bias"] == pytest.approx(np.mean(np.subtract(syn, real)))
