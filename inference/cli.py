@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from inference import __version__
 from inference.errors import StudyError
 
-COMMANDS = ("info", "demo-data", "synthesize", "evaluate")
+COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "OUTDIR/dicom, in the source study; needs DICOM input")
     syn.add_argument("--deidentify", action="store_true",
                      help="de-identify the DICOM export (PS3.15 Basic profile)")
+    from inference.study.cli import add_parser as add_study_parser
+
+    add_study_parser(sub)
     ev = sub.add_parser("evaluate", help="compare digital contrast with a real contrast scan "
                                          "(MAE, PSNR, SSIM, identity baseline, ROI, Dice)")
     ev.add_argument("--ncct", required=True, help="non-contrast CT")
@@ -69,6 +72,10 @@ def configure_logging(verbose: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute a parsed headless command; returns the process exit code."""
+    if args.command == "study":
+        from inference.study.cli import run as run_study
+
+        return run_study(args)
     if args.command == "info":
         from inference.series_report import describe_path
 

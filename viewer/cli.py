@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch to a headless command or open the viewer."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["study", "read"]:
+        from viewer.reader.app import main as read_main
+
+        return read_main(argv[2:])
     if argv and argv[0] in engine_cli.COMMANDS:
         return engine_cli.main(argv)
     if argv and argv[0] == "view":
