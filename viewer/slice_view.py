@@ -643,10 +643,13 @@ class SliceView(VtkPanel):
         w = self.state.window
         desc = self.volume.metadata.series_description or self.cell.role.value
         overlay = ""
+        if self.state.blinded:
+            desc = "Image"  # nothing that tells where the pixels came from
         if self.overlay_drawn:
             mode = self.state.overlay_mode
             pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"
-            overlay = f"\nOverlay: {mode.value}{pct}"
+            name = "" if self.state.blinded else f": {mode.value}"
+            overlay = f"\nOverlay{name}{pct}"
             if mode is OverlayMode.DIFFERENCE and not self.state.compare_on_grid:
                 overlay += " - needs the real scan registered"
         self.info.SetInput(f"{desc}\n{self.plane.value.capitalize()} "

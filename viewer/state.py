@@ -46,6 +46,8 @@ class ViewerState:
         self.overlay_changed = Event()  # ()
         self.layout_changed = Event()  # (Layout)
         self.annotations = AnnotationState()
+        # Only a reader study's blinded arm sets this; its protocol records the hidden label.
+        self.blinded = False
 
     # -- series ------------------------------------------------------------------------------
     @property
@@ -75,7 +77,9 @@ class ViewerState:
         return tuple(r for r in Role if r in self.volumes)
 
     def shows_synthetic(self, role: Role, overlay_drawn: bool) -> bool:
-        """Whether a view with base ``role`` (and maybe the overlay) shows synthetic pixels."""
+        """Whether a view shows synthetic pixels that must be labelled (never when blinded)."""
+        if self.blinded:
+            return False
         vol = self.volumes.get(role)
         if vol is not None and vol.synthetic:
             return True

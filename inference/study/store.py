@@ -258,7 +258,12 @@ class StudyStore:
                              "position=?", key).fetchone():
             return
         stamp = now_utc().isoformat()
-        self._record("reading_started", reading.reader, _where(reading),
+        arm = self.protocol.arm(reading.arm)
+        # The record says whether the SYNTHETIC label was hidden for this reading (blinded arm).
+        self._record("reading_started", reading.reader,
+                     {**_where(reading), "shown": reading.shown, "blinded": arm.blinded,
+                      "synthetic_label_hidden": arm.blinded and reading.shown in (
+                          "synthetic", "noncontrast+synthetic")},
                      (("INSERT INTO progress(reader, session, position, started_at) "
                        "VALUES (?, ?, ?, ?)", (*key, stamp)),))
 

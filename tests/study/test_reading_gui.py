@@ -1,0 +1,173 @@
+"""The reading screen end to end: two readers, blinding, answers, resume, washout."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QTableWidget,
+    QWidget,
+)
+
+from inference.study.store import StudyStore
+from tests.viewer.conftest import AORTA, mouse, qt_pos
+from viewer.app import application  # noqa: F401  (VTK's Qt binding first)
+from viewer.reader.question_form import QuestionForm
+from viewer.reader.reading_window import ReadingWindow
+from viewer.view_orientation import Plane
+
+TODAY = date.today()
+CUES = ("synthetic", "ai-generated", "derived", "model", "phantom", ".nii", "prepared",
+        "real contrast", "digital", "case-", "non-contrast", "noncontrast", "turing")
+
+
+def open_reading(qtbot, store: StudyStore, reader: str, today=TODAY) -> ReadingWindow:
+    w = ReadingWindow(store, reader, today)
+    qtbot.addWidget(w)
+    w.resize(1300, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    QApplication.processEvents()
+    w.grid.render_all()
+    return w
+
+
+def visible_texts(w: ReadingWindow) -> list[str]:
+    """Every text a reader can see outside the question form, view overlays included."""
+    texts = [w.windowTitle()]
+    for child in w.findChildren(QWidget):
+        if not child.isVisible() or any(isinstance(p, QuestionForm) for p in _parents(child)):
+            continue
+        if isinstance(child, QLabel | QAbstractButton):
+            texts += [child.text(), child.toolTip()]
+        if isinstance(child, QDockWidget):
+            texts.append(child.windowTitle())
+        if isinstance(child, QTableWidget):
+            texts += [child.item(r, c).text() for r in range(child.rowCount())
+                      for c in range(child.columnCount()) if child.item(r, c)]
+    for view in w.grid.slice_views():
+        view.render()
+        for prop in [view.info, view.synthetic_label, view.scale_text, *view._labels.values(),
+                     *view.annotation_overlay.labels]:
+            if prop.GetVisibility():
+                texts.append(prop.GetInput() or "")
+    return texts
+
+
+def _without(text: str, phrases: list[str]) -> str:
+    for phrase in phrases:
+        text = text.replace(phrase, "")
+    return text
+
+
+def _parents(widget: QWidget):
+    p = widget.parentWidget()
+    while p is not None:
+        yield p
+        p = p.parentWidget()
+
+
+def click(qtbot, button: QAbstractButton) -> None:
+    """Click a radio button on its indicator, where a reader clicks."""
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(6, button.height() // 2))
+
+
+def answer_required(qtbot, w: ReadingWindow) -> None:
+    """Answer every required question with real clicks and keys."""
+    form = w.form
+    for q in form.questions:
+        widget = form.widgets[q.id]
+        if not q.required:
+            continue
+        if q.type in ("yes_no", "likert", "single_choice"):
+            click(qtbot, widget.buttons[0])
+        elif q.type == "confidence":
+            widget.slider.setFocus()
+            qtbot.keyClick(widget.slider, Qt.Key.Key_Right)
+        elif q.type == "real_vs_synthetic":
+            click(qtbot, widget.buttons[1])
+            widget.slider.slider.setFocus()
+            qtbot.keyClick(widget.slider.slider, Qt.Key.Key_Left)
+    try:
+        qtbot.waitUntil(w.next_button.isEnabled, timeout=5000)
+    except Exception:
+        raise AssertionError(w.missing_label.text()) from None
+
+
+def test_two_readers_blinded_answered_resumed_and_washout(qtbot, study):
+    w = open_reading(qtbot, study, "alice")
+    first = w.reading
+    assert first == study.readings("alice")[0]
+    # Nothing can be skipped: Next stays disabled until the required answers are given.
+    assert not w.next_button.isEnabled() and not w.next_case()
+    assert "Still to answer" in w.missing_label.text()
+    seen_arms = set()
+    while w.reading is not None and w.reading.session == 1:
+        reading = w.reading
+        arm = study.protocol.arm(reading.arm)
+        seen_arms.add(arm.id)
+        texts = visible_texts(w)
+        banners = [v.synthetic_label.GetVisibility() for v in w.grid.slice_views()]
+        if arm.blinded:
+            # The protocol's own question texts may name the task; nothing else may.
+            asked = [q.text for q in study.protocol.questions.values()]
+            stripped = [_without(t, asked) for t in texts]
+            leaked = [t for t in stripped for cue in CUES if cue in t.lower()]
+            assert leaked == [], f"provenance cue visible in arm {arm.id}: {leaked}"
+            assert not any(banners)
+            assert w.header.text().endswith("Reading")
+        elif reading.shown == "noncontrast+synthetic":
+            # Outside blinding the SYNTHETIC label rule holds.
+            assert any(banners) and any("SYNTHETIC" in t for t in texts)
+        if arm.id == "TURING" and reading.position <= 3:
+            w.form._mark_toggle.setChecked(True)
+            axial = w.grid.view(Plane.AXIAL)
+            pos = qt_pos(axial, AORTA)
+            mouse(axial.canvas, QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton,
+                  Qt.MouseButton.LeftButton)
+            mouse(axial.canvas, QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.LeftButton,
+                  Qt.MouseButton.NoButton)
+            marks = study.answers(reading)["lesions"]
+            assert len(marks) == 1
+            assert np.allclose(marks[0]["position_mm"][:2], AORTA[:2], atol=4.0)
+        answer_required(qtbot, w)
+        w.grid.state.set_window(w.grid.state.window.dragged(30, 0, 1.0))  # one W/L change
+        assert w.next_case()
+    assert seen_arms == {"NC", "DC", "TURING"}
+    # Session 1 done: the washout keeps session 2 closed today.
+    assert w.reading is None and "Session 2 opens on" in w.message.text()
+    rows = study.results()
+    assert {r["reader"] for r in rows} == {"alice"} and len({r["case"] for r in rows}) == 6
+    assert all(r["wl_changes"] >= 1 and r["slices_viewed"] >= 1 for r in rows)
+    w.close()
+    # Bob reads the same cases in his own random order; his results are his own.
+    b = open_reading(qtbot, study, "bob")
+    assert [r.case for r in study.readings("bob")][:6] != [r.case for r in
+                                                           study.readings("alice")][:6]
+    answer_required(qtbot, b)
+    bob_first = b.reading
+    b.close()  # closed mid-case after answering: reopening resumes with the answers shown
+    again = open_reading(qtbot, study, "bob")
+    assert again.reading == bob_first and again.next_button.isEnabled()
+    saved = study.answers(bob_first)
+    assert saved and all(again.form.values()[q] == v for q, v in saved.items())
+    again.close()
+    later = open_reading(qtbot, study, "alice", TODAY + timedelta(days=28))
+    assert later.reading is not None and later.reading.session == 2
+    later.close()
+    assert study.verify() == []
+
+
+@pytest.mark.parametrize("reader", ["nobody"])
+def test_unknown_reader_is_refused(qtbot, study, reader):
+    from inference.errors import StudyError
+
+    with pytest.raises(StudyError, match="not a reader"):
+        ReadingWindow(study, reader, TODAY)

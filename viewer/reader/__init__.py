@@ -1,0 +1,1 @@
+"""Reader-study screens: login, the reading window, question forms."""

@@ -1,0 +1,43 @@
+"""`dcreview study read STUDY [--reader ID]`: log in and read."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from inference.errors import StudyError
+
+
+def choose_reader(readers: Sequence[str]) -> str | None:
+    """Ask which reader is logging in (no password: each reader's results stay separate)."""
+    from PySide6.QtWidgets import QInputDialog
+
+    name, ok = QInputDialog.getItem(None, "dcreview reader study", "Reader:", list(readers),
+                                    0, False)
+    return name if ok else None
+
+
+def main(argv: Sequence[str]) -> int:
+    """Open the reading window for a study folder."""
+    parser = argparse.ArgumentParser(prog="dcreview study read")
+    parser.add_argument("dir")
+    parser.add_argument("--reader")
+    args = parser.parse_args(argv)
+    from inference.study.store import StudyStore
+    from viewer.app import application
+    from viewer.reader.reading_window import ReadingWindow
+
+    app = application()
+    try:
+        store = StudyStore(Path(args.dir))
+        reader = args.reader or choose_reader(store.protocol.readers)
+        if reader is None:
+            return 1
+        window = ReadingWindow(store, reader)
+    except StudyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    window.show()
+    return app.exec()
