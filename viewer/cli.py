@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch to a headless command or open the viewer."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["study", "summary"] and "--gui" in argv:
+        from viewer.reader.summary_window import main as summary_main
+
+        return summary_main(next(a for a in argv[2:] if not a.startswith("-")))
     if argv[:2] == ["study", "read"]:
         from viewer.reader.app import main as read_main
 

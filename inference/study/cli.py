@@ -33,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     summ = ssub.add_parser("summary", help="descriptive statistics per reader and arm")
     summ.add_argument("dir")
     summ.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    summ.add_argument("--gui", action="store_true", help="show tables and plots in a window")
     read = ssub.add_parser("read", help="open the reading screen (needs a display)")
     read.add_argument("dir")
     read.add_argument("--reader", help="reader id (asked for when left out)")

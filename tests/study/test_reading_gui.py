@@ -171,3 +171,39 @@ def test_unknown_reader_is_refused(qtbot, study, reader):
 
     with pytest.raises(StudyError, match="not a reader"):
         ReadingWindow(study, reader, TODAY)
+
+
+def test_reading_time_pauses_when_idle(qtbot, study):
+    import time
+
+    w = open_reading(qtbot, study, "alice")
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    w._last_tick = time.monotonic() - 3.0
+    w.activity.last = time.monotonic()
+    w._on_tick()
+    assert w.interaction().active_seconds >= 2.9  # active: counted
+    before = w.interaction().active_seconds
+    w._last_tick = time.monotonic() - 3.0
+    w.activity.last = time.monotonic() - study.protocol.idle_seconds - 5
+    w._on_tick()
+    assert w.interaction().active_seconds == before  # idle: not counted
+    w.close()  # closing stores the time so far; the next start continues from it
+    assert study.interaction(w.reading).active_seconds == pytest.approx(before)
+
+
+def test_coordinator_summary_window_plots_auc_and_turing(qtbot, study, tmp_path):
+    from inference.study.statistics import summary
+    from viewer.reader.summary_window import SummaryWindow
+
+    from .test_study_engine import answer_all
+
+    answer_all(study, "alice", 1)
+    answer_all(study, "bob", 1)
+    s = summary(study.protocol, study.results())
+    w = SummaryWindow(s)
+    qtbot.addWidget(w)
+    auc_points = w.figure.axes[0].lines[0].get_ydata()
+    assert np.allclose(auc_points, [a["auc"] for a in s["auc"] if a["auc"] is not None])
+    assert "Real-vs-synthetic" in w.text.toPlainText()
+    assert w.export_png(tmp_path / "s.png").stat().st_size > 5000

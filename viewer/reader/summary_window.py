@@ -1,0 +1,84 @@
+"""The study coordinator's summary: tables and plots of the descriptive statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
+
+from inference.study.cli import format_summary
+
+
+class SummaryWindow(QDialog):
+    """AUC and Turing-test accuracy with confidence intervals, plus the full text summary."""
+
+    def __init__(self, summary: dict, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("dcreview reader study - summary (descriptive)")
+        self.resize(1000, 700)
+        self.summary = summary
+        layout = QHBoxLayout(self)
+        self.text = QPlainTextEdit(format_summary(summary), self)
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        layout.addWidget(self.text, 1)
+        right = QVBoxLayout()
+        self.figure = Figure(figsize=(5, 6), tight_layout=True)
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        right.addWidget(self.canvas, 1)
+        save = QPushButton("Export plots (PNG)...", self)
+        save.clicked.connect(self._choose_export)
+        right.addWidget(save)
+        layout.addLayout(right, 1)
+        self.draw()
+
+    def draw(self) -> None:
+        """AUC per reader and arm, and real-vs-synthetic accuracy, each with its 95% CI."""
+        self.figure.clear()
+        ax1, ax2 = self.figure.subplots(2, 1)
+        for ax, rows, key, title, ref in (
+                (ax1, [a for a in self.summary["auc"] if a["auc"] is not None], "auc",
+                 "AUC (Mann-Whitney, DeLong 95% CI)", 0.5),
+                (ax2, self.summary["turing"], "accuracy",
+                 "Real vs synthetic: accuracy (Wilson 95% CI)", 0.5)):
+            labels = [f"{r['reader']}\n{r['arm']}" for r in rows]
+            values = np.array([r[key] for r in rows], float)
+            if len(rows):
+                err = np.array([[v - r["low"] for v, r in zip(values, rows, strict=True)],
+                                [r["high"] - v for v, r in zip(values, rows, strict=True)]])
+                ax.errorbar(range(len(rows)), values, yerr=err, fmt="o", capsize=4)
+                ax.set_xticks(range(len(rows)), labels, fontsize=7)
+            ax.axhline(ref, color="0.6", lw=0.8, ls="--")
+            ax.set_ylim(0, 1.05)
+            ax.set_title(title, fontsize=9)
+        self.canvas.draw()
+
+    def export_png(self, path: str | Path) -> Path:
+        """Write the plots to a PNG."""
+        self.figure.savefig(path, dpi=120)
+        return Path(path)
+
+    def _choose_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "study-summary.png",
+                                              "PNG (*.png)")
+        if path:
+            self.export_png(path)
+
+
+def main(folder: str) -> int:
+    """`dcreview study summary STUDY --gui`."""
+    from inference.study.statistics import summary
+    from inference.study.store import StudyStore
+    from viewer.app import application
+
+    app = application()
+    store = StudyStore(Path(folder))
+    window = SummaryWindow(summary(store.protocol, store.results()))
+    window.show()
+    return app.exec()
