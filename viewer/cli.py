@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="FILE",
                         help="render the views offscreen to a PNG and exit")
     parser.add_argument("--size", default="1500x620", help="window size for --screenshot")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="check this installation (model checksum, a tiny synthesis, one "
+                             "rendered frame), print JSON, exit 0 when all work")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
 
@@ -42,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch to a headless command or open the viewer."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--smoke-test"]:
+        from viewer.smoke_test import run
+
+        return run()
     if argv[:2] == ["study", "summary"] and "--gui" in argv:
         from viewer.reader.summary_window import main as summary_main
 

@@ -60,6 +60,7 @@ class ReadingWindow(QMainWindow):
     def __init__(self, store: StudyStore, reader: str, today: date | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        store.login(reader)  # unknown readers are refused before anything starts
         self.store, self.reader, self.today = store, reader, today
         self.protocol = store.protocol
         # No study name in the title: a coordinator's name can itself be a cue.
@@ -93,7 +94,6 @@ class ReadingWindow(QMainWindow):
         self.state.cursor_changed.connect(lambda _c, _s: self._note_slices())
         self.state.annotations.changed.connect(self._on_marks_drawn)
         self._overlay_shown = True
-        self.store.login(reader)
         self.show_next()
 
     # -- screen parts ----------------------------------------------------------------------------
@@ -300,6 +300,7 @@ class ReadingWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         """Commit what is pending; the next start resumes here."""
+        self.tick.stop()
         if self.form is not None:
             self.form.flush()
         if self.reading is not None:
