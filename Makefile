@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 DEBIAN_PACKAGES := xvfb xauth libegl1 libgl1 libosmesa6 libglib2.0-0 libdbus-1-3 libfontconfig1 \
 	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
-	libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 libxcb-image0 dcmtk
+	libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 libxcb-image0 dcmtk nsis
 
 .PHONY: run test system-deps venv lint clean model
 
@@ -41,10 +41,12 @@ lint: $(STAMP)
 test: system-deps $(STAMP) lint
 	@echo "== pass 1: offscreen Qt + OSMesa"
 	env QT_QPA_PLATFORM=offscreen VTK_DEFAULT_OPENGL_WINDOW=vtkOSOpenGLRenderWindow \
-		$(PY) -m pytest
+		$(PY) -m pytest -m "not slow"
 	@echo "== pass 2: Xvfb (the GLX path users take)"
 	env -u VTK_DEFAULT_OPENGL_WINDOW QT_QPA_PLATFORM=xcb \
-		xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest
+		xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest -m "not slow"
+	@echo "== pass 3: installer build + smoke test of the installed copy (both GL paths)"
+	$(PY) -m pytest -m slow
 
 # Retrain the demo model on phantoms (CPU, a few minutes) and evaluate it on held-out phantoms.
 model: $(STAMP)

@@ -22,6 +22,11 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("dcreview")
         app.setOrganizationName("dcreview")
+        from PySide6.QtGui import QIcon
+
+        from inference.resources import resource
+
+        app.setWindowIcon(QIcon(str(resource("icons", "dcreview.png"))))
     return app  # type: ignore[return-value]
 
 
