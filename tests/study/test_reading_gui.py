@@ -105,6 +105,7 @@ def test_two_readers_blinded_answered_resumed_and_washout(qtbot, study):
     w = open_reading(qtbot, study, "alice")
     first = w.reading
     assert first == study.readings("alice")[0]
+    assert study.readings("alice")[1] in w._prefetch  # the next case loads while this is read
     # Nothing can be skipped: Next stays disabled until the required answers are given.
     assert not w.next_button.isEnabled() and not w.next_case()
     assert "Still to answer" in w.missing_label.text()

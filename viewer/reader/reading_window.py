@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
@@ -28,13 +30,14 @@ from inference.errors import StudyError
 from inference.study.design import Reading
 from inference.study.store import Interaction, StudyStore, WashoutError
 from viewer.layout import Role
-from viewer.reader.hanging import hanging_for
+from viewer.reader.hanging import Hanging, hanging_for
 from viewer.reader.question_form import QuestionForm
 from viewer.state import ViewerState
 from viewer.view_grid import ViewGrid
 from viewer.window_level import presets, resolve
 
 HEARTBEAT_S = 5.0
+log = logging.getLogger(__name__)
 
 
 class _ActivityFilter(QObject):
@@ -77,6 +80,8 @@ class ReadingWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         self.reading: Reading | None = None
         self.form: QuestionForm | None = None
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+        self._prefetch: dict[Reading, Future] = {}
         self._build_panel()
         self._build_toolbar()
         self.activity = _ActivityFilter()
@@ -176,7 +181,7 @@ class ReadingWindow(QMainWindow):
     def _show(self, reading: Reading) -> None:
         self.reading = reading
         arm = self.protocol.arm(reading.arm)
-        hanging = hanging_for(self.store, reading)
+        hanging = self._take_prefetched(reading)
         st = self.state
         st.blinded = hanging.blinded
         st.annotations.open_study(None)
@@ -215,6 +220,30 @@ class ReadingWindow(QMainWindow):
         self._overlay_shown = st.overlay_visible
         self._note_slices()
         self._update_missing()
+        self._prefetch_after(reading)
+
+    # -- loading ---------------------------------------------------------------------------------
+    def _take_prefetched(self, reading: Reading) -> Hanging:
+        """The reading's images: loaded in the background while the previous case was read."""
+        future = self._prefetch.pop(reading, None)
+        if future is not None:
+            try:
+                return future.result()
+            except Exception:  # a failed prefetch is retried in the foreground below
+                log.warning("prefetch failed; loading again")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return hanging_for(self.store, reading)
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    def _prefetch_after(self, reading: Reading) -> None:
+        readings = self.store.readings(self.reader)
+        later = [r for r in readings if (r.session, r.position) > (reading.session,
+                                                                   reading.position)]
+        if later and later[0].session == reading.session and later[0] not in self._prefetch:
+            # Only the loader thread touches files; SQLite stays on this thread.
+            self._prefetch[later[0]] = self._loader.submit(hanging_for, self.store, later[0])
 
     def _on_answer(self, qid: str, value: object) -> None:
         if self.reading is None:
@@ -306,5 +335,6 @@ class ReadingWindow(QMainWindow):
         if self.reading is not None:
             self.store.heartbeat(self.reading, self.interaction())
         QApplication.instance().removeEventFilter(self.activity)
+        self._loader.shutdown(wait=True, cancel_futures=True)
         self.grid.close_views()
         super().closeEvent(event)
