@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         from inference.study.statistics import summary
 
         result = summary(store.protocol, store.results())
+        result["progress"] = store.progress()
         if args.json:
             print(json.dumps(result, indent=1))
         else:
@@ -110,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
 def format_summary(s: dict) -> str:
     """The summary as plain text tables."""
     lines = [s["note"], f"protocol {s['protocol_hash'][:12]}", ""]
+    for p in s.get("progress", []):
+        lines.append(f"Progress  reader {p['reader']:<8} {p['finished']}/{p['total']} read; "
+                     f"next: {p['next'] or 'all done'}")
     for a in s["auc"]:
         auc = "n/a" if a["auc"] is None else f"{a['auc']:.3f} ({a['low']:.3f}-{a['high']:.3f})"
         lines.append(f"AUC  reader {a['reader']:<8} arm {a['arm']:<10} {auc}  "

@@ -355,6 +355,25 @@ class StudyStore:
             out.append(d)
         return out
 
+    def progress(self, today: date | None = None) -> list[dict]:
+        """Per reader: readings finished, where they stand, when their next session opens."""
+        today = today or now_utc().date()
+        out = []
+        for reader in self.protocol.readers:
+            readings = self.readings(reader)
+            done = sum(1 for r in readings if self.finished_at(r) is not None)
+            entry = {"reader": reader, "finished": done, "total": len(readings)}
+            try:
+                nxt = self.next_reading(reader, today)
+                entry["next"] = None if nxt is None else f"session {nxt.session}, case " \
+                                                            f"{nxt.position}"
+            except WashoutError:
+                nxt = next(r for r in readings if self.finished_at(r) is None)
+                entry["next"] = f"session {nxt.session} opens on " \
+                                f"{self.opens_on(reader, nxt.session).isoformat()}"
+            out.append(entry)
+        return out
+
     # -- verification -----------------------------------------------------------------------------
     def verify(self) -> list[str]:
         """Every problem found: broken chain, log and database disagreeing, edited answers."""

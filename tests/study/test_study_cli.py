@@ -31,7 +31,9 @@ def test_init_assign_summary_export_verify(tmp_path, small_case, prepared_cases,
     assert summary["note"].startswith("Descriptive")
     assert {t["arm"] for t in summary["turing"]} <= {"TURING"}
     assert main(["study", "summary", str(folder)]) == 0
-    assert "AUC  reader alice" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "AUC  reader alice" in out
+    assert "reader alice    6/18 read; next: session 2 opens on" in out
     assert main(["study", "export", str(folder), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "results.imrmc").exists()
     assert main(["study", "verify", str(folder)]) == 0

@@ -79,6 +79,8 @@ def main(folder: str) -> int:
 
     app = application()
     store = StudyStore(Path(folder))
-    window = SummaryWindow(summary(store.protocol, store.results()))
+    result = summary(store.protocol, store.results())
+    result["progress"] = store.progress()
+    window = SummaryWindow(result)
     window.show()
     return app.exec()
