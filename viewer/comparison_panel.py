@@ -41,6 +41,7 @@ class ComparisonPanel(QDockWidget):
         self.state = state
         self.figures: dict | None = None
         self.bland_altman_data: dict | None = None
+        self._computing_for: tuple = ()
         self.worker: Worker | None = None
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -97,14 +98,26 @@ class ComparisonPanel(QDockWidget):
             return figures
 
         self.worker = Worker(job)
+        self._computing_for = self._series_key()
         self.worker.signals.finished.connect(self._on_computed)
         self.worker.signals.errored.connect(lambda exc: self.note.setText(f"Failed: {exc}"))
         self.note.setText("Computing...")
         self._update_enabled()
         return start(self.worker)
 
+    def _series_key(self) -> tuple:
+        st = self.state
+        return (id(st.base), id(st.overlay), id(st.volumes.get(Role.COMPARE)))
+
     def _on_computed(self, figures: dict) -> None:
         self.worker = None
+        if self._computing_for != self._series_key():
+            # The series changed while this ran (new study, re-registration): never show
+            # metrics of images that are no longer on screen.
+            self.figures = None
+            self.note.setText("The series changed while computing: press Compute again.")
+            self._update_enabled()
+            return
         self.figures = figures
         for row, (_label, key, fmt) in enumerate(ROWS):
             for col, group in enumerate(("synthetic_vs_real", "identity_baseline")):

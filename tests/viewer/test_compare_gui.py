@@ -120,3 +120,17 @@ def test_profile_follows_a_drawn_ruler_and_bland_altman_of_roi_means(comparing, 
     real = [ann.stats(r, layers)["real_contrast"]["mean"] for r in ann.items[1:]]
     assert np.allclose(data["difference"], np.subtract(syn, real))
     assert data["bias"] == pytest.approx(np.mean(np.subtract(syn, real)))
+
+
+def test_metrics_of_replaced_series_are_never_shown(comparing, qtbot):
+    w = comparing
+    w.start_registration()
+    qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
+    qtbot.waitUntil(lambda: w.comparison.worker is None, timeout=120_000)
+    registered = w.state.volumes[Role.COMPARE]
+    w.comparison.compute()
+    # The real scan changes before the result arrives (results come through the event loop).
+    w.state.set_volume(Role.COMPARE, registered.with_array(registered.array.copy()))
+    qtbot.waitUntil(lambda: w.comparison.worker is None, timeout=120_000)
+    assert w.comparison.figures is None
+    assert "changed while computing" in w.comparison.note.text()
