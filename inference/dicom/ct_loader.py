@@ -83,7 +83,7 @@ def load_ct_series(series: SeriesInfo, *, allow_gaps: bool = False, require_ct: 
     if coded:
         multi = {h.path for _, h, _ in coded if h.number_of_frames > 1}
         if multi:
-            done = _load_multiframe(coded, array, reporter, done)
+            done, array = _load_multiframe(coded, array, reporter, done)
         else:
             for k, raw in decode_many(coded, cancel):
                 h = stack.slots[k]
@@ -101,8 +101,9 @@ def load_ct_series(series: SeriesInfo, *, allow_gaps: bool = False, require_ct: 
 
 
 def _load_multiframe(coded: list[tuple[int, FileHeader, int]], array: np.ndarray,
-                     reporter: ProgressReporter, done: int) -> int:
-    """Decode each multi-frame file once, then place its frames."""
+                     reporter: ProgressReporter, done: int) -> tuple[int, np.ndarray]:
+    """Decode each multi-frame file once, then place its frames (promoting to float32 when
+    a frame's values do not fit 16 bits, like single-frame series)."""
     from inference.dicom.decode_pydicom import decode_all_frames
 
     by_path: dict[str, list[tuple[int, FileHeader, int]]] = {}
@@ -115,7 +116,8 @@ def _load_multiframe(coded: list[tuple[int, FileHeader, int]], array: np.ndarray
             raise DecodeError(f"cannot decode the multi-frame image ({exc})") from exc
         for k, h, frame in jobs:
             if not rescale_into(frames[frame], h, array[k]):
-                raise DecodeError("multi-frame values exceed the 16-bit range")
+                array = array.astype(np.float32)
+                rescale_into(frames[frame], h, array[k])
             done += 1
             reporter.step(done)
-    return done
+    return done, array

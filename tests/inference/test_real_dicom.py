@@ -151,3 +151,20 @@ def test_fast_header_fields_match_pydicom(pydicom_file, name):
         np.testing.assert_allclose(h.pixel_spacing, [float(v) for v in ds.PixelSpacing])
     assert h.rescale_intercept == float(ds.get("RescaleIntercept", 0))
     assert h.bits_stored == ds.BitsStored and h.pixel_representation == ds.PixelRepresentation
+
+
+def test_compressed_multiframe_beyond_int16_is_promoted_not_refused(pydicom_file, tmp_path):
+    from pydicom.uid import RLELossless
+
+    ds = pydicom.dcmread(pydicom_file("eCT_Supplemental.dcm"))
+    raw = ds.pixel_array.astype(np.float64)
+    ds.compress(RLELossless)
+    pvt = ds.SharedFunctionalGroupsSequence[0].PixelValueTransformationSequence[0]
+    pvt.RescaleSlope = 40  # 40 x 1196 - 1024 is beyond int16
+    path = tmp_path / "big.dcm"
+    ds.save_as(path)
+    result = open_volume(path)
+    v = result.volume
+    assert v.array.dtype == np.float32
+    np.testing.assert_allclose(v.array, (raw * 40 + float(pvt.RescaleIntercept))[::-1])
+    assert any("32-bit float" in w for w in result.warnings)
