@@ -8,11 +8,21 @@ from matplotlib.path import Path as PolygonPath
 from inference.annotations.model import ROI_KINDS, Annotation, Kind, plane_axes
 from inference.volume import Volume
 
+Region = tuple[tuple[slice, slice, slice], np.ndarray]
+EMPTY: Region = ((slice(0, 0),) * 3, np.zeros((0, 0, 0), dtype=bool))  # type: ignore[assignment]
+
 
 def roi_mask(annotation: Annotation, volume: Volume) -> np.ndarray:
     """Voxels of ``volume`` inside the ROI (2-D shapes: the slice they were drawn on)."""
-    nk, nj, ni = volume.shape
+    box, local = roi_region(annotation, volume)
     mask = np.zeros(volume.shape, dtype=bool)
+    mask[box] = local
+    return mask
+
+
+def roi_region(annotation: Annotation, volume: Volume) -> Region:
+    """The ROI as a box of the array and the mask inside that box (no full-size mask)."""
+    nk, nj, ni = volume.shape
     if annotation.kind is Kind.SPHERE:
         c, edge = annotation.array
         r = float(np.linalg.norm(edge - c))
@@ -23,8 +33,10 @@ def roi_mask(annotation: Annotation, volume: Volume) -> np.ndarray:
         k, j, i = np.meshgrid(np.arange(k0, k1), np.arange(j0, j1), np.arange(i0, i1),
                               indexing="ij")
         world = volume.index_to_world(np.stack([i, j, k], axis=-1).astype(float))
-        mask[k0:k1, j0:j1, i0:i1] = np.linalg.norm(world - c, axis=-1) <= r
-        return mask
+        if min(k1 - k0, j1 - j0, i1 - i0) <= 0:
+            return EMPTY
+        return ((slice(k0, k1), slice(j0, j1), slice(i0, i1)),
+                np.linalg.norm(world - c, axis=-1) <= r)
     if annotation.kind not in ROI_KINDS:
         raise ValueError(f"{annotation.kind.value} is not a region")
     outline = annotation.outline()
@@ -34,7 +46,7 @@ def roi_mask(annotation: Annotation, volume: Volume) -> np.ndarray:
     axis = int(np.argmax(np.abs(d.T @ normal)))
     index = int(np.rint(ijk[:, axis].mean()))
     if not 0 <= index < volume.shape[2 - axis]:
-        return mask
+        return EMPTY
     u, v = plane_axes(normal)
     poly = PolygonPath(np.column_stack([outline @ u, outline @ v]))
     other = [a for a in (0, 1, 2) if a != axis]
@@ -46,7 +58,7 @@ def roi_mask(annotation: Annotation, volume: Volume) -> np.ndarray:
         lo = max(0, int(np.floor(ijk[:, a].min())) - 1)
         hi = min(sizes[a], int(np.ceil(ijk[:, a].max())) + 2)
         if hi <= lo:
-            return mask
+            return EMPTY
         ranges.append(np.arange(lo, hi))
     g0, g1 = np.meshgrid(ranges[0], ranges[1], indexing="ij")
     grid = np.zeros((*g0.shape, 3))
@@ -56,20 +68,19 @@ def roi_mask(annotation: Annotation, volume: Volume) -> np.ndarray:
                                                    (world @ v).ravel()])).reshape(g0.shape)
     # Array axes are (k, j, i): index axis a is array axis 2 - a.
     sel: list = [slice(None)] * 3
-    sel[2 - axis] = index
+    sel[2 - axis] = slice(index, index + 1)
     sel[2 - other[0]] = slice(ranges[0][0], ranges[0][-1] + 1)
     sel[2 - other[1]] = slice(ranges[1][0], ranges[1][-1] + 1)
     # ``inside`` is indexed (other[0], other[1]); in the array other[1] comes first.
-    mask[tuple(sel)] = inside.T
-    return mask
+    return tuple(sel), np.expand_dims(inside.T, axis=2 - axis)
 
 
 def roi_stats(annotation: Annotation, layers: dict[str, Volume]) -> dict[str, dict]:
     """Mean, SD, min, max HU and voxel count of the ROI in every layer (same grid or not)."""
     out = {}
     for name, volume in layers.items():
-        mask = roi_mask(annotation, volume)
-        values = volume.array[mask].astype(np.float64)
+        box, local = roi_region(annotation, volume)
+        values = volume.array[box][local].astype(np.float64)
         if values.size == 0:
             out[name] = {"voxels": 0}
             continue
