@@ -259,3 +259,21 @@ def test_exports_round_trip_and_deidentify_free_text(layered, small_case, tmp_pa
     assert data["coordinates"] == "LPS mm" and len(data["measurements"]) == 2
     sr = pydicom.dcmread(tmp_path / "d.dcm")
     assert sr.Modality == "SR" and sr.PatientIdentityRemoved == "YES"
+
+
+def test_labels_of_neighbouring_shapes_do_not_cover_each_other(window):
+    from inference.annotations.model import Annotation
+
+    axial = window.views[Plane.AXIAL]
+    ann = window.state.annotations
+    for dx in (0.0, 2.0):  # two rulers almost on top of each other
+        ann.add(Annotation(Kind.RULER, (tuple(at(dx, 0, 0)), tuple(at(dx + 30.0, 0, 0)))))
+    axial.render()
+    shown = [t for t in axial.annotation_overlay.labels if t.GetVisibility()]
+    assert len(shown) == 2
+    ys = []
+    for t in shown:
+        axial.renderer.SetWorldPoint(*t.GetPositionCoordinate().GetValue(), 1.0)
+        axial.renderer.WorldToDisplay()
+        ys.append(axial.renderer.GetDisplayPoint()[1])
+    assert abs(ys[0] - ys[1]) >= 15  # at least one text line apart
