@@ -38,7 +38,7 @@ class AnnotationPanel(QDockWidget):
         self.table = QTableWidget(0, 3 + len(LAYER_COLUMNS), body)
         self.table.setHorizontalHeaderLabels(
             ["#", "Type", "Measurement"]
-            + [f"{LAYER_SHORT[c]} mean ± SD" for c in LAYER_COLUMNS])
+            + [f"{LAYER_SHORT[c]} mean ± SD [min, max] HU" for c in LAYER_COLUMNS])
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -87,7 +87,8 @@ class AnnotationPanel(QDockWidget):
                      a.text if a.text and not measurement_text(a) else measurement_text(a)]
             for layer in LAYER_COLUMNS:
                 s = stats.get(layer, {})
-                cells.append(f"{s['mean']:.1f} ± {s['sd']:.1f}" if s.get("voxels") else "")
+                cells.append(f"{s['mean']:.1f} ± {s['sd']:.1f} [{s['min']:.0f}, {s['max']:.0f}]"
+                             if s.get("voxels") else "")
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self._updating = False

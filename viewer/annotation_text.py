@@ -27,15 +27,14 @@ def measurement_text(annotation: Annotation) -> str:
 
 
 def stats_text(stats: dict[str, dict], short: bool = True) -> list[str]:
-    """One 'NC 41 ± 9 HU' line per layer that has voxels in the ROI."""
+    """One 'NC 41 ± 9 HU [0, 90]' (mean ± SD [min, max]) line per layer with voxels."""
     lines = []
     for layer, s in stats.items():
         if not s.get("voxels"):
             continue
         name = LAYER_SHORT.get(layer, layer) if short else layer
-        lines.append(f"{name} {s['mean']:.0f} ± {s['sd']:.0f} HU"
-                     + ("" if short else f" (min {s['min']:.0f}, max {s['max']:.0f}, "
-                        f"n={s['voxels']})"))
+        lines.append(f"{name} {s['mean']:.0f} ± {s['sd']:.0f} HU [{s['min']:.0f}, "
+                     f"{s['max']:.0f}]" + ("" if short else f" n={s['voxels']}"))
     return lines
 
 

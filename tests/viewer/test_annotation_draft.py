@@ -78,4 +78,5 @@ def test_labels_read_like_a_radiologist_writes_them():
                                              "max": 90},
                             "synthetic": {"voxels": 9, "mean": 250.0, "sd": 12.0, "min": 200,
                                           "max": 300}})
-    assert text.splitlines() == ["100 mm²", "NC 41 ± 9 HU", "SYN (synthetic) 250 ± 12 HU"]
+    assert text.splitlines() == ["100 mm²", "NC 41 ± 9 HU [0, 90]",
+                                 "SYN (synthetic) 250 ± 12 HU [200, 300]"]

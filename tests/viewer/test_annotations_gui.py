@@ -141,6 +141,7 @@ def test_roi_in_the_aorta_has_hu_statistics_in_every_layer(layered, qtbot):
         assert stats[name]["voxels"] == values.size
         assert stats[name]["mean"] == pytest.approx(values.mean())
         assert stats[name]["sd"] == pytest.approx(values.std(ddof=1))
+        assert (stats[name]["min"], stats[name]["max"]) == (values.min(), values.max())
     assert 10 < stats["non_contrast"]["mean"] < 80  # unenhanced blood
     assert stats["synthetic"]["mean"] > 200  # arterial phase lumen
     assert stats["real_contrast"]["mean"] == pytest.approx(stats["synthetic"]["mean"])
@@ -148,7 +149,9 @@ def test_roi_in_the_aorta_has_hu_statistics_in_every_layer(layered, qtbot):
     w.annotate.panel.show()
     row = w.annotate.panel.row_texts()[0]
     assert row[1] == "Ellipse ROI" and row[2].endswith("mm²")
-    assert row[3] == f"{stats['non_contrast']['mean']:.1f} ± {stats['non_contrast']['sd']:.1f}"
+    nc = stats["non_contrast"]
+    assert row[3] == (f"{nc['mean']:.1f} ± {nc['sd']:.1f} [{nc['min']:.0f}, "
+                      f"{nc['max']:.0f}]")
     label = next(t.GetInput() for t in axial.annotation_overlay.labels if t.GetVisibility())
     assert f"SYN (synthetic) {stats['synthetic']['mean']:.0f}" in label
 

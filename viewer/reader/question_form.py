@@ -52,6 +52,7 @@ class _Slider(QWidget):
         self.changed.emit(v)
 
     def set(self, v: int | None) -> None:
+        """Show a saved value (None: not set yet) without reporting it as a new answer."""
         self.slider.blockSignals(True)
         self.value = v
         self.slider.setValue(50 if v is None else int(v))
