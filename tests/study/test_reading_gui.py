@@ -208,3 +208,16 @@ def test_coordinator_summary_window_plots_auc_and_turing(qtbot, study, tmp_path)
     assert np.allclose(auc_points, [a["auc"] for a in s["auc"] if a["auc"] is not None])
     assert "Real-vs-synthetic" in w.text.toPlainText()
     assert w.export_png(tmp_path / "s.png").stat().st_size > 5000
+
+
+def test_r_resets_the_view_to_the_arms_window(qtbot, study):
+    from viewer.window_level import WindowLevel
+
+    w = open_reading(qtbot, study, "alice")
+    hung = w.state.window
+    w.state.set_window(WindowLevel(50, 500))
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_R)
+    assert w.state.window == hung
+    w.close()

@@ -139,6 +139,18 @@ class ReadingWindow(QMainWindow):
             self.addAction(act)
             bar.addAction(act)
         bar.addSeparator()
+        reset = QAction("Reset view (R)", self)
+        reset.setShortcut(QKeySequence("R"))
+        reset.triggered.connect(self._reset_view)
+        crosshair = QAction("Crosshair (C)", self)
+        crosshair.setCheckable(True)
+        crosshair.setChecked(True)
+        crosshair.setShortcut(QKeySequence("C"))
+        crosshair.triggered.connect(self.grid.set_crosshair_visible)
+        for act in (reset, crosshair):
+            self.addAction(act)
+            bar.addAction(act)
+        bar.addSeparator()
         self.act_overlay = QAction("Overlay (T)", self)
         self.act_overlay.setCheckable(True)
         self.act_overlay.setShortcut(QKeySequence("T"))
@@ -150,6 +162,14 @@ class ReadingWindow(QMainWindow):
         self.fade.setFixedWidth(140)
         self.fade.valueChanged.connect(lambda v: self.state.set_overlay_opacity(v / 100))
         self.fade_action = bar.addWidget(self.fade)
+
+    def _reset_view(self) -> None:
+        """Fit the views and go back to the arm's window (R)."""
+        if self.reading is not None and self.state.base is not None:
+            self.state.set_cursor(self.state.base.geometry.center(self.state.base.shape))
+            self._apply_preset(self.protocol.arm(self.reading.arm).preset)
+            self.grid.reset_cameras()
+            self.grid.render_all()
 
     def _apply_preset(self, key: str) -> None:
         if self.state.base is not None:
