@@ -80,10 +80,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"washout: {store.protocol.washout_days} days between sessions")
         return 0
     if cmd == "export":
-        from inference.study.exports import export_all
+        from inference.study.exports import export_all, roc_export_warnings
 
-        for path in export_all(store.protocol, store.results(), Path(args.out)):
+        rows = store.results()
+        for path in export_all(store.protocol, rows, Path(args.out)):
             print(f"wrote {path}")
+        for warning in roc_export_warnings(store.protocol, rows):
+            print(f"warning: {warning}", file=sys.stderr)
         return 0
     if cmd == "verify":
         problems = store.verify()

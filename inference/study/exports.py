@@ -86,6 +86,30 @@ def export_imrmc(protocol: Protocol, rows: list[dict], path: Path) -> Path:
     return path
 
 
+def roc_export_warnings(protocol: Protocol, rows: list[dict]) -> list[str]:
+    """What would make iMRMC or RJafroc reject or ignore parts of the ROC exports."""
+    if protocol.roc_question is None:
+        return []
+    scores = _scores(protocol, rows)
+    _readers, cases = _numbers(protocol)
+    truth = {cases[c.id]: c.truth for c in protocol.cases}
+    out = []
+    cells: dict[tuple, set] = defaultdict(set)
+    for r, c, m, _s in scores:
+        cells[(r, m)].add(c)
+    for (r, m), read in sorted(cells.items()):
+        normal = sum(1 for c in read if truth[c] == 0)
+        diseased = len(read) - normal
+        if normal < 3 or diseased < 3:
+            out.append(f"reader {r}, arm {m}: {normal} normal and {diseased} diseased cases "
+                       "scored; iMRMC needs at least 3 of each")
+    all_cases = {c for _r, c, _m, _s in scores}
+    if any(read != all_cases for read in cells.values()):
+        out.append("not fully crossed yet (some reader/arm/case readings missing): RJafroc "
+                   "will refuse the .imrmc file until every reading is done")
+    return out
+
+
 def export_mrmcaov(protocol: Protocol, rows: list[dict], path: Path) -> Path:
     """MRMCaov long CSV: reader,treatment,case,truth,rating."""
     _readers, cases = _numbers(protocol)

@@ -36,6 +36,8 @@ def test_init_assign_summary_export_verify(tmp_path, small_case, prepared_cases,
     assert "reader alice    6/18 read; next: session 2 opens on" in out
     assert main(["study", "export", str(folder), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "results.imrmc").exists()
+    err = capsys.readouterr().err
+    assert "not fully crossed yet" in err  # only session 1 is read
     assert main(["study", "verify", str(folder)]) == 0
     assert "chain intact" in capsys.readouterr().out
     log = folder / "audit.jsonl"

@@ -151,6 +151,9 @@ def test_exports_follow_the_format_rules(study, tmp_path):
     assert {r["protocol_hash"] for r in long} == {study.protocol_hash}
     text = files["results_long.csv"].read_text()
     assert "alice" not in text and "case-1" not in text and str(study.dir) not in text
+    from inference.study.exports import roc_export_warnings
+
+    assert roc_export_warnings(study.protocol, study.results()) == []  # complete, 3 + 3 cases
     parsed = parse_imrmc(files["results.imrmc"].read_text())
     assert parsed["NR"] == 2 and parsed["NM"] == 2 and parsed["N0"] == 3 and parsed["N1"] == 3
     with open(files["results_mrmcaov.csv"]) as f:
