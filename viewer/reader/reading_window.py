@@ -205,6 +205,7 @@ class ReadingWindow(QMainWindow):
         st = self.state
         st.blinded = hanging.blinded
         st.annotations.open_study(None)
+        st.annotations.set_tool(None)  # marks are placed only while this case's form asks
         st.volumes.clear()
         st.set_volume(Role.BASE, hanging.base)
         if hanging.overlay is not None:
