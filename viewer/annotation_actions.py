@@ -95,8 +95,7 @@ class AnnotationActions(QObject):
     # -- reactions ------------------------------------------------------------------------------
     def escape(self) -> None:
         """Esc: drop a half-drawn shape, else go back to navigating."""
-        drafting = [v for v in self.window.grid.slice_views()
-                    if v._draft is not None and v._draft.points]
+        drafting = [v for v in self.window.grid.slice_views() if v.drafting]
         for v in drafting:
             v.cancel_draft()
         if not drafting:
@@ -153,8 +152,7 @@ class AnnotationActions(QObject):
         """Export in ``fmt`` (csv, json, sr); de-identification follows the panel's box."""
         if deidentify is None:
             deidentify = self.panel.deidentify.isChecked()
-        return export_annotations(self.state, fmt, path, deidentify,
-                                  getattr(self.window, "base_source", None))
+        return export_annotations(self.state, fmt, path, deidentify, self.window.base_source)
 
     def choose_export(self, fmt: str) -> None:
         """Ask where, then export."""

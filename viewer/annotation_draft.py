@@ -35,6 +35,8 @@ class Frame:
 class Draft:
     """An annotation being drawn with one tool on one view's plane."""
 
+    close_tolerance_mm = 3.0  # a click this close to a polygon's first vertex closes it
+
     def __init__(self, kind: Kind, frame: Frame) -> None:
         self.kind = kind
         self.frame = frame
@@ -77,8 +79,6 @@ class Draft:
         if len(self.points) == CLICKS_NEEDED.get(self.kind, -1):
             return Annotation(self.kind, tuple(_t(p) for p in self.points), self.normal)
         return None
-
-    close_tolerance_mm = 3.0
 
     def move(self, point: np.ndarray) -> None:
         """Pointer moved (dragging or hovering): updates the preview."""

@@ -89,6 +89,12 @@ class AnnotationState:
         if self.set.items.get(annotation.id) != annotation:
             self.set.update(annotation)
 
+    def show_only(self, annotations: list[Annotation]) -> None:
+        """Replace every annotation without undo history (sets that only display, e.g. marks)."""
+        self.set.items = {a.id: a for a in annotations}
+        self._stats.clear()
+        self.changed.emit()
+
     def delete_selected(self) -> bool:
         """Delete the selected annotation; False when nothing is selected."""
         if self.selected is None or self.selected not in self.set.items:

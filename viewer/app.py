@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from viewer.vtk_setup import configure_rendering
 
@@ -13,6 +14,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from inference.errors import StudyError  # noqa: E402
 from inference.study_loader import open_volume  # noqa: E402
+
+if TYPE_CHECKING:
+    from viewer.settings import ViewerSettings
 
 
 def application() -> QApplication:
@@ -65,7 +69,7 @@ def screenshot(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Screenshots must not depend on (or change) the user's remembered layout and preset.
-    window = MainWindow(_ephemeral_settings())
+    window = MainWindow(ephemeral_settings())
     width, height = (int(v) for v in args.size.lower().split("x"))
     window.resize(width, height)
     window.show()
@@ -87,7 +91,8 @@ def screenshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ephemeral_settings():
+def ephemeral_settings() -> ViewerSettings:
+    """Settings in a throw-away file: screenshots and smoke tests never touch the user's."""
     import tempfile
 
     from PySide6.QtCore import QSettings

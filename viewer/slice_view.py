@@ -286,6 +286,11 @@ class SliceView(VtkPanel):
         assert self.frame is not None
         return Frame(self.frame.right, self.frame.up, self.frame.look)
 
+    @property
+    def drafting(self) -> bool:
+        """Whether a shape is half drawn or being dragged in this view."""
+        return self._preview is not None or bool(self._draft is not None and self._draft.points)
+
     def cancel_draft(self) -> None:
         """Drop a half-drawn shape (Esc, or another tool chosen)."""
         self._draft = None

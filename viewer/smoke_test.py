@@ -46,12 +46,12 @@ def _model_check() -> dict:
 
 
 def _render_check(base, synthetic) -> dict:
-    from viewer.app import _ephemeral_settings, application
+    from viewer.app import application, ephemeral_settings
     from viewer.layout import Role
     from viewer.main_window import MainWindow
 
     app = application()
-    window = MainWindow(_ephemeral_settings())
+    window = MainWindow(ephemeral_settings())
     window.resize(900, 360)
     window.show()
     app.processEvents()

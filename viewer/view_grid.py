@@ -174,7 +174,7 @@ class ViewGrid(QWidget):
         for v in self._views.values():
             v.canvas.setCursor(Qt.CursorShape.CrossCursor if tool is not None
                                else Qt.CursorShape.ArrowCursor)
-            if v._draft is not None or v._preview is not None:
+            if v.drafting:
                 v.cancel_draft()
 
     def _refresh_volume_view(self) -> None:

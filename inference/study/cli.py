@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     store = StudyStore(Path(args.dir))
     if cmd == "assign":
-        lists = store.assign()
         from inference.study.design import reader_seed
 
+        lists = store.assign()
         for reader, readings in lists.items():
             sessions = sorted({r.session for r in readings})
             print(f"{reader}: {len(readings)} readings in {len(sessions)} session(s), "

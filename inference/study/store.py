@@ -7,6 +7,7 @@ copies the missing records to the log. Killing it mid-transaction loses only tha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from inference.errors import StudyError
 from inference.study import audit
-from inference.study.design import Reading, assign
+from inference.study.design import Reading, assign, reader_seed
 from inference.study.protocol import Protocol, parse_protocol
 
 DB_NAME = "study.sqlite"
@@ -144,9 +145,8 @@ class StudyStore:
                 self.conn.execute(sql, args)
             last = self.conn.execute(
                 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, audit.genesis(
-                self._meta("protocol_hash") if event != "study_created"
-                else data["protocol_hash"]))
+            seq, prev = (last[0] + 1, last[1]) if last else (
+                1, audit.genesis(self._meta("protocol_hash")))
             record = audit.seal({"seq": seq, "time": now_utc().isoformat(), "event": event,
                                  "reader": reader, "data": data}, prev)
             self.conn.execute("INSERT INTO audit VALUES (?, ?, ?)",
@@ -181,8 +181,6 @@ class StudyStore:
             return lists
         rows = [(r.reader, r.session, r.position, r.case, r.arm, r.shown)
                 for readings in lists.values() for r in readings]
-        from inference.study.design import reader_seed
-
         seeds = {reader: reader_seed(self.protocol.seed, reader)
                  for reader in self.protocol.readers}
         self._record("lists_assigned", None, {"study_seed": self.protocol.seed,
@@ -424,6 +422,4 @@ def _empty(value: object) -> bool:
 
 
 def _sha(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()

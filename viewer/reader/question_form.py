@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -222,8 +223,6 @@ class QuestionForm(QWidget):
         def redraw():
             table.setRowCount(len(self.marks))
             for n, m in enumerate(self.marks):
-                from PySide6.QtWidgets import QTableWidgetItem
-
                 table.setItem(n, 0, QTableWidgetItem(
                     ", ".join(f"{v:.0f}" for v in m["position_mm"])))
                 table.setItem(n, 1, QTableWidgetItem(str(m["confidence"])))

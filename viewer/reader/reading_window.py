@@ -219,8 +219,9 @@ class ReadingWindow(QMainWindow):
         self.fade_action.setVisible(hanging.overlay_toggle)
         self.fade.setValue(int(st.overlay_opacity * 100))
         self.pages.setCurrentWidget(self.grid)
-        total = sum(1 for r in self.store.readings(self.reader) if r.session == reading.session)
-        sessions = max(r.session for r in self.store.readings(self.reader))
+        readings = self.store.readings(self.reader)
+        total = sum(1 for r in readings if r.session == reading.session)
+        sessions = max(r.session for r in readings)
         title = "Reading" if arm.blinded else arm.label
         self.header.setText(f"Case {reading.position} of {total} - session {reading.session} "
                             f"of {sessions}\n{title}")
@@ -241,7 +242,7 @@ class ReadingWindow(QMainWindow):
         self._overlay_shown = st.overlay_visible
         self._note_slices()
         self._update_missing()
-        self._prefetch_after(reading)
+        self._prefetch_after(reading, readings)
 
     # -- loading ---------------------------------------------------------------------------------
     def _take_prefetched(self, reading: Reading) -> Hanging:
@@ -258,8 +259,7 @@ class ReadingWindow(QMainWindow):
         finally:
             QApplication.restoreOverrideCursor()
 
-    def _prefetch_after(self, reading: Reading) -> None:
-        readings = self.store.readings(self.reader)
+    def _prefetch_after(self, reading: Reading, readings: list[Reading]) -> None:
         later = [r for r in readings if (r.session, r.position) > (reading.session,
                                                                    reading.position)]
         if later and later[0].session == reading.session and later[0] not in self._prefetch:
@@ -335,11 +335,9 @@ class ReadingWindow(QMainWindow):
         """Show the form's marks as points in the views."""
         if self.form is None:
             return
-        ann = self.state.annotations
-        ann.set.items = {f"mark{n}": Annotation(Kind.POINT, (tuple(m["position_mm"]),),
-                                                id=f"mark{n}")
-                         for n, m in enumerate(self.form.marks)}
-        ann.changed.emit()
+        self.state.annotations.show_only(
+            [Annotation(Kind.POINT, (tuple(m["position_mm"]),), id=f"mark{n}")
+             for n, m in enumerate(self.form.marks)])
 
     def _on_marks_drawn(self) -> None:
         if self.form is None:
