@@ -30,11 +30,11 @@ def roi_region(annotation: Annotation, volume: Volume) -> Region:
         hi = np.ceil(volume.world_to_index(c) + r / np.asarray(volume.geometry.spacing)) + 1
         i0, j0, k0 = np.maximum(lo, 0).astype(int)
         i1, j1, k1 = np.minimum(hi + 1, (ni, nj, nk)).astype(int)
+        if min(k1 - k0, j1 - j0, i1 - i0) <= 0:
+            return EMPTY
         k, j, i = np.meshgrid(np.arange(k0, k1), np.arange(j0, j1), np.arange(i0, i1),
                               indexing="ij")
         world = volume.index_to_world(np.stack([i, j, k], axis=-1).astype(float))
-        if min(k1 - k0, j1 - j0, i1 - i0) <= 0:
-            return EMPTY
         return ((slice(k0, k1), slice(j0, j1), slice(i0, i1)),
                 np.linalg.norm(world - c, axis=-1) <= r)
     if annotation.kind not in ROI_KINDS:
