@@ -16,7 +16,7 @@ from viewer.annotation_draft import on_plane, outline_for_picking, sphere_sectio
 COLOURS = {"normal": (1.0, 0.8, 0.15), "selected": (0.25, 0.9, 1.0), "preview": (0.35, 1.0, 0.35)}
 MARK_PX = 6.0  # half size of point crosses and ruler end ticks
 HANDLE_PX = 3.5
-LABEL_CHAR_PX = 7.5  # rough size of the 13-pt label font, for keeping labels apart
+LABEL_CHAR_PX = 6.2  # width of a 13-pt label glyph (measured), for keeping labels apart
 LABEL_LINE_PX = 16.0
 
 
@@ -94,7 +94,7 @@ class AnnotationOverlay:
                 else:
                     t.GetTextProperty().SetJustificationToLeft()
                 anchor = anchor + (side + up) * MARK_PX * mm_per_px
-                anchor = self._clear_of(placed, anchor, text, on_right, up, mm_per_px)
+                anchor = self._clear_of(placed, anchor, text, on_right, right, up, mm_per_px)
                 t.GetPositionCoordinate().SetValue(*anchor)
                 t.SetInput(text)
                 t.GetTextProperty().SetColor(*COLOURS[style])
@@ -108,14 +108,17 @@ class AnnotationOverlay:
             actor.SetVisibility(bool(polylines))
 
     def _clear_of(self, placed: list, anchor: np.ndarray, text: str, on_right: bool,
-                  up: np.ndarray, mm_per_px: float) -> np.ndarray:
-        """Move a label down until its box overlaps no label placed before it."""
+                  right: np.ndarray, up: np.ndarray, mm_per_px: float) -> np.ndarray:
+        """Keep a label inside the view, then move it down until it covers no earlier one."""
         lines = text.count("\n") + 1
         w, h = LABEL_CHAR_PX * max(len(line) for line in text.split("\n")), LABEL_LINE_PX * lines
         self.renderer.SetWorldPoint(*anchor, 1.0)
         self.renderer.WorldToDisplay()
         x, y, _ = self.renderer.GetDisplayPoint()
         x0 = x - w if on_right else x
+        # Narrow views (1x3) would cut long labels at the edge: slide them back in.
+        dx = max(0.0, 2 - x0) or min(0.0, self.renderer.GetSize()[0] - 2 - (x0 + w))
+        x0 += dx
         for _ in range(len(placed) + 1):
             hit = next((b for b in placed if x0 < b[2] and b[0] < x0 + w and y < b[3]
                         and b[1] < y + h), None)
@@ -124,7 +127,7 @@ class AnnotationOverlay:
             y = hit[1] - h - 2  # just below the label in the way (text grows upwards)
         shift = (self.renderer.GetDisplayPoint()[1] - y) * mm_per_px
         placed.append((x0, y, x0 + w, y + h))
-        return anchor - up * shift
+        return anchor - up * shift + right * dx * mm_per_px
 
     @staticmethod
     def _project(points: np.ndarray, origin: np.ndarray, look: np.ndarray) -> np.ndarray:
