@@ -30,7 +30,7 @@ sys.path.insert(0, {root!r})
 method, folder = sys.argv[1], sys.argv[2]
 import numpy as np
 import pydicom, SimpleITK as sitk
-from inference.study_loader import open_volume
+from inference.io.loader import open_volume
 
 def status_mb(key):
     # VmHWM is this process's own peak; ru_maxrss can carry the parent's peak across exec.
@@ -74,9 +74,9 @@ def make_series(folder: Path, matrix: int, slices: int) -> None:
     from pydicom.uid import generate_uid
 
     from inference.dicom.ct_writer import SeriesIdentity, write_ct_series
+    from inference.io.volume import Volume
     from inference.phantom.anatomy import Anatomy
     from inference.phantom.scan import centred_geometry, simulate_scan
-    from inference.volume import Volume
 
     print(f"generating {matrix}x{matrix}x{slices} phantom series ...", flush=True)
     g = centred_geometry(matrix, slices, 0.75, 0.6)

@@ -25,10 +25,10 @@ MOTION = dict(rotation_deg=(1.2, -0.8, 1.8), translation_mm=(3.5, -2.5, 4.0))
 
 def make_pair(matrix: int, slices: int):
     """Non-contrast and arterial phantom scans (cached NIfTI), the second moved by MOTION."""
-    from inference.image_file import read_image, write_image
+    from inference.io.image_file import read_image, write_image
+    from inference.io.volume import Volume
     from inference.phantom.anatomy import Anatomy
     from inference.phantom.scan import Motion, centred_geometry, simulate_scan
-    from inference.volume import Volume
 
     paths = [HERE / "data" / f"reg_{name}_{matrix}x{slices}.nii.gz" for name in ("nc", "art")]
     if not all(p.exists() for p in paths):
@@ -54,8 +54,8 @@ def main() -> int:
 
     import SimpleITK as sitk
 
+    from inference.compare.registration import register, resample_onto
     from inference.phantom.scan import Motion
-    from inference.registration import register, resample_onto
 
     fixed, moving = make_pair(args.matrix, args.slices)
     t0 = time.perf_counter()

@@ -24,10 +24,10 @@ from reporting import finish  # noqa: E402
 
 def make_input(matrix: int, slices: int):
     """Phantom non-contrast volume at 0.75 mm pixels, 1.25 mm slices (cached on disk)."""
-    from inference.image_file import read_image, write_image
+    from inference.io.image_file import read_image, write_image
+    from inference.io.volume import Volume
     from inference.phantom.anatomy import Anatomy
     from inference.phantom.scan import centred_geometry, simulate_scan
-    from inference.volume import Volume
 
     path = HERE / "data" / f"synthesis_input_{matrix}x{slices}.nii.gz"
     if path.exists():
@@ -47,10 +47,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "synthesis.json")
     args = parser.parse_args()
 
-    from inference.model_card import default_card
-    from inference.runtime import create_session
-    from inference.sliding_window import tiled_predict
-    from inference.synthesis import _Pipeline, synthesize
+    from inference.synthesis.card import default_card
+    from inference.synthesis.engine import _Pipeline, synthesize
+    from inference.synthesis.runtime import create_session
+    from inference.synthesis.tiling import tiled_predict
 
     volume = make_input(args.matrix, args.slices)
     session = create_session(default_card(), args.device)

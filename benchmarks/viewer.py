@@ -34,8 +34,8 @@ def rss_mb() -> float:
 
 def make_volumes(n: int, slices: int):
     """Three int16 series on one grid: body-like ellipses with noise, and an enhanced aorta."""
-    from inference.geometry import Geometry
-    from inference.volume import SeriesMetadata, Volume
+    from inference.io.geometry import Geometry
+    from inference.io.volume import SeriesMetadata, Volume
 
     g = Geometry((-192.0, -192.0, -200.0), (0.75, 0.75, 1.0))
     j, i = np.mgrid[0:n, 0:n]
@@ -83,10 +83,10 @@ def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from viewer.app import application
-    from viewer.layout import Layout, Role
-    from viewer.main_window import MainWindow
-    from viewer.settings import ViewerSettings
+    from viewer.model.layout import Layout, Role
+    from viewer.review.main_window import MainWindow
+    from viewer.review.settings import ViewerSettings
+    from viewer.views.application import application
 
     app: QApplication = application()
     rss_start = rss_mb()

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from inference import __version__
-from inference.errors import StudyError
+from inference.errors import DcreviewError, LoadError
 
 COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study")
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "OUTDIR/dicom, in the source study; needs DICOM input")
     syn.add_argument("--deidentify", action="store_true",
                      help="de-identify the DICOM export (PS3.15 Basic profile)")
-    from inference.study.cli import add_parser as add_study_parser
+    from inference.readerstudy.cli import add_parser as add_study_parser
 
     add_study_parser(sub)
     ev = sub.add_parser("evaluate", help="compare digital contrast with a real contrast scan "
@@ -73,11 +73,11 @@ def configure_logging(verbose: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     """Execute a parsed headless command; returns the process exit code."""
     if args.command == "study":
-        from inference.study.cli import run as run_study
+        from inference.readerstudy.cli import run as run_study
 
         return run_study(args)
     if args.command == "info":
-        from inference.series_report import describe_path
+        from inference.io.series_report import describe_path
 
         lines, ok = describe_path(args.path)
         print("\n".join(lines))
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             print("error: no loadable CT volume found", file=sys.stderr)
         return 0 if ok else 1
     if args.command == "demo-data":
-        from inference.demo_case import DEMO_NOTICE, write_demo_case
+        from inference.phantom.demo_case import DEMO_NOTICE, write_demo_case
 
         case = write_demo_case(args.outdir, matrix=args.matrix, slices=args.slices,
                                pixel_mm=args.pixel_mm, slice_mm=args.slice_mm, seed=args.seed)
@@ -120,10 +120,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from inference.errors import StudyError
-    from inference.image_file import read_image
-    from inference.metrics import compare
-    from inference.study_loader import open_volume
+    from inference.compare.metrics import compare
+    from inference.io.image_file import read_image
+    from inference.io.loader import open_volume
 
     ncct = open_volume(args.ncct).volume
     synthetic = open_volume(args.synthetic).volume
@@ -132,11 +131,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         if name == "real" and args.register:
             continue
         if v.shape != ncct.shape or not v.geometry.same_grid(ncct.geometry):
-            raise StudyError(f"the {name} volume is not on the non-contrast grid"
+            raise LoadError(f"the {name} volume is not on the non-contrast grid"
                              + ("; use --register" if name == "real" else ""))
     registration = None
     if args.register:
-        from inference.registration import register
+        from inference.compare.registration import register
 
         result = register(ncct, real, progress=TerminalProgress())
         real = result.resampled
@@ -147,7 +146,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.roi:
         labels = read_image(args.roi).array
         if labels.shape != ncct.shape:
-            raise StudyError("the ROI label map is not on the non-contrast grid")
+            raise LoadError("the ROI label map is not on the non-contrast grid")
         roi = np.isin(labels, args.label)
     figures = compare(ncct.array, synthetic.array, real.array, roi, args.threshold)
     if registration is not None:
@@ -172,12 +171,12 @@ def _synthesize(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from inference.energy.meter import EnergyMeter
-    from inference.image_file import write_image
-    from inference.model_card import default_card, load_card
-    from inference.run_report import SYNTHETIC_LABEL, build_report, write_report
-    from inference.runtime import create_session
-    from inference.study_loader import open_volume
-    from inference.synthesis import synthesize
+    from inference.io.image_file import write_image
+    from inference.io.loader import open_volume
+    from inference.synthesis.card import default_card, load_card
+    from inference.synthesis.engine import synthesize
+    from inference.synthesis.run_report import SYNTHETIC_LABEL, build_report, write_report
+    from inference.synthesis.runtime import create_session
 
     card = load_card(args.model) if args.model else default_card()
     session = create_session(card, args.device)
@@ -214,6 +213,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         return run(args)
-    except StudyError as exc:
+    except DcreviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,22 +1,55 @@
-"""Errors a radiologist can read: every loader failure is one of these, never a traceback."""
+"""Errors a person can read: every expected failure is one of these, never a traceback.
+
+``DcreviewError`` is the root; its children name the activity that failed (loading a series,
+a model, a reader study, an export, a registration), so a caller can catch one activity's
+failures without catching another's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 
-class StudyError(Exception):
-    """Base of every user-facing error in dcreview's engine; ``str()`` is the message to show."""
+class DcreviewError(Exception):
+    """Root of every user-facing error in dcreview; ``str()`` is the message to show."""
 
 
-class LoadCancelled(StudyError):
-    """The user cancelled loading."""
+class Cancelled(DcreviewError):
+    """The user cancelled a background job (loading, synthesis, registration)."""
 
     def __init__(self) -> None:
         super().__init__("cancelled")
 
 
-class NotDicomError(StudyError):
+class LoadError(DcreviewError):
+    """A study, series or image file cannot be opened or shown as asked."""
+
+
+class ModelError(DcreviewError):
+    """A synthesis model cannot be used: card, checksum, session or output problem."""
+
+
+class StudyProtocolError(DcreviewError):
+    """A reader-study protocol file is invalid; ``problems`` lists every mistake."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("the study protocol has problems:\n- " + "\n- ".join(self.problems))
+
+
+class ReaderStudyError(DcreviewError):
+    """A reader-study folder or operation cannot go on (unknown reader, finished reading...)."""
+
+
+class ExportError(DcreviewError):
+    """Something cannot be exported as asked (nothing to export, wrong source...)."""
+
+
+class RegistrationRefused(DcreviewError):
+    """The two scans must not be registered (different patients, no overlap...)."""
+
+
+class NotDicomError(LoadError):
     """A single file given by the user is not DICOM (nor another supported image format)."""
 
     def __init__(self, name: str) -> None:
@@ -24,7 +57,7 @@ class NotDicomError(StudyError):
         self.name = name
 
 
-class NoImagesError(StudyError):
+class NoImagesError(LoadError):
     """Nothing loadable was found where the user pointed."""
 
     def __init__(self, where: str, skipped: int = 0) -> None:
@@ -32,7 +65,7 @@ class NoImagesError(StudyError):
         super().__init__(f"no CT images found in {where}{extra}")
 
 
-class MultipleSeriesError(StudyError):
+class MultipleSeriesError(LoadError):
     """The folder holds several series; the caller must choose one from ``choices``."""
 
     def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
@@ -45,11 +78,11 @@ class MultipleSeriesError(StudyError):
         return (type(self), (self.choices,))
 
 
-class SeriesNotFoundError(StudyError):
+class SeriesNotFoundError(LoadError):
     """A requested series UID or number is not in the study."""
 
 
-class WrongModalityError(StudyError):
+class WrongModalityError(LoadError):
     """The chosen series is not CT."""
 
     def __init__(self, modality: str) -> None:
@@ -57,7 +90,7 @@ class WrongModalityError(StudyError):
         self.modality = modality
 
 
-class MissingSlicesError(StudyError):
+class MissingSlicesError(LoadError):
     """One or more slices are missing from an otherwise regular stack."""
 
     def __init__(self, first_missing: int, total: int, gap_mm: float, expected_mm: float,
@@ -72,17 +105,17 @@ class MissingSlicesError(StudyError):
         self.n_missing = n_missing
 
 
-class IrregularSpacingError(StudyError):
+class IrregularSpacingError(LoadError):
     """Slice spacing varies in a way that is not explained by missing slices."""
 
 
-class InconsistentSeriesError(StudyError):
+class InconsistentSeriesError(LoadError):
     """Images in one series cannot form a single volume (no consistent stack)."""
 
 
-class DecodeError(StudyError):
+class DecodeError(LoadError):
     """Pixel data could not be decoded (unsupported or corrupt compression)."""
 
 
-class UnsupportedFormatError(StudyError):
+class UnsupportedFormatError(LoadError):
     """The file or folder is of a kind dcreview cannot open."""

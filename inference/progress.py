@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from inference.errors import LoadCancelled
+from inference.errors import Cancelled
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ class CancelToken:
         return self._event.is_set()
 
     def raise_if_cancelled(self) -> None:
-        """Raise LoadCancelled when cancellation was requested."""
+        """Raise Cancelled when cancellation was requested."""
         if self._event.is_set():
-            raise LoadCancelled()
+            raise Cancelled()
 
 
 class ProgressReporter:
@@ -63,7 +63,7 @@ class ProgressReporter:
         self._last = 0.0
 
     def step(self, done: int) -> None:
-        """Report ``done`` units finished; raises LoadCancelled if the user cancelled."""
+        """Report ``done`` units finished; raises Cancelled if the user cancelled."""
         if self._cancel is not None:
             self._cancel.raise_if_cancelled()
         if self._callback is None:

@@ -18,7 +18,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from inference.demo_case import DemoCase, write_demo_case  # noqa: E402
+from inference.phantom.demo_case import DemoCase, write_demo_case  # noqa: E402
 
 # A small demo case: coarse but with every structure, generated once per session.
 SMALL_CASE = dict(matrix=96, slices=40, pixel_mm=4.0, slice_mm=7.5)

@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
-from viewer.vtk_setup import configure_rendering
-
-configure_rendering()
-
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from inference.errors import StudyError  # noqa: E402
-from inference.study_loader import open_volume  # noqa: E402
-
-if TYPE_CHECKING:
-    from viewer.settings import ViewerSettings
-
-
-def application() -> QApplication:
-    """The QApplication (created once)."""
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1])
-        app.setApplicationName("dcreview")
-        app.setOrganizationName("dcreview")
-        from PySide6.QtGui import QIcon
-
-        from inference.resources import resource
-
-        app.setWindowIcon(QIcon(str(resource("icons", "dcreview.png"))))
-    return app  # type: ignore[return-value]
+from inference.errors import DcreviewError
+from inference.io.loader import open_volume
+from viewer.review.settings import ephemeral_settings
+from viewer.views.application import application
 
 
 def _apply_view_options(window, args: argparse.Namespace) -> None:
-    from viewer.layout import Layout
-    from viewer.state import OverlayMode
+    from viewer.model.layout import Layout
+    from viewer.model.state import OverlayMode
 
     if args.layout:
         window.state.set_layout(next(lay for lay in Layout if lay.value == args.layout))
@@ -52,20 +29,20 @@ def _apply_view_options(window, args: argparse.Namespace) -> None:
 
 def screenshot(args: argparse.Namespace) -> int:
     """Load synchronously, render the window offscreen, write the PNG."""
-    from viewer.layout import Role
-    from viewer.main_window import MainWindow
+    from viewer.model.layout import Role
+    from viewer.review.main_window import MainWindow
 
     app = application()
     try:
         if args.path:
             base = open_volume(args.path, series=args.series)
         else:
-            from inference.demo_case import ensure_demo_case
+            from inference.phantom.demo_case import ensure_demo_case
 
             base = open_volume(ensure_demo_case().noncontrast)
         extra = {role: open_volume(path) for role, path in
                  ((Role.OVERLAY, args.overlay), (Role.COMPARE, args.compare)) if path}
-    except StudyError as exc:
+    except DcreviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Screenshots must not depend on (or change) the user's remembered layout and preset.
@@ -78,7 +55,7 @@ def screenshot(args: argparse.Namespace) -> int:
         window.show_volume(base.volume, base.warnings)
         for role, result in extra.items():
             window.show_volume(result.volume, result.warnings, role)
-    except StudyError as exc:
+    except DcreviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _apply_view_options(window, args)
@@ -91,24 +68,12 @@ def screenshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def ephemeral_settings() -> ViewerSettings:
-    """Settings in a throw-away file: screenshots and smoke tests never touch the user's."""
-    import tempfile
-
-    from PySide6.QtCore import QSettings
-
-    from viewer.settings import ViewerSettings
-
-    path = tempfile.mkstemp(prefix="dcreview-screenshot-", suffix=".ini")[1]
-    return ViewerSettings(QSettings(path, QSettings.Format.IniFormat))
-
-
 def run_gui(args: argparse.Namespace) -> int:
     """Run the viewer (or the screenshot mode)."""
     if args.screenshot:
         return screenshot(args)
-    from viewer.layout import Role
-    from viewer.main_window import MainWindow
+    from viewer.model.layout import Role
+    from viewer.review.main_window import MainWindow
 
     app = application()
     window = MainWindow()

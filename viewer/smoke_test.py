@@ -17,12 +17,12 @@ import numpy as np
 
 
 def _model_check() -> dict:
-    from inference.model_card import default_card, file_sha256
+    from inference.io.volume import Volume
     from inference.phantom.anatomy import Anatomy
     from inference.phantom.scan import centred_geometry, simulate_scan
-    from inference.runtime import create_session
-    from inference.synthesis import synthesize
-    from inference.volume import Volume
+    from inference.synthesis.card import default_card, file_sha256
+    from inference.synthesis.engine import synthesize
+    from inference.synthesis.runtime import create_session
 
     card = default_card()
     session = create_session(card, device="auto")  # verifies the checksum first
@@ -46,9 +46,10 @@ def _model_check() -> dict:
 
 
 def _render_check(base, synthetic) -> dict:
-    from viewer.app import application, ephemeral_settings
-    from viewer.layout import Role
-    from viewer.main_window import MainWindow
+    from viewer.model.layout import Role
+    from viewer.review.main_window import MainWindow
+    from viewer.review.settings import ephemeral_settings
+    from viewer.views.application import application
 
     app = application()
     window = MainWindow(ephemeral_settings())

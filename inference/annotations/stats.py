@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.path import Path as PolygonPath
 
 from inference.annotations.model import ROI_KINDS, Annotation, Kind, plane_axes
-from inference.volume import Volume
+from inference.io.volume import Volume
 
 Region = tuple[tuple[slice, slice, slice], np.ndarray]
 EMPTY: Region = ((slice(0, 0),) * 3, np.zeros((0, 0, 0), dtype=bool))  # type: ignore[assignment]

@@ -15,8 +15,8 @@ from platformdirs import user_data_dir
 
 from inference.annotations.model import ROI_KINDS, Annotation, Kind
 from inference.annotations.stats import roi_stats
+from inference.io.volume import Volume
 from inference.pseudonym import pseudonymise
-from inference.volume import Volume
 
 FORMAT_VERSION = 1
 

@@ -10,7 +10,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-from inference.volume import Volume
+from inference.io.volume import Volume
 
 STORED_OFFSET = 1024  # stored = HU + 1024 as unsigned 12-bit, the most common CT encoding
 
@@ -44,7 +44,10 @@ def _uid(seed: str) -> str:
 
 
 def slice_dataset(volume: Volume, k: int, ident: SeriesIdentity) -> Dataset:
-    """The DICOM dataset of slice ``k`` (pixels included)."""
+    """The DICOM dataset of slice ``k`` (pixels included).
+
+    Long on purpose: one assignment per attribute of the CT Image IOD, in module order.
+    """
     g = volume.geometry
     d = g.direction_matrix
     _nk, rows, cols = volume.shape

@@ -13,8 +13,8 @@ from inference.annotations.model import ROI_KINDS, Kind
 from inference.annotations.stats import roi_stats
 from inference.annotations.store import AnnotationSet
 from inference.dicom.deidentify import Deidentifier
-from inference.dicom.discovery import SeriesInfo
-from inference.volume import Volume
+from inference.io.dicom.discovery import SeriesInfo
+from inference.io.volume import Volume
 
 MM = hd.sr.CodedConcept(value="mm", scheme_designator="UCUM", meaning="millimeter")
 MM2 = hd.sr.CodedConcept(value="mm2", scheme_designator="UCUM", meaning="square millimeter")

@@ -10,10 +10,10 @@ from pydicom.uid import generate_uid
 
 from inference.dicom.ct_writer import SeriesIdentity, write_ct_series
 from inference.dicom.deidentify import Deidentifier
-from inference.dicom.discovery import SeriesInfo, scan
-from inference.dicom.stack import build_stack
-from inference.errors import StudyError
-from inference.volume import Volume
+from inference.errors import ExportError
+from inference.io.dicom.discovery import SeriesInfo, scan
+from inference.io.dicom.stack import build_stack
+from inference.io.volume import Volume
 
 SERIES_LABEL = "SYNTHETIC CONTRAST - NOT ACQUIRED"
 IMAGE_TYPE = ("DERIVED", "SECONDARY", "AXIAL", "SYNTHETIC")
@@ -25,7 +25,7 @@ def find_source_series(source: str | Path, series_uid: str) -> SeriesInfo:
     for s in study.series:
         if s.series_uid == series_uid:
             return s
-    raise StudyError("the source non-contrast series is not in that folder (series UID "
+    raise ExportError("the source non-contrast series is not in that folder (series UID "
                      "differs); export needs the DICOM series the synthesis started from")
 
 
@@ -37,11 +37,11 @@ def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | 
                            deidentify: bool = False) -> list[Path]:
     """One file per slice, same study and frame of reference, labelled derived and synthetic."""
     if not synthetic.synthetic:
-        raise StudyError("only synthetic volumes are exported by this writer")
+        raise ExportError("only synthetic volumes are exported by this writer")
     stack = build_stack(source.headers)
     if len(stack.slots) != synthetic.shape[0] or not stack.geometry.same_grid(
             synthetic.geometry, tol=1e-2):
-        raise StudyError("the synthetic volume is not on the source series' grid")
+        raise ExportError("the synthetic volume is not on the source series' grid")
     first = pydicom.dcmread(next(h for h in stack.slots if h is not None).path,
                             stop_before_pixels=True)
     prov = synthetic.provenance

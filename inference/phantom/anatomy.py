@@ -100,7 +100,10 @@ class Anatomy:
         return np.sin(np.pi * t) ** 2
 
     def labels(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Tissue label at each point (arrays broadcast together), later structures on top."""
+        """Tissue label at each point (arrays broadcast together), later structures on top.
+
+        Long on purpose: one line per organ, painted in anatomical order.
+        """
         shape = np.broadcast_shapes(x.shape, y.shape, z.shape)
         lab = np.zeros(shape, dtype=np.uint8)
         zmin, zmax = float(z.min()), float(z.max())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from inference.geometry import Geometry
+from inference.io.geometry import Geometry
 from inference.phantom.anatomy import Anatomy
 from inference.phantom.labels import HU, SPLEEN_ARTERIAL_TEXTURE, TEXTURE, Tissue, phase_index
 

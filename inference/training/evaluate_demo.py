@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from inference.geometry import Geometry
-from inference.metrics import body_mask, lumen_dice, mae, psnr
-from inference.model_card import load_card
+from inference.compare.metrics import body_mask, lumen_dice, mae, psnr
+from inference.io.geometry import Geometry
+from inference.io.volume import Volume
 from inference.phantom.anatomy import Anatomy
 from inference.phantom.labels import Tissue
 from inference.phantom.scan import centred_geometry, simulate_scan
-from inference.runtime import create_session
-from inference.synthesis import synthesize
-from inference.volume import Volume
+from inference.synthesis.card import load_card
+from inference.synthesis.engine import synthesize
+from inference.synthesis.runtime import create_session
 
 HELD_OUT_SEEDS = (101, 102, 103, 104)
 # Held-out phantoms on the demo case's grid, so resampling is part of what is evaluated.

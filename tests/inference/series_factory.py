@@ -9,8 +9,8 @@ import pydicom
 from pydicom.uid import generate_uid
 
 from inference.dicom.ct_writer import SeriesIdentity, write_ct_series
-from inference.geometry import Geometry
-from inference.volume import Volume
+from inference.io.geometry import Geometry
+from inference.io.volume import Volume
 
 PATIENT_NAME = "DOE^JANE"
 PATIENT_ID = "MRN-778899"

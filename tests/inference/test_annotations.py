@@ -10,9 +10,9 @@ import pytest
 from inference.annotations.model import Annotation, Kind
 from inference.annotations.stats import roi_mask, roi_stats
 from inference.annotations.store import AnnotationSet, store_path
-from inference.geometry import Geometry
-from inference.study_loader import open_volume
-from inference.volume import Volume
+from inference.io.geometry import Geometry
+from inference.io.loader import open_volume
+from inference.io.volume import Volume
 
 
 def test_measurements_by_hand():

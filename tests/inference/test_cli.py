@@ -57,8 +57,8 @@ def test_console_script_installed():
 
 
 def test_engine_never_imports_qt_or_vtk():
-    code = ("import sys, inference.cli, inference.study_loader, inference.demo_case, "
-            "inference.series_report; "
+    code = ("import sys, inference.cli, inference.io.loader, inference.phantom.demo_case, "
+            "inference.io.series_report; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'vtkmodules', 'vtk', "
             "'viewer')]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

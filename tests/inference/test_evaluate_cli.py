@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from inference.cli import main
-from inference.image_file import read_image
-from inference.metrics import compare
-from inference.registration import register
-from inference.study_loader import open_volume
+from inference.compare.metrics import compare
+from inference.compare.registration import register
+from inference.io.image_file import read_image
+from inference.io.loader import open_volume
 
 
 def test_evaluate_registers_and_reports(small_case, tmp_path, capsys):
@@ -38,9 +38,9 @@ def test_evaluate_registers_and_reports(small_case, tmp_path, capsys):
 
 
 def test_evaluate_refuses_unregistered_grid_mismatch(small_case, tmp_path, capsys):
-    from inference.geometry import Geometry
-    from inference.image_file import write_image
-    from inference.volume import Volume
+    from inference.io.geometry import Geometry
+    from inference.io.image_file import write_image
+    from inference.io.volume import Volume
 
     v = open_volume(small_case.noncontrast).volume
     moved = tmp_path / "moved.nii.gz"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from inference.geometry import Geometry, orientation_label
-from inference.volume import Volume, hu_dtype
+from inference.io.geometry import Geometry, orientation_label
+from inference.io.volume import Volume, hu_dtype
 
 
 def oblique() -> Geometry:

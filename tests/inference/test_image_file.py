@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from inference.errors import UnsupportedFormatError
-from inference.geometry import Geometry
-from inference.image_file import read_image, write_image
-from inference.study_loader import open_volume
-from inference.volume import Volume
+from inference.io.geometry import Geometry
+from inference.io.image_file import read_image, write_image
+from inference.io.loader import open_volume
+from inference.io.volume import Volume
 
 
 def oblique_volume() -> Volume:

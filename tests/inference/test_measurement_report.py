@@ -9,9 +9,9 @@ import pytest
 
 from inference.annotations.model import Annotation, Kind
 from inference.annotations.store import AnnotationSet
-from inference.dicom.discovery import scan
 from inference.dicom.measurement_report import write_report
-from inference.study_loader import open_volume
+from inference.io.dicom.discovery import scan
+from inference.io.loader import open_volume
 
 
 @pytest.fixture

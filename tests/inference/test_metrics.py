@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from inference.metrics import body_mask, compare, dice, lumen_dice, mae, psnr, ssim
+from inference.compare.metrics import body_mask, compare, dice, lumen_dice, mae, psnr, ssim
 
 
 def test_mae_and_psnr_by_hand():

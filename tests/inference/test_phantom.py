@@ -4,12 +4,12 @@ import numpy as np
 import pydicom
 import pytest
 
-from inference.dicom.discovery import scan
-from inference.image_file import read_image
+from inference.io.dicom.discovery import scan
+from inference.io.image_file import read_image
+from inference.io.loader import open_volume
 from inference.phantom.anatomy import Anatomy
 from inference.phantom.labels import HU, Tissue
 from inference.phantom.scan import Motion, centred_geometry, render_labels, simulate_scan
-from inference.study_loader import open_volume
 from tests.conftest import SMALL_CASE
 
 

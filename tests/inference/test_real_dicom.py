@@ -7,10 +7,10 @@ import numpy as np
 import pydicom
 import pytest
 
-from inference.dicom.discovery import scan
-from inference.dicom.header import read_header
 from inference.errors import MissingSlicesError, NoImagesError, WrongModalityError
-from inference.study_loader import open_volume
+from inference.io.dicom.discovery import scan
+from inference.io.dicom.header import read_header
+from inference.io.loader import open_volume
 
 
 def hu_from_pydicom(path) -> np.ndarray:

@@ -5,11 +5,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from inference.geometry import Geometry
+from inference.compare.registration import nudge, register
+from inference.errors import RegistrationRefused
+from inference.io.geometry import Geometry
+from inference.io.volume import SeriesMetadata, Volume
 from inference.phantom.anatomy import Anatomy
 from inference.phantom.scan import Motion, centred_geometry, simulate_scan
-from inference.registration import RegistrationRefused, nudge, register
-from inference.volume import SeriesMetadata, Volume
 
 MOTION = Motion(rotation_deg=(0.8, -0.5, 1.5), translation_mm=(2.5, -1.8, 3.0))
 
@@ -71,7 +72,7 @@ def test_other_study_is_a_warning_and_affine_reports_rigid_part(pair):
     assert np.allclose(p["scales"], 1.0, atol=0.02)  # the phantom did not change size
     # A manual nudge on top is reported as the total motion.
     nudged = nudge(result.transform, (0, 0, 2.0), (1.0, 0, 0))
-    from inference.registration import rigid_parameters
+    from inference.compare.registration import rigid_parameters
 
     assert rigid_parameters(nudged)["rotation_deg"][2] == pytest.approx(
         p["rotation_deg"][2] + 2.0, abs=0.1)

@@ -9,19 +9,19 @@ import pydicom
 import pytest
 from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless, generate_uid
 
-from inference.dicom import decode_pool
-from inference.dicom.discovery import scan
 from inference.errors import (
+    Cancelled,
     IrregularSpacingError,
-    LoadCancelled,
     MissingSlicesError,
     MultipleSeriesError,
     NoImagesError,
     NotDicomError,
 )
-from inference.geometry import Geometry
+from inference.io.dicom import decode_pool
+from inference.io.dicom.discovery import scan
+from inference.io.geometry import Geometry
+from inference.io.loader import open_volume
 from inference.progress import CancelToken
-from inference.study_loader import open_volume
 from tests.inference.series_factory import (
     PATIENT_ID,
     PATIENT_NAME,
@@ -184,7 +184,7 @@ def test_progress_and_cancel(tmp_path):
         if event.stage == "Loading slices" and event.done >= 1:
             token.cancel()
 
-    with pytest.raises(LoadCancelled):
+    with pytest.raises(Cancelled):
         open_volume(tmp_path, progress=cancel_midway, cancel=token)
 
 

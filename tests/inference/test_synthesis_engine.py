@@ -6,14 +6,14 @@ import shutil
 import numpy as np
 import pytest
 
-from inference.errors import LoadCancelled
-from inference.geometry import Geometry
-from inference.model_card import ModelError, load_card
+from inference.errors import Cancelled, ModelError
+from inference.io.geometry import Geometry
+from inference.io.volume import SeriesMetadata, Volume
 from inference.progress import CancelToken
-from inference.runtime import create_session, preferred_providers
-from inference.sliding_window import importance_map, tiled_predict, window_starts
-from inference.synthesis import synthesize
-from inference.volume import SeriesMetadata, Volume
+from inference.synthesis.card import load_card
+from inference.synthesis.engine import synthesize
+from inference.synthesis.runtime import create_session, preferred_providers
+from inference.synthesis.tiling import importance_map, tiled_predict, window_starts
 from tests.inference.onnx_models import pointwise_model, write_card
 
 
@@ -76,7 +76,7 @@ def test_cancel_stops_within_one_batch(card_path):
         if event.done >= 4:
             token.cancel()
 
-    with pytest.raises(LoadCancelled):
+    with pytest.raises(Cancelled):
         synthesize(volume(shape=(40, 16, 16)), load_card(card_path), device="cpu",
                    progress=progress, cancel=token)
     assert max(seen) <= 8  # the batch after the cancel request never ran

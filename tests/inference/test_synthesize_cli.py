@@ -7,8 +7,8 @@ import numpy as np
 import SimpleITK as sitk
 
 from inference.cli import main
-from inference.model_card import default_card, load_card
-from inference.run_report import report_schema
+from inference.synthesis.card import default_card, load_card
+from inference.synthesis.run_report import report_schema
 
 
 def test_demo_model_card_is_valid_and_honest():

@@ -8,8 +8,8 @@ import pydicom
 import pytest
 
 from inference.cli import main
-from inference.dicom.discovery import scan
-from inference.study_loader import open_volume
+from inference.io.dicom.discovery import scan
+from inference.io.loader import open_volume
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from inference.study_loader import open_volume
-from viewer.app import application  # noqa: F401  (configures VTK's Qt binding first)
-from viewer.layout import Role
-from viewer.main_window import MainWindow
-from viewer.screenshot import capture
-from viewer.settings import ViewerSettings
+from inference.io.loader import open_volume
+from viewer.model.layout import Role
+from viewer.review.main_window import MainWindow
+from viewer.review.settings import ViewerSettings
+from viewer.views.application import application  # noqa: F401  (configures VTK's Qt binding first)
+from viewer.views.screenshot import capture
 
 AORTA = np.array([12.0, 28.0, 60.0])  # LPS mm: the phantom's aorta above the aneurysm
 SUBCUTANEOUS_FAT = np.array([0.0, -106.0, 60.0])

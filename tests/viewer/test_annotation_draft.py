@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from inference.annotations.model import Annotation, Kind
-from viewer.annotation_draft import Draft, Frame, Hit, edited, on_plane, pick, sphere_section
-from viewer.annotation_text import label_text, measurement_text
+from viewer.annotations.draft import Draft, Frame, Hit, edited, on_plane, pick, sphere_section
+from viewer.annotations.text import label_text, measurement_text
 
 AXIAL = Frame(right=np.array([-1.0, 0, 0]), up=np.array([0, -1.0, 0]), look=np.array([0, 0, 1.0]))
 

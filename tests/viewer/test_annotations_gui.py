@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication
 
 from inference.annotations.model import Kind
 from inference.annotations.store import store_path, study_key
-from viewer.layout import Layout
-from viewer.screenshot import capture
-from viewer.view_orientation import Plane
+from viewer.model.layout import Layout
+from viewer.model.orientation import Plane
+from viewer.views.screenshot import capture
 
 from .conftest import AORTA, drag, mouse, open_window, qt_pos
 
@@ -71,12 +71,12 @@ def test_ruler_of_known_length_is_measured_drawn_and_undoable(window, qtbot):
     a, b = at(-30.0, 0, 0), at(30.0, 0, 0)
     draw(axial, a, b)
     (ruler,) = window.state.annotations.items
-    mm_per_px = axial._mm_per_px()
+    mm_per_px = axial.mm_per_px()
     assert ruler.measurement()["length_mm"] == pytest.approx(60.0, abs=2 * mm_per_px)
     assert np.allclose(ruler.array[:, 2], AORTA[2])  # on the slice it was drawn on
     mid = at(10.0, 0, 0)
     assert shows_selected(axial, mid)  # drawn, selected
-    labels = [t.GetInput() for t in axial.annotation_overlay.labels if t.GetVisibility()]
+    labels = [t.GetInput() for t in axial.annotation_drawing.labels if t.GetVisibility()]
     assert labels and labels[0].startswith(("59.", "60.", "61."))
     # Other slices do not show it; the coronal view through it shows it edge-on.
     axial.scroll(3)
@@ -103,13 +103,13 @@ def test_select_move_reshape_delete_with_one_undo_step_each(window, qtbot):
     draw(axial, at(5.0, 0, 0), at(5.0, 15.0, 0))
     (moved,) = window.state.annotations.items
     assert moved.id == ruler.id
-    assert np.allclose(moved.array - ruler.array, [0, 15, 0], atol=2 * axial._mm_per_px())
+    assert np.allclose(moved.array - ruler.array, [0, 15, 0], atol=2 * axial.mm_per_px())
     assert np.allclose(window.state.cursor, cursor_before)
     # Drag an end handle: the ruler gets longer.
     end = moved.array[1]
     draw(axial, end, end + np.array([10.0, 0, 0]))
     (longer,) = window.state.annotations.items
-    assert longer.measurement()["length_mm"] == pytest.approx(50, abs=2 * axial._mm_per_px())
+    assert longer.measurement()["length_mm"] == pytest.approx(50, abs=2 * axial.mm_per_px())
     window.state.annotations.undo()
     assert window.state.annotations.items == [moved]
     window.state.annotations.undo()
@@ -152,7 +152,7 @@ def test_roi_in_the_aorta_has_hu_statistics_in_every_layer(layered, qtbot):
     nc = stats["non_contrast"]
     assert row[3] == (f"{nc['mean']:.1f} ± {nc['sd']:.1f} [{nc['min']:.0f}, "
                       f"{nc['max']:.0f}]")
-    label = next(t.GetInput() for t in axial.annotation_overlay.labels if t.GetVisibility())
+    label = next(t.GetInput() for t in axial.annotation_drawing.labels if t.GetVisibility())
     assert f"SYN (synthetic) {stats['synthetic']['mean']:.0f}" in label
 
 
@@ -193,12 +193,12 @@ def test_angle_polygon_sphere_and_note(window, qtbot):
     assert sphere.measurement()["radius_mm"] == pytest.approx(8, abs=1)
     coronal = window.views[Plane.CORONAL]  # a sphere shows in every plane through it
     coronal.render()
-    assert sphere.id in coronal.annotation_overlay.shown_ids
+    assert sphere.id in coronal.annotation_drawing.shown_ids
     window.annotate.ask_text = lambda current: "thrombus?"
     ann.set_tool(Kind.NOTE)
     click(axial, at(0, 10.0, 0))
     assert ann.items[-1].kind is Kind.NOTE and ann.items[-1].text == "thrombus?"
-    labels = [t.GetInput() for t in axial.annotation_overlay.labels if t.GetVisibility()]
+    labels = [t.GetInput() for t in axial.annotation_drawing.labels if t.GetVisibility()]
     assert "thrombus?" in labels
 
 
@@ -272,7 +272,7 @@ def test_labels_of_neighbouring_shapes_do_not_cover_each_other(window):
     for dx in (0.0, 2.0):  # two rulers almost on top of each other
         ann.add(Annotation(Kind.RULER, (tuple(at(dx, 0, 0)), tuple(at(dx + 30.0, 0, 0)))))
     axial.render()
-    shown = [t for t in axial.annotation_overlay.labels if t.GetVisibility()]
+    shown = [t for t in axial.annotation_drawing.labels if t.GetVisibility()]
     assert len(shown) == 2
     ys = []
     for t in shown:

@@ -4,11 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from inference.volume import SeriesMetadata
+from inference.io.volume import SeriesMetadata
 from tests.viewer.conftest import open_window
-from viewer.layout import Role
-from viewer.state import OverlayMode
-from viewer.view_orientation import Plane
+from viewer.model.layout import Role
+from viewer.model.orientation import Plane
+from viewer.model.state import OverlayMode
 
 pytestmark = pytest.mark.gui
 
@@ -23,11 +23,11 @@ def comparing(qtbot, settings, phantom_volumes):
 
 def test_register_then_metrics_and_difference_map(comparing, qtbot, tmp_path):
     w = comparing
-    from viewer.layout import Layout
+    from viewer.model.layout import Layout
 
     w.state.set_layout(Layout.ROW)  # overlays (and the difference map) draw in these views
     w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
-    w.start_registration()
+    w.compare.start_registration()
     assert w.registration.running and w.registration.status.bar.isVisible()
     qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
     assert "Registered (rigid): body outlines agree to" in w.statusBar().currentMessage()
@@ -37,7 +37,7 @@ def test_register_then_metrics_and_difference_map(comparing, qtbot, tmp_path):
     qtbot.waitUntil(lambda: w.comparison.figures is not None, timeout=120_000)
     assert w.comparison.isVisible()
     figures = w.comparison.figures
-    from inference.metrics import body_mask, mae
+    from inference.compare.metrics import body_mask, mae
 
     mask = body_mask(registered.array)
     expected = mae(registered.array, w.state.base.array, mask)
@@ -47,25 +47,25 @@ def test_register_then_metrics_and_difference_map(comparing, qtbot, tmp_path):
     assert png.stat().st_size > 5000
     info = w.grid.view(Plane.AXIAL, Role.BASE).info.GetInput()
     assert "difference (synthetic - real)" in info and "needs the real scan" not in info
-    computed = w.grid.difference.computed  # once per (real, digital) pair
+    computed = w.grid.pixels.difference.computed  # once per (real, digital) pair
     for opacity in (0.2, 0.6, 0.9):
         w.state.set_overlay_opacity(opacity)
-    assert w.grid.difference.computed == computed
+    assert w.grid.pixels.difference.computed == computed
 
 
 def test_manual_adjust_moves_the_real_scan(comparing, qtbot):
     w = comparing
-    w.start_registration()
+    w.compare.start_registration()
     qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
     before = w.state.volumes[Role.COMPARE]
-    w.act_manual.trigger()
-    assert all(a.isEnabled() for a in w.manual_actions)
-    w.nudge_registration((0, 0, 0), (4.0, 0, 0))
+    w.compare.act_manual.trigger()
+    assert all(a.isEnabled() for a in w.compare.manual_actions)
+    w.compare.nudge((0, 0, 0), (4.0, 0, 0))
     after = w.state.volumes[Role.COMPARE]
     assert after is not before and w.state.compare_on_grid
     # Shifting by 4 mm (one voxel here) changes the resampled image.
     assert (after.array != before.array).mean() > 0.01
-    w.revert_registration()
+    w.compare.revert()
     assert w.state.volumes[Role.COMPARE] is w.registration.original
 
 
@@ -77,13 +77,13 @@ def test_difference_needs_registration_and_other_patient_is_refused(qtbot, setti
                                                      origin=(0.0, 0.0, 0.0)))
     w = open_window(qtbot, settings, replace(plain, metadata=SeriesMetadata(
         patient_pseudonym="aaaa1111")), overlay=arterial, compare=shifted)
-    from viewer.layout import Layout
+    from viewer.model.layout import Layout
 
     w.state.set_layout(Layout.ROW)
     w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
     assert "needs the real scan registered" in w.grid.view(
         Plane.AXIAL, Role.BASE).info.GetInput()
-    w.start_registration()
+    w.compare.start_registration()
     qtbot.waitUntil(lambda: w.last_error is not None, timeout=60_000)
     assert "different patients" in w.last_error
 
@@ -92,13 +92,13 @@ def test_profile_follows_a_drawn_ruler_and_bland_altman_of_roi_means(comparing, 
     import numpy as np
 
     from inference.annotations.model import Annotation, Kind
-    from inference.profiles import line_profile
+    from inference.compare.profiles import line_profile
     from tests.viewer.conftest import AORTA
 
     w = comparing
-    w.act_affine.trigger()  # checks it
+    w.compare.act_affine.trigger()  # checks it
     assert w.registration.affine
-    w.start_registration()
+    w.compare.start_registration()
     qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
     assert "Registered (rigid + affine)" in w.statusBar().currentMessage()
     qtbot.waitUntil(lambda: w.comparison.figures is not None, timeout=120_000)
@@ -124,7 +124,7 @@ def test_profile_follows_a_drawn_ruler_and_bland_altman_of_roi_means(comparing, 
 
 def test_metrics_of_replaced_series_are_never_shown(comparing, qtbot):
     w = comparing
-    w.start_registration()
+    w.compare.start_registration()
     qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
     qtbot.waitUntil(lambda: w.comparison.worker is None, timeout=120_000)
     registered = w.state.volumes[Role.COMPARE]

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from inference.geometry import Geometry
-from inference.volume import Volume
-from viewer.compositor import Blend, LutCache, compose, extract, lookup, slice_geometry
-from viewer.window_level import WindowLevel
+from inference.io.geometry import Geometry
+from inference.io.volume import Volume
+from viewer.model.window_level import WindowLevel
+from viewer.pixels.compositor import Blend, LutCache, compose, extract, lookup, slice_geometry
 
 W = WindowLevel(400, 40)
 

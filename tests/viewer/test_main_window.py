@@ -18,10 +18,10 @@ from tests.viewer.conftest import (
     qt_pos,
     wheel,
 )
-from viewer.main_window import MainWindow
-from viewer.screenshot import capture
-from viewer.view_orientation import Plane
-from viewer.window_level import WindowLevel
+from viewer.model.orientation import Plane
+from viewer.model.window_level import WindowLevel
+from viewer.review.main_window import MainWindow
+from viewer.views.screenshot import capture
 
 pytestmark = pytest.mark.gui
 
@@ -136,7 +136,7 @@ def test_number_keys_apply_presets(window, qtbot):
 
 
 def test_hover_reports_hu_of_every_layer(window, phantom_volumes):
-    from viewer.layout import Role
+    from viewer.model.layout import Role
 
     window.show_volume(phantom_volumes[1], role=Role.COMPARE)
     window.state.set_cursor(AORTA)
@@ -201,7 +201,7 @@ def test_drop_opens_folder(qtbot, settings, small_case):
 
 def test_layout_and_preset_persist(qtbot, settings, phantom_volumes):
     from tests.viewer.conftest import open_window
-    from viewer.layout import Layout
+    from viewer.model.layout import Layout
 
     w = open_window(qtbot, settings, phantom_volumes[0])
     w.state.set_layout(Layout.ONE)

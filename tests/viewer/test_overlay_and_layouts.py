@@ -5,10 +5,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.viewer.conftest import AORTA, grey_at, open_window, pixel_at, wheel
-from viewer.layout import Layout, Role
-from viewer.screenshot import capture
-from viewer.state import OverlayMode
-from viewer.view_orientation import Plane
+from viewer.model.layout import Layout, Role
+from viewer.model.orientation import Plane
+from viewer.model.state import OverlayMode
+from viewer.views.screenshot import capture
 
 pytestmark = pytest.mark.gui
 
@@ -36,12 +36,12 @@ def test_toggle_and_fade_change_the_aorta(overlaid, qtbot):
     qtbot.keyClick(overlaid, Qt.Key.Key_T)
     assert not overlaid.state.overlay_visible
     assert grey_at(axial, AORTA) == pytest.approx(wl.grey(40), abs=30)
-    overlaid.overlay_button.click()
+    overlaid.overlay.button.click()
     assert overlaid.state.overlay_visible
-    overlaid.opacity_slider.setValue(100)
-    assert overlaid.opacity_label.text() == "100%"
+    overlaid.overlay.opacity_slider.setValue(100)
+    assert overlaid.overlay.opacity_label.text() == "100%"
     assert grey_at(axial, AORTA) > 235
-    overlaid.opacity_slider.setValue(0)
+    overlaid.overlay.opacity_slider.setValue(0)
     assert grey_at(axial, AORTA) == pytest.approx(wl.grey(40), abs=30)
 
 
@@ -50,12 +50,12 @@ def test_fading_never_recomputes_the_overlay(overlaid):
     overlaid.state.set_overlay_mode(OverlayMode.ENHANCEMENT)
     views = list(overlaid.views.values())
     buffers = [v.rgb for v in views]
-    assert overlaid.grid.enhancement.computed == 1
+    assert overlaid.grid.pixels.enhancement.computed == 1
     greys = set()
     for value in range(0, 101, 5):
-        overlaid.opacity_slider.setValue(value)
+        overlaid.overlay.opacity_slider.setValue(value)
         greys.add(int(pixel_at(views[0], AORTA)[2]))
-    assert overlaid.grid.enhancement.computed == 1
+    assert overlaid.grid.pixels.enhancement.computed == 1
     assert all(v.rgb is b for v, b in zip(views, buffers, strict=True))
     assert len(greys) > 5  # the blend did change what is shown
 
@@ -74,11 +74,11 @@ def test_synthetic_label_on_every_view_showing_synthetic(overlaid, qtbot):
 def test_enhancement_mode_colours_the_lumen(overlaid):
     axial = overlaid.views[Plane.AXIAL]
     overlaid.state.set_overlay_opacity(1.0)
-    overlaid.mode_combo.setCurrentIndex(list(OverlayMode).index(OverlayMode.ENHANCEMENT))
-    assert overlaid.threshold_spin_action.isVisible()
+    overlaid.overlay.mode_combo.setCurrentIndex(list(OverlayMode).index(OverlayMode.ENHANCEMENT))
+    assert overlaid.overlay.threshold_spin_action.isVisible()
     r, g, b = pixel_at(axial, AORTA)
     assert r > 200 and g > 60 and b < 0.6 * g  # orange-yellow: strong iodine
-    overlaid.threshold_spin.setValue(400)  # nothing reaches it: plain grey again
+    overlaid.overlay.threshold_spin.setValue(400)  # nothing reaches it: plain grey again
     r, g, b = pixel_at(axial, AORTA)
     assert abs(r - g) < 12 and abs(g - b) < 12
 
@@ -87,12 +87,12 @@ def test_swipe_shows_each_series_on_its_side(overlaid):
     axial = overlaid.views[Plane.AXIAL]
     wl = overlaid.state.window
     overlaid.state.set_overlay_mode(OverlayMode.SWIPE)
-    assert overlaid.swipe_action.isVisible()
+    assert overlaid.overlay.swipe_action.isVisible()
     x, _ = axial.display_of_world(AORTA)
     width = axial.canvas.width()
-    overlaid.swipe_slider.setValue(int(100 * (x + 30) / width))  # line right of the aorta
+    overlaid.overlay.swipe_slider.setValue(int(100 * (x + 30) / width))  # line right of the aorta
     assert grey_at(axial, AORTA) == pytest.approx(wl.grey(40), abs=30)
-    overlaid.swipe_slider.setValue(int(100 * (x - 30) / width))  # line left of the aorta
+    overlaid.overlay.swipe_slider.setValue(int(100 * (x - 30) / width))  # line left of the aorta
     assert grey_at(axial, AORTA) > 235
 
 
@@ -138,13 +138,13 @@ def test_compare_rows_are_linked(qtbot, settings, phantom_volumes):
 
 
 def test_overlay_must_share_the_grid(overlaid, phantom_volumes):
-    from inference.errors import StudyError
-    from inference.geometry import Geometry
-    from inference.volume import Volume
+    from inference.errors import DcreviewError
+    from inference.io.geometry import Geometry
+    from inference.io.volume import Volume
 
     plain = phantom_volumes[0]
     shifted = Volume(plain.array, Geometry((0.0, 0.0, 0.0), plain.geometry.spacing))
-    with pytest.raises(StudyError, match="must be on the non-contrast series' grid"):
+    with pytest.raises(DcreviewError, match="must be on the non-contrast series' grid"):
         overlaid.show_volume(shifted, role=Role.OVERLAY)
 
 

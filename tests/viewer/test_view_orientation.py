@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from inference.geometry import Geometry
-from viewer.view_orientation import Plane, view_frame
+from inference.io.geometry import Geometry
+from viewer.model.orientation import Plane, view_frame
 
 AXIAL_GRID = Geometry((0, 0, 0), (1, 1, 1))
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from inference.geometry import Geometry
-from inference.volume import SeriesMetadata, Volume
-from viewer.window_level import WindowLevel, default_window, preset, presets, resolve
+from inference.io.geometry import Geometry
+from inference.io.volume import SeriesMetadata, Volume
+from viewer.model.window_level import WindowLevel, default_window, preset, presets, resolve
 
 
 def test_presets_in_number_key_order():

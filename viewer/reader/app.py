@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from inference.errors import StudyError
+from inference.errors import DcreviewError
 
 
 def choose_reader(readers: Sequence[str]) -> str | None:
@@ -25,9 +25,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("dir")
     parser.add_argument("--reader")
     args = parser.parse_args(argv)
-    from inference.study.store import StudyStore
-    from viewer.app import application
+    from inference.readerstudy.store import StudyStore
     from viewer.reader.reading_window import ReadingWindow
+    from viewer.views.application import application
 
     app = application()
     try:
@@ -36,7 +36,7 @@ def main(argv: Sequence[str]) -> int:
         if reader is None:
             return 1
         window = ReadingWindow(store, reader)
-    except StudyError as exc:
+    except DcreviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     window.show()

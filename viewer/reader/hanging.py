@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from inference.study.design import Reading
-from inference.study.prepare import load_layer
-from inference.study.store import StudyStore
-from inference.volume import SeriesMetadata, Volume
-from viewer.layout import Layout
+from inference.io.volume import SeriesMetadata, Volume
+from inference.readerstudy.design import Reading
+from inference.readerstudy.prepare import load_layer
+from inference.readerstudy.store import StudyStore
+from viewer.model.layout import Layout
 
 LAYOUTS = {"1x1": Layout.ONE, "1x3": Layout.ROW, "2x2": Layout.GRID}
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inference.study.protocol import Question
+from inference.readerstudy.protocol import Question
 
 TEXT_SAVE_MS = 800  # typed text is committed this long after the last key
 

@@ -26,15 +26,15 @@ from PySide6.QtWidgets import (
 
 from inference import __version__
 from inference.annotations.model import Annotation, Kind
-from inference.errors import StudyError
-from inference.study.design import Reading
-from inference.study.store import Interaction, StudyStore, WashoutError
-from viewer.layout import Role
+from inference.errors import DcreviewError
+from inference.readerstudy.design import Reading
+from inference.readerstudy.store import Interaction, StudyStore, WashoutError
+from viewer.model.layout import Role
+from viewer.model.state import ViewerState
+from viewer.model.window_level import presets, resolve
 from viewer.reader.hanging import Hanging, hanging_for
 from viewer.reader.question_form import QuestionForm
-from viewer.state import ViewerState
-from viewer.view_grid import ViewGrid
-from viewer.window_level import presets, resolve
+from viewer.views.view_grid import ViewGrid
 
 HEARTBEAT_S = 5.0
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class ReadingWindow(QMainWindow):
         self.tick.timeout.connect(self._on_tick)
         self.tick.start(1000)
         self.state.window_changed.connect(lambda _w: self._count("wl"))
-        self.state.overlay_changed.connect(self._on_overlay_changed)
+        self.state.overlay_visible_changed.connect(lambda _v: self._on_overlay_changed())
         self.state.cursor_changed.connect(lambda _c, _s: self._note_slices())
         self.state.annotations.changed.connect(self._on_marks_drawn)
         self._overlay_shown = True
@@ -206,8 +206,8 @@ class ReadingWindow(QMainWindow):
         st.blinded = hanging.blinded
         st.annotations.open_study(None)
         st.annotations.set_tool(None)  # marks are placed only while this case's form asks
-        st.volumes.clear()
-        st.set_volume(Role.BASE, hanging.base)
+        st.window_preset = hanging.preset
+        st.set_volume(Role.BASE, hanging.base)  # replaces every layer of the previous case
         if hanging.overlay is not None:
             st.set_volume(Role.OVERLAY, hanging.overlay)
         st.set_layout(hanging.layout)
@@ -271,7 +271,7 @@ class ReadingWindow(QMainWindow):
             return
         try:
             self.store.save_answer(self.reading, qid, value)
-        except StudyError as exc:
+        except DcreviewError as exc:
             self.missing_label.setText(str(exc))
             return
         if self.protocol.questions[qid].type == "localisation":
@@ -299,7 +299,7 @@ class ReadingWindow(QMainWindow):
         self.form.flush()
         try:
             self.store.finish(self.reading, self.interaction())
-        except StudyError:
+        except DcreviewError:
             self._update_missing()
             return False
         self.show_next()

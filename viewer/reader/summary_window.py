@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
 
-from inference.study.cli import format_summary
+from inference.readerstudy.cli import format_summary
 
 
 class SummaryWindow(QDialog):
@@ -73,9 +73,9 @@ class SummaryWindow(QDialog):
 
 def main(folder: str) -> int:
     """`dcreview study summary STUDY --gui`."""
-    from inference.study.statistics import summary
-    from inference.study.store import StudyStore
-    from viewer.app import application
+    from inference.readerstudy.statistics import summary
+    from inference.readerstudy.store import StudyStore
+    from viewer.views.application import application
 
     app = application()
     store = StudyStore(Path(folder))

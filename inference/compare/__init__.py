@@ -1,0 +1,1 @@
+"""Comparison with a real contrast scan: registration, image metrics, profiles."""

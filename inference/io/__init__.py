@@ -1,0 +1,1 @@
+"""Reading CT: DICOM folders, zips, DICOMDIR and multi-frame; NIfTI/NRRD; volumes, geometry."""

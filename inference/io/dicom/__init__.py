@@ -1,0 +1,1 @@
+"""DICOM reading: discovery, headers, stacking slices, pixel decoders with fallbacks."""

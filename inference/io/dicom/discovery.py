@@ -1,0 +1,244 @@
+"""Find DICOM series in a folder tree, a DICOMDIR or a zip, reading headers only."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from platformdirs import user_cache_dir
+
+from inference.errors import NoImagesError, NotDicomError, UnsupportedFormatError
+from inference.io.dicom.header import NATIVE_SYNTAXES, FileHeader, read_header
+from inference.progress import CancelToken, ProgressCallback, ProgressReporter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file left out of a scan, and why (shown to the user, never logged)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class SeriesInfo:
+    """One series found by a scan: a description for a picker plus the headers to load it."""
+
+    series_uid: str
+    study_uid: str
+    modality: str
+    description: str
+    series_number: int | None
+    headers: list[FileHeader]
+    localizers: int = 0
+
+    @property
+    def image_count(self) -> int:
+        """Number of images (frames) excluding localizers."""
+        return sum(h.number_of_frames for h in self.headers)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(rows, columns) of the most common image size."""
+        sizes = [(h.rows, h.columns) for h in self.headers]
+        return max(set(sizes), key=sizes.count) if sizes else (0, 0)
+
+    @property
+    def pixel_spacing(self) -> tuple[float, float] | None:
+        """In-plane spacing (row, column) in mm, if the header gives it."""
+        return next((h.pixel_spacing for h in self.headers if h.pixel_spacing), None)
+
+    @property
+    def slice_spacing(self) -> float | None:
+        """Median distance between neighbouring slice positions along the normal, in mm."""
+        pos = [h for h in self.headers if h.position and h.orientation]
+        if len(pos) < 2:
+            return next((h.slice_thickness for h in self.headers if h.slice_thickness), None)
+        o = np.asarray(pos[0].orientation)
+        normal = np.cross(o[:3], o[3:])
+        d = np.sort(np.asarray([np.dot(normal, h.position) for h in pos]))
+        steps = np.diff(d)
+        steps = steps[steps > 1e-3]
+        return float(np.median(steps)) if steps.size else None
+
+    @property
+    def compressed(self) -> bool:
+        """True when any image needs a pixel decoder."""
+        return any(h.transfer_syntax not in NATIVE_SYNTAXES for h in self.headers)
+
+    @property
+    def transfer_syntaxes(self) -> list[str]:
+        """Names of the transfer syntaxes used in the series."""
+        names = {pydicom.uid.UID(h.transfer_syntax).name for h in self.headers}
+        return sorted(names)
+
+    def summary(self) -> str:
+        """One line for a picker or the terminal."""
+        rows, cols = self.size
+        ps = self.pixel_spacing
+        ss = self.slice_spacing
+        spacing = (f"{ps[1]:.2f} x {ps[0]:.2f} x {ss:.2f} mm" if ps and ss
+                   else f"{ps[1]:.2f} x {ps[0]:.2f} mm" if ps else "spacing unknown")
+        number = f"#{self.series_number} " if self.series_number is not None else ""
+        desc = self.description or "(no description)"
+        return (f"{number}{desc}: {self.modality or '?'}, {self.image_count} images "
+                f"{cols}x{rows}, {spacing}")
+
+
+@dataclass
+class StudyScan:
+    """What a scan found: series (largest first) and files skipped with their reasons."""
+
+    root: str
+    series: list[SeriesInfo] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def find(self, key: str | int) -> SeriesInfo:
+        """Series by UID, by series number or by position in ``series``."""
+        from inference.errors import SeriesNotFoundError
+
+        for s in self.series:
+            if key in (s.series_uid, str(s.series_number)) or (
+                isinstance(key, int) and s.series_number == key
+            ):
+                return s
+        if isinstance(key, int) and 0 <= key < len(self.series):
+            return self.series[key]
+        raise SeriesNotFoundError(f"no series {key!r} in {Path(self.root).name}")
+
+
+def _walk_files(root: Path) -> list[str]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            files.append(os.path.join(dirpath, name))
+    return files
+
+
+def _dicomdir_files(dicomdir: Path) -> list[str]:
+    """Files referenced by a DICOMDIR's image records (case-insensitive on case-sensitive disks)."""
+    ds = pydicom.dcmread(dicomdir)
+    base = dicomdir.parent
+    out = []
+    for rec in ds.get("DirectoryRecordSequence", []):
+        ref = rec.get("ReferencedFileID")
+        if not ref:
+            continue
+        parts = [ref] if isinstance(ref, str) else list(ref)
+        out.append(str(_resolve_case_insensitive(base, parts)))
+    return out
+
+
+def _resolve_case_insensitive(base: Path, parts: list[str]) -> Path:
+    path = base
+    for part in parts:
+        exact = path / part
+        if exact.exists():
+            path = exact
+            continue
+        try:
+            match = next((p for p in path.iterdir() if p.name.lower() == part.lower()), None)
+        except OSError:
+            match = None
+        path = match if match is not None else exact
+    return path
+
+
+def unpack_zip(zip_path: Path) -> Path:
+    """Extract a zip into the user cache (once per zip content) and return the folder."""
+    st = zip_path.stat()
+    key = hashlib.sha256(f"{zip_path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    target = Path(user_cache_dir("dcreview")) / "unzipped" / key.hexdigest()[:16]
+    done = target / ".complete"
+    if done.exists():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        for member in zf.infolist():
+            dest = (target / member.filename).resolve()
+            if not dest.is_relative_to(target.resolve()):
+                continue  # refuses path traversal ("../") entries
+            if member.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member) as src, open(dest, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
+    done.touch()
+    return target
+
+
+def candidate_files(path: Path) -> list[str]:
+    """Files to look at for a folder, DICOMDIR, zip or single file."""
+    if path.is_dir():
+        return _walk_files(path)
+    if path.name.upper() == "DICOMDIR":
+        return _dicomdir_files(path)
+    if zipfile.is_zipfile(path):
+        return _walk_files(unpack_zip(path))
+    if path.is_file():
+        return [str(path)]
+    raise UnsupportedFormatError(f"{path.name} does not exist")
+
+
+def _truncated(h: FileHeader) -> bool:
+    if not h.native_pixels:
+        return False
+    needed = h.rows * h.columns * h.number_of_frames * h.bits_allocated // 8
+    try:
+        return os.path.getsize(h.path) < h.pixel_offset + needed
+    except OSError:
+        return True
+
+
+def scan(path: str | Path, progress: ProgressCallback | None = None,
+         cancel: CancelToken | None = None) -> StudyScan:
+    """Group the DICOM images under ``path`` by series without decoding any pixels."""
+    path = Path(path)
+    files = candidate_files(path)
+    reporter = ProgressReporter("Reading headers", len(files), progress, cancel)
+    groups: dict[str, list[FileHeader]] = defaultdict(list)
+    result = StudyScan(root=str(path))
+    for n, f in enumerate(files, 1):
+        header = read_header(f)
+        if header is None:
+            if Path(f).name.upper() != "DICOMDIR":
+                result.skipped.append(SkippedFile(f, "not a DICOM file"))
+        elif not header.has_pixels:
+            result.skipped.append(SkippedFile(f, "DICOM object without an image"))
+        elif not header.series_uid:
+            result.skipped.append(SkippedFile(f, "no SeriesInstanceUID"))
+        elif _truncated(header):
+            result.skipped.append(SkippedFile(f, "file is truncated (image data incomplete)"))
+        else:
+            groups[header.series_uid].append(header)
+        reporter.step(n)
+    for uid, headers in groups.items():
+        images = [h for h in headers if not h.is_localizer]
+        first = (images or headers)[0]
+        result.series.append(SeriesInfo(
+            series_uid=uid, study_uid=first.study_uid, modality=first.modality,
+            description=first.series_description, series_number=first.series_number,
+            headers=images, localizers=len(headers) - len(images),
+        ))
+    # Localizer-only series stay listed (so the user sees them) but sort last.
+    result.series.sort(key=lambda s: (-s.image_count, s.series_number or 0))
+    log.info("scan found %d series, skipped %d files", len(result.series), len(result.skipped))
+    if not result.series:
+        if path.is_file() and len(files) == 1 and result.skipped:
+            raise NotDicomError(path.name)
+        raise NoImagesError(path.name, skipped=len(result.skipped))
+    return result

@@ -1,0 +1,69 @@
+"""NIfTI, NRRD and MetaImage volumes through SimpleITK (which keeps orientation in LPS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from inference.errors import UnsupportedFormatError
+from inference.io.geometry import Geometry
+from inference.io.volume import SeriesMetadata, Volume, hu_dtype
+
+SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
+
+
+def is_image_file(path: str | Path) -> bool:
+    """True for the single-file volume formats this module reads."""
+    name = str(path).lower()
+    return any(name.endswith(s) for s in SUFFIXES)
+
+
+def read_image(path: str | Path, modality: str = "CT") -> Volume:
+    """Read a NIfTI/NRRD/MHA file as a Volume; integer data that fits stays int16."""
+    path = Path(path)
+    try:
+        image = sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise UnsupportedFormatError(f"{path.name} could not be read as an image volume") from exc
+    if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
+        raise UnsupportedFormatError(
+            f"{path.name} is not a single-channel 3-D volume "
+            f"({image.GetDimension()}-D, {image.GetNumberOfComponentsPerPixel()} components)")
+    array = sitk.GetArrayFromImage(image)
+    integral = np.issubdtype(array.dtype, np.integer) or bool(
+        array.size and np.array_equal(array, np.round(array)))
+    target = hu_dtype(float(array.min()), float(array.max()), integral) if array.size else np.int16
+    if array.dtype != target:
+        array = array.astype(target)
+    direction = np.asarray(image.GetDirection(), dtype=float).reshape(3, 3)
+    geometry = Geometry(image.GetOrigin(), image.GetSpacing(), direction)
+    suffix = next(s for s in SUFFIXES if str(path).lower().endswith(s))
+    meta = SeriesMetadata(series_description=path.name[: -len(suffix)],
+                          source_format=suffix.lstrip(".").upper())
+    # A file dcreview wrote from a model stays labelled synthetic when it is opened again.
+    notes = " ".join(image.GetMetaData(k) for k in ("descrip", "ITK_FileNotes")
+                     if image.HasMetaDataKey(k))
+    return Volume(array, geometry, modality=modality, metadata=meta,
+                  synthetic="SYNTHETIC" in notes.upper())
+
+
+def write_image(volume: Volume, path: str | Path) -> Path:
+    """Write a Volume as NIfTI/NRRD/MHA (by suffix), keeping its geometry."""
+    path = Path(path)
+    if not is_image_file(path):
+        raise UnsupportedFormatError(f"cannot write {path.name}: use one of {', '.join(SUFFIXES)}")
+    image = sitk.GetImageFromArray(volume.array)
+    g = volume.geometry
+    image.SetOrigin(g.origin)
+    image.SetSpacing(g.spacing)
+    image.SetDirection(tuple(g.direction_matrix.ravel()))
+    if volume.synthetic:
+        # NIfTI's 80-character description field carries the label with the pixels.
+        note = "SYNTHETIC AI-generated digital contrast; not an acquired image"
+        image.SetMetaData("descrip", note)
+        image.SetMetaData("ITK_FileNotes", note)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sitk.WriteImage(image, str(path), useCompression=True)
+    return path

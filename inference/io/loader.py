@@ -1,0 +1,71 @@
+"""Open whatever the user points at -- DICOM folder, DICOMDIR, zip, NIfTI or NRRD -- as a Volume."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from inference.errors import MultipleSeriesError, UnsupportedFormatError
+from inference.io.dicom.ct_loader import LoadResult, load_ct_series
+from inference.io.dicom.discovery import SeriesInfo, StudyScan, scan
+from inference.io.image_file import is_image_file, read_image
+from inference.progress import CancelToken, ProgressCallback, ProgressEvent
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One way of opening a path; readers are tried in registry order."""
+
+    name: str
+    accepts: Callable[[Path], bool]
+    load: Callable[..., LoadResult]
+
+
+def _load_image_file(path: Path, *, progress: ProgressCallback | None = None,
+                     **_: object) -> LoadResult:
+    if progress:
+        progress(ProgressEvent("Reading volume", 0, 1))
+    volume = read_image(path)
+    if progress:
+        progress(ProgressEvent("Reading volume", 1, 1))
+    return LoadResult(volume)
+
+
+def loadable_series(study: StudyScan) -> list[SeriesInfo]:
+    """Series that hold images a volume can be built from (localizer-only series left out)."""
+    return [s for s in study.series if s.headers]
+
+
+def _load_dicom(path: Path, *, series: str | int | None = None, allow_gaps: bool = False,
+                progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+                require_ct: bool = True) -> LoadResult:
+    study = scan(path, progress, cancel)
+    candidates = loadable_series(study)
+    if series is not None:
+        chosen = study.find(series)
+    elif len(candidates) == 1:
+        chosen = candidates[0]
+    else:
+        raise MultipleSeriesError([(s.series_uid, s.summary()) for s in candidates])
+    result = load_ct_series(chosen, allow_gaps=allow_gaps, require_ct=require_ct,
+                            progress=progress, cancel=cancel)
+    if study.skipped:
+        result.warnings.insert(0, f"{len(study.skipped)} file(s) skipped (not DICOM images)")
+    return result
+
+
+READERS: list[Reader] = [
+    Reader("image file (NIfTI/NRRD/MHA)", lambda p: p.is_file() and is_image_file(p),
+           _load_image_file),
+    Reader("DICOM", lambda p: p.exists(), _load_dicom),
+]
+
+
+def open_volume(path: str | Path, **options: object) -> LoadResult:
+    """Load one volume from ``path``; options: series, allow_gaps, progress, cancel, require_ct."""
+    path = Path(path)
+    for reader in READERS:
+        if reader.accepts(path):
+            return reader.load(path, **options)
+    raise UnsupportedFormatError(f"{path.name} does not exist or cannot be opened")

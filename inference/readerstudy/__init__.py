@@ -1,0 +1,1 @@
+"""The reader-study engine: protocols, reading lists, durable answers, audit, exports, stats."""

@@ -1,0 +1,141 @@
+"""`dcreview study init|validate|assign|export|verify|summary` (headless)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from inference.errors import ReaderStudyError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """The `study` command and its subcommands."""
+    study = sub.add_parser("study", help="reader studies: init, validate, assign, read, export, "
+                                         "verify, summary")
+    ssub = study.add_subparsers(dest="study_command", required=True)
+    init = ssub.add_parser("init", help="check a protocol, create the study folder, prepare "
+                                        "every case on one grid (synthesise, register)")
+    init.add_argument("protocol", help="protocol file (.toml or .json)")
+    init.add_argument("--dir", required=True, help="study folder to create")
+    val = ssub.add_parser("validate", help="check a protocol file; with --dir, also that it is "
+                                           "the version the study runs")
+    val.add_argument("protocol")
+    val.add_argument("--dir")
+    asg = ssub.add_parser("assign", help="write every reader's randomised reading lists")
+    asg.add_argument("dir")
+    exp = ssub.add_parser("export", help="long CSV, iMRMC, MRMCaov and JAFROC files")
+    exp.add_argument("dir")
+    exp.add_argument("--out", required=True)
+    ver = ssub.add_parser("verify", help="check the audit chain and the results against it")
+    ver.add_argument("dir")
+    summ = ssub.add_parser("summary", help="descriptive statistics per reader and arm")
+    summ.add_argument("dir")
+    summ.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    summ.add_argument("--gui", action="store_true", help="show tables and plots in a window")
+    read = ssub.add_parser("read", help="open the reading screen (needs a display)")
+    read.add_argument("dir")
+    read.add_argument("--reader", help="reader id (asked for when left out)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute a `study` subcommand.
+
+    Long on purpose: one short branch per subcommand, the whole CLI readable in one place.
+    """
+    from inference.readerstudy.protocol import load_protocol
+    from inference.readerstudy.store import StudyStore
+
+    cmd = args.study_command
+    if cmd == "validate":
+        protocol = load_protocol(args.protocol)
+        print(f"protocol OK: {protocol.name!r}, {len(protocol.readers)} readers, "
+              f"{len(protocol.cases)} cases, {len(protocol.arms)} arms, "
+              f"{protocol.design} design; hash {protocol.hash}")
+        if args.dir:
+            store = StudyStore(Path(args.dir))
+            if store.protocol_hash != protocol.hash:
+                print(f"error: the study runs protocol {store.protocol_hash[:12]}, this file is "
+                      f"{protocol.hash[:12]}", file=sys.stderr)
+                return 1
+            print("the study runs this version")
+        return 0
+    if cmd == "init":
+        from inference.readerstudy.prepare import prepare_study
+
+        protocol = load_protocol(args.protocol)
+        store = StudyStore.create(Path(args.dir), protocol)
+        prepare_study(protocol, Path(args.dir) / "prepared")
+        print(f"study {protocol.name!r} ready in {args.dir} (protocol {protocol.hash[:12]}); "
+              "next: dcreview study assign")
+        return 0
+    store = StudyStore(Path(args.dir))
+    if cmd == "assign":
+        from inference.readerstudy.design import reader_seed
+
+        lists = store.assign()
+        for reader, readings in lists.items():
+            sessions = sorted({r.session for r in readings})
+            print(f"{reader}: {len(readings)} readings in {len(sessions)} session(s), "
+                  f"seed {reader_seed(store.protocol.seed, reader)}")
+        if store.protocol.washout_days:
+            print(f"washout: {store.protocol.washout_days} days between sessions")
+        return 0
+    if cmd == "export":
+        from inference.readerstudy.exports import export_all, roc_export_warnings
+
+        rows = store.results()
+        for path in export_all(store.protocol, rows, Path(args.out)):
+            print(f"wrote {path}")
+        for warning in roc_export_warnings(store.protocol, rows):
+            print(f"warning: {warning}", file=sys.stderr)
+        return 0
+    if cmd == "verify":
+        problems = store.verify()
+        if problems:
+            print("TAMPERING OR DAMAGE FOUND:\n- " + "\n- ".join(problems), file=sys.stderr)
+            return 1
+        n = store.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        print(f"OK: {n} audit records, chain intact, results match the log")
+        return 0
+    if cmd == "summary":
+        from inference.readerstudy.statistics import summary
+
+        result = summary(store.protocol, store.results())
+        result["progress"] = store.progress()
+        if args.json:
+            print(json.dumps(result, indent=1))
+        else:
+            print(format_summary(result))
+        return 0
+    if cmd == "read":
+        raise ReaderStudyError("the reading screen needs the viewer: run `dcreview study read`")
+    raise ReaderStudyError(f"unknown study command {cmd}")
+
+
+def format_summary(s: dict) -> str:
+    """The summary as plain text tables."""
+    lines = [s["note"], f"protocol {s['protocol_hash'][:12]}", ""]
+    for p in s.get("progress", []):
+        lines.append(f"Progress  reader {p['reader']:<8} {p['finished']}/{p['total']} read; "
+                     f"next: {p['next'] or 'all done'}")
+    for a in s["auc"]:
+        auc = "n/a" if a["auc"] is None else f"{a['auc']:.3f} ({a['low']:.3f}-{a['high']:.3f})"
+        lines.append(f"AUC  reader {a['reader']:<8} arm {a['arm']:<10} {auc}  "
+                     f"n0={a['n0']} n1={a['n1']}")
+    for t in s["turing"]:
+        lines.append(f"Real-vs-synthetic  reader {t['reader']:<8} arm {t['arm']:<10} accuracy "
+                     f"{t['accuracy']:.2f} ({t['low']:.2f}-{t['high']:.2f}), n={t['n']}")
+    for lk in s["likert"]:
+        lines.append(f"Likert {lk['question']}  reader {lk['reader']:<8} arm {lk['arm']:<10} "
+                     f"counts {lk['counts']}")
+    for g in s["agreement"]:
+        extra = f", Cohen {g['cohen_kappa']:.2f}" if g.get("cohen_kappa") is not None else ""
+        fk = "n/a" if g["fleiss_kappa"] is None else f"{g['fleiss_kappa']:.2f}"
+        lines.append(f"Agreement {g['question']}: Fleiss kappa {fk}{extra} "
+                     f"({g['items']} items, {g['readers']} readers)")
+    for t in s["reading_time_s"]:
+        lines.append(f"Time  reader {t['reader']:<8} arm {t['arm']:<10} median "
+                     f"{t['median']:.0f} s over {t['cases']} cases")
+    return "\n".join(lines)

@@ -1,0 +1,226 @@
+"""Reader-study protocols: TOML (or JSON) files checked by a JSON Schema, then by meaning."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+import tomllib
+
+from inference.errors import StudyProtocolError
+from inference.resources import resource
+
+SHOWS_SYNTHETIC = ("noncontrast+synthetic", "synthetic", "real_or_synthetic")
+SHOWS_REAL = ("real", "real_or_synthetic")
+SCORE_TYPES = ("confidence", "likert")
+
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of an arm's form."""
+
+    id: str
+    type: str
+    text: str
+    required: bool = True
+    options: tuple[str, ...] = ()
+    points: int = 5
+    labels: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Lesion:
+    """A reference-standard lesion: where it is and how close a mark must be."""
+
+    position_mm: tuple[float, float, float]
+    radius_mm: float = 10.0
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case: its series (paths resolved), truth and lesions."""
+
+    id: str
+    noncontrast: Path
+    synthetic: Path | None = None  # None: synthesise when the study is prepared
+    real: Path | None = None
+    truth: int | None = None
+    lesions: tuple[Lesion, ...] = ()
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A reading condition: what is shown, how it hangs, and what is asked."""
+
+    id: str
+    show: str
+    questions: tuple[str, ...]
+    label: str = ""
+    blinded: bool = False
+    layout: str = "1x3"
+    preset: str = "abdomen"
+    overlay_visible: bool = True
+    overlay_toggle: bool = True
+
+
+@dataclass
+class Protocol:
+    """A validated protocol plus the hash that every result row carries."""
+
+    name: str
+    seed: int
+    design: str
+    washout_days: int
+    idle_seconds: int
+    roc_question: str | None
+    readers: tuple[str, ...]
+    cases: tuple[Case, ...]
+    arms: tuple[Arm, ...]
+    questions: dict[str, Question]
+    raw: dict = field(repr=False, default_factory=dict)
+    root: Path = Path(".")
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the protocol's canonical JSON (formatting and key order do not count)."""
+        return protocol_hash(self.raw)
+
+    def arm(self, arm_id: str) -> Arm:
+        """The arm with this id."""
+        return next(a for a in self.arms if a.id == arm_id)
+
+    def case(self, case_id: str) -> Case:
+        """The case with this id."""
+        return next(c for c in self.cases if c.id == case_id)
+
+
+def protocol_hash(raw: dict) -> str:
+    """Hash of a protocol's content."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_raw(path: str | Path) -> dict:
+    """Parse a protocol file (TOML, or JSON) without checking it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StudyProtocolError([f"cannot read {path.name}: {exc.strerror}"]) from exc
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise StudyProtocolError([f"{path.name} is not valid {path.suffix.lstrip('.').upper()}: "
+                             f"{exc}"]) from exc
+
+
+def _schema_problems(raw: dict) -> list[str]:
+    schema = json.loads(resource("schemas", "study_protocol.schema.json").read_text())
+    problems = []
+    for err in sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw),
+                      key=lambda e: list(map(str, e.absolute_path))):
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        problems.append(f"{where}: {err.message}")
+    return problems
+
+
+def _meaning_problems(raw: dict, root: Path) -> list[str]:
+    problems = []
+    questions = {q["id"]: q for q in raw["questions"]}
+    for kind, items in (("reader", raw["readers"]), ("case", raw["cases"]),
+                        ("arm", raw["arms"]), ("question", raw["questions"])):
+        ids = [i["id"] for i in items]
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            problems.append(f"{kind} id {dup!r} is used more than once")
+    for q in raw["questions"]:
+        if q["type"] in ("single_choice", "multiple_choice") and len(q.get("options", [])) < 2:
+            problems.append(f"question {q['id']!r} ({q['type']}) needs at least two options")
+        if q["type"] == "likert":
+            points = q.get("points", 5)
+            if q.get("labels") and len(q["labels"]) != points:
+                problems.append(f"question {q['id']!r}: {len(q['labels'])} labels for a "
+                                f"{points}-point scale")
+        lo, hi = q.get("minimum"), q.get("maximum")
+        if lo is not None and hi is not None and lo >= hi:
+            problems.append(f"question {q['id']!r}: minimum must be below maximum")
+    for arm in raw["arms"]:
+        for qid in arm["questions"]:
+            if qid not in questions:
+                problems.append(f"arm {arm['id']!r} asks unknown question {qid!r}")
+        turing = arm["show"] == "real_or_synthetic"
+        asks_turing = any(questions.get(q, {}).get("type") == "real_vs_synthetic"
+                          for q in arm["questions"])
+        if turing and not asks_turing:
+            problems.append(f"arm {arm['id']!r} shows real or synthetic but asks no "
+                            "real_vs_synthetic question")
+    shows = {a["show"] for a in raw["arms"]}
+    for case in raw["cases"]:
+        for key in ("noncontrast", "synthetic", "real"):
+            value = case.get(key)
+            if value and not (root / value).exists():
+                problems.append(f"case {case['id']!r}: {key} path {value!r} does not exist")
+        if shows & set(SHOWS_REAL) and not case.get("real"):
+            problems.append(f"case {case['id']!r} has no real contrast scan, but an arm "
+                            "shows one")
+    study = raw["study"]
+    roc = study.get("roc_question")
+    if roc is not None:
+        if roc not in questions:
+            problems.append(f"study.roc_question {roc!r} is not a question")
+        elif questions[roc]["type"] not in SCORE_TYPES:
+            problems.append(f"study.roc_question {roc!r} must be a confidence or likert "
+                            "question")
+        missing = [c["id"] for c in raw["cases"] if "truth" not in c]
+        if missing:
+            problems.append(f"cases without truth (needed for ROC): {', '.join(missing)}")
+    if study.get("design", "independent") == "sequential" and study.get("washout_days", 0):
+        problems.append("a sequential design reads all arms of a case together: "
+                        "washout_days must be 0")
+    return problems
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read and check a protocol; raises StudyProtocolError listing every problem found."""
+    path = Path(path)
+    raw = read_raw(path)
+    return parse_protocol(raw, path.parent)
+
+
+def parse_protocol(raw: dict, root: Path) -> Protocol:
+    """Check an already parsed protocol whose relative paths start at ``root``."""
+    problems = _schema_problems(raw)
+    if problems:
+        raise StudyProtocolError(problems)
+    problems = _meaning_problems(raw, root)
+    if problems:
+        raise StudyProtocolError(problems)
+    s = raw["study"]
+    questions = {q["id"]: Question(
+        q["id"], q["type"], q["text"], q.get("required", True), tuple(q.get("options", ())),
+        q.get("points", 5), tuple(q.get("labels", ())), q.get("minimum"), q.get("maximum"),
+        q.get("unit", "")) for q in raw["questions"]}
+    cases = tuple(Case(
+        c["id"], root / c["noncontrast"],
+        root / c["synthetic"] if c.get("synthetic") else None,
+        root / c["real"] if c.get("real") else None, c.get("truth"),
+        tuple(Lesion(tuple(le["position_mm"]), le.get("radius_mm", 10.0),
+                     le.get("weight", 1.0)) for le in c.get("lesions", ())))
+        for c in raw["cases"])
+    arms = tuple(Arm(
+        a["id"], a["show"], tuple(a["questions"]), a.get("label", a["id"]),
+        a.get("blinded", a["show"] in ("real", "synthetic", "real_or_synthetic")),
+        a.get("layout", "1x3"), a.get("preset", "abdomen"), a.get("overlay_visible", True),
+        a.get("overlay_toggle", True)) for a in raw["arms"])
+    return Protocol(s["name"], s["seed"], s.get("design", "independent"),
+                    s.get("washout_days", 0), s.get("idle_seconds", 60), s.get("roc_question"),
+                    tuple(r["id"] for r in raw["readers"]), cases, arms, questions, raw, root)

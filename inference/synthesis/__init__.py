@@ -1,0 +1,1 @@
+"""Digital-contrast synthesis: model cards, ONNX Runtime sessions, tiling, engine, run reports."""

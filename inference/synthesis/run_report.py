@@ -1,0 +1,59 @@
+"""The JSON report of a synthesis run: model, input, output, timings, energy and carbon."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+
+from inference.energy.meter import EnergyReport
+from inference.io.volume import Volume
+from inference.resources import resource
+from inference.synthesis.engine import SynthesisResult
+from inference.synthesis.runtime import ModelSession
+
+SYNTHETIC_LABEL = "SYNTHETIC - AI-generated digital contrast, not an acquired image"
+
+
+@lru_cache(maxsize=1)
+def report_schema() -> dict:
+    """JSON Schema of run reports."""
+    return json.loads(resource("schemas", "run_report.schema.json").read_text())
+
+
+def build_report(source: Volume, result: SynthesisResult, session: ModelSession,
+                 energy: EnergyReport, output_path: Path) -> dict:
+    """Assemble (and validate) the report of one run."""
+    card = session.card
+    out = result.volume
+    report = {
+        "report_version": 1,
+        "synthetic": True,
+        "label": SYNTHETIC_LABEL,
+        "model": {**card.provenance(), "intended_use": card.data["intended_use"],
+                  "card": card.path.name},
+        "input": {"series_uid": source.metadata.series_uid, "shape": list(source.shape),
+                  "spacing_mm": list(source.geometry.spacing),
+                  "description": source.metadata.series_description},
+        "output": {"path": str(output_path), "shape": list(out.shape), "format": "NIfTI",
+                   "description": out.metadata.series_description},
+        "run": {"provider": result.provider, "requested_providers": session.requested,
+                "seconds": result.seconds, "run_seconds": result.run_seconds,
+                "slices": result.slices, "slices_per_second": result.slices_per_second,
+                "batches": result.batches, "notes": result.notes,
+                "created": out.provenance["created"]},
+        "energy": energy.as_dict(),
+    }
+    jsonschema.validate(report, report_schema())
+    return report
+
+
+def write_report(report: dict, path: Path) -> Path:
+    """Write the report atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,1 @@
+"""Tests of the code's structure: packages, import contracts."""

@@ -1,0 +1,1 @@
+"""The review's evented state (no Qt, no VTK): series, cursor, window, overlay, provenance."""

@@ -1,0 +1,57 @@
+"""Screen layouts (no Qt): which plane and which series each cell of the view grid shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from viewer.model.orientation import Plane
+
+
+class Role(Enum):
+    """What a loaded series is in the review."""
+
+    BASE = "non-contrast"
+    OVERLAY = "digital contrast"
+    COMPARE = "real contrast"
+
+
+class Layout(Enum):
+    """The layouts offered in the View menu."""
+
+    ONE = "1x1"
+    ROW = "1x3"
+    GRID = "2x2"
+    COMPARE = "compare"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One view in the grid: position, plane, and the series it shows as its base layer.
+
+    ``overlay`` says whether the digital-contrast overlay may be drawn on top (in the compare
+    layout each row shows one series on its own).
+    """
+
+    row: int
+    col: int
+    plane: Plane | None  # None: the 3-D view
+    role: Role = Role.BASE
+    overlay: bool = True
+
+
+PLANES = (Plane.AXIAL, Plane.CORONAL, Plane.SAGITTAL)
+
+
+def cells(layout: Layout, focus: Plane = Plane.AXIAL,
+          roles: tuple[Role, ...] = (Role.BASE,)) -> list[Cell]:
+    """The cells of ``layout``; the compare layout has one row per loaded role."""
+    if layout is Layout.ONE:
+        return [Cell(0, 0, focus)]
+    if layout is Layout.ROW:
+        return [Cell(0, c, p) for c, p in enumerate(PLANES)]
+    if layout is Layout.GRID:
+        return [Cell(0, 0, Plane.AXIAL), Cell(0, 1, None), Cell(1, 0, Plane.CORONAL),
+                Cell(1, 1, Plane.SAGITTAL)]
+    return [Cell(r, c, p, role, overlay=False)
+            for r, role in enumerate(roles) for c, p in enumerate(PLANES)]

@@ -1,0 +1,1 @@
+"""Composing what a slice view shows (numpy only): window/level, overlay blends, colour maps."""

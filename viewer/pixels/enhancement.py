@@ -1,0 +1,60 @@
+"""Predicted iodine enhancement (synthetic minus non-contrast) and its colour map (no Qt)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inference.io.volume import Volume
+
+# "Iodine" map: dark red through orange to pale yellow, like a hot-metal scale.
+IODINE_STOPS = ((0.0, (0.45, 0.0, 0.0)), (0.35, (0.9, 0.15, 0.0)), (0.7, (1.0, 0.6, 0.0)),
+                (1.0, (1.0, 1.0, 0.7)))
+ENHANCEMENT_MAX_HU = 400.0
+
+
+def enhancement(base: Volume, overlay: Volume) -> np.ndarray:
+    """Synthetic minus non-contrast in HU, as int16, computed slab by slab (no float copy)."""
+    if base.shape != overlay.shape or not base.geometry.same_grid(overlay.geometry):
+        raise ValueError("the overlay must be on the non-contrast grid")
+    out = np.empty(base.shape, dtype=np.int16)
+    for k0 in range(0, base.shape[0], 32):
+        k1 = min(base.shape[0], k0 + 32)
+        diff = overlay.array[k0:k1].astype(np.int32) - base.array[k0:k1]
+        np.clip(diff, -32768, 32767, out=diff)
+        out[k0:k1] = diff
+    return out
+
+
+def iodine_table(threshold_hu: float, n: int = 256,
+                 max_hu: float = ENHANCEMENT_MAX_HU) -> np.ndarray:
+    """RGBA table (n x 4, 0..1) over [0, max_hu]; transparent below ``threshold_hu``."""
+    x = np.linspace(0.0, 1.0, n)
+    table = np.zeros((n, 4))
+    positions = [p for p, _ in IODINE_STOPS]
+    for c in range(3):
+        table[:, c] = np.interp(x, positions, [rgb[c] for _, rgb in IODINE_STOPS])
+    hu = x * max_hu
+    table[:, 3] = np.where(hu >= threshold_hu, 1.0, 0.0)
+    return table
+
+
+class SubtractionCache:
+    """``other`` minus ``base`` for the current pair of volumes, computed once per pair.
+
+    With (non-contrast, digital) it is the iodine enhancement; with (real, digital) the
+    difference map.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int] | None = None
+        self._array: np.ndarray | None = None
+        self.computed = 0
+
+    def get(self, base: Volume, overlay: Volume) -> np.ndarray:
+        """``overlay`` minus ``base`` (recomputed only for a new pair)."""
+        key = (id(base), id(overlay))
+        if key != self._key or self._array is None:
+            self._array = enhancement(base, overlay)
+            self._key = key
+            self.computed += 1
+        return self._array

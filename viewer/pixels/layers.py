@@ -1,0 +1,46 @@
+"""Which pixels the overlay layer contributes in each mode, and how they blend (numpy only).
+
+One object per view grid holds the caches every view shares: grey/colour look-up tables and
+the two subtraction volumes (enhancement = synthetic - non-contrast, difference = synthetic -
+real), each computed once per pair of volumes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viewer.model.layout import Role
+from viewer.model.state import OverlayMode, ViewerState
+from viewer.pixels.compositor import Blend, LutCache
+from viewer.pixels.enhancement import SubtractionCache
+
+BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
+          OverlayMode.SWIPE: Blend.SWIPE, OverlayMode.DIFFERENCE: Blend.DIVERGING}
+
+
+class OverlayPixels:
+    """Shared look-up tables and subtraction caches, and the overlay volume for a mode."""
+
+    def __init__(self) -> None:
+        self.luts = LutCache()
+        self.enhancement = SubtractionCache()
+        self.difference = SubtractionCache()
+
+    def source(self, state: ViewerState) -> np.ndarray | None:
+        """The 3-D array the overlay draws in the state's mode (None: nothing to draw)."""
+        if state.overlay is None or state.base is None:
+            return None
+        mode = state.overlay_mode
+        if mode is OverlayMode.ENHANCEMENT:
+            return self.enhancement.get(state.base, state.overlay)
+        if mode is OverlayMode.DIFFERENCE:
+            # Only meaningful once the real scan sits on this grid (registered).
+            if not state.compare_on_grid:
+                return None
+            return self.difference.get(state.volumes[Role.COMPARE], state.overlay)
+        return state.overlay.array
+
+    @staticmethod
+    def blend(mode: OverlayMode) -> Blend:
+        """How the overlay is mixed with the base in ``mode``."""
+        return BLENDS[mode]

@@ -1,0 +1,1 @@
+"""The review window: menus and wiring, loading, synthesis, registration, comparison, exports."""

@@ -1,0 +1,129 @@
+"""Opening series in the background: files, folders, the demo case, a queue, series choice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
+
+from inference.errors import Cancelled, DcreviewError, MultipleSeriesError
+from inference.io.loader import open_volume
+from viewer.model.layout import Role
+from viewer.review.jobs import BackgroundJob, DialogProgress
+from viewer.review.settings import ViewerSettings
+
+log = logging.getLogger(__name__)
+
+OPEN_TITLES = {Role.BASE: "Opening", Role.OVERLAY: "Opening digital contrast",
+               Role.COMPARE: "Opening real contrast"}
+FILE_FILTER = ("Images (*.dcm *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.zip DICOMDIR);;"
+               "All files (*)")
+
+
+class Loader(QObject):
+    """Loads one series at a time for a role; ``loaded`` hands over the result."""
+
+    loaded = Signal(object, object, object)  # LoadResult, Role, source Path (None: demo)
+
+    def __init__(self, parent: QWidget, settings: ViewerSettings,
+                 show_error: Callable[[str, str], object],
+                 show_status: Callable[[str, int], None]) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.settings = settings
+        self.show_error = show_error
+        self.show_status = show_status
+        self.job = BackgroundJob(DialogProgress(parent), self)
+        self.job.finished.connect(self._on_loaded)
+        self.job.failed.connect(self._on_failed)
+        self._pending: tuple[Path | None, Role, str | None] | None = None
+        self._queue: list[tuple[Path, Role]] = []
+
+    # -- asking the user -------------------------------------------------------------------
+    def choose_folder(self) -> None:
+        """Ask for a DICOM folder and open it as the non-contrast series."""
+        folder = QFileDialog.getExistingDirectory(self.parent_widget, "Open DICOM folder",
+                                                  self.settings.last_folder)
+        if folder:
+            self.load(folder)
+
+    def choose_file(self, role: Role = Role.BASE, base_open: bool = True) -> None:
+        """Ask for a file and open it in ``role``."""
+        if role is not Role.BASE and not base_open:
+            self.show_error("Open the non-contrast series first",
+                            "Open the non-contrast study before adding a series to compare.")
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget,
+            f"{OPEN_TITLES[role]}: choose a file (or cancel and use Open folder)",
+            self.settings.last_folder, FILE_FILTER)
+        if path:
+            self.load(path, role)
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(self, path: str | Path, role: Role = Role.BASE, series: str | None = None) -> None:
+        """Load a series for ``role`` in the background; the window stays responsive."""
+        path = Path(path)
+
+        def job(progress, cancel):
+            return open_volume(path, series=series, progress=progress, cancel=cancel)
+
+        self._pending = (path, role, series)
+        self.settings.last_folder = str(path if path.is_dir() else path.parent)
+        self.job.start(job, f"{OPEN_TITLES[role]} {path.name}")
+
+    def open_demo(self) -> None:
+        """Open the built-in phantom case (generated into the user cache on first use)."""
+        from inference.phantom.demo_case import ensure_demo_case
+
+        def job(progress, cancel):
+            case = ensure_demo_case(progress)
+            cancel.raise_if_cancelled()
+            return open_volume(case.noncontrast, progress=progress, cancel=cancel)
+
+        self._pending = (None, Role.BASE, None)
+        self.job.start(job, "Preparing the demo case")
+
+    def queue(self, path: str | Path, role: Role) -> None:
+        """Load after the current job finishes (e.g. the comparison scan after the study)."""
+        if self.job.running:
+            self._queue.append((Path(path), role))
+        else:
+            self.load(path, role)
+
+    def cancel(self) -> None:
+        """Stop the running load."""
+        self.job.cancel()
+
+    def _on_loaded(self, result) -> None:
+        assert self._pending is not None
+        path, role, _series = self._pending
+        self.loaded.emit(result, role, path)
+        if self._queue and not self.job.running:
+            self.load(*self._queue.pop(0))
+
+    def _on_failed(self, exc: Exception) -> None:
+        self._queue.clear()  # what was queued depended on this series
+        if isinstance(exc, Cancelled):
+            self.show_status("Loading cancelled", 5000)
+        elif isinstance(exc, MultipleSeriesError):
+            self._pick_series(exc)
+        elif isinstance(exc, DcreviewError):
+            self.show_error("Cannot open study", str(exc))
+        else:
+            log.error("unexpected error while loading: %s", type(exc).__name__)
+            self.show_error("Unexpected error",
+                            f"The study could not be opened ({type(exc).__name__}: {exc}).")
+
+    def _pick_series(self, exc: MultipleSeriesError) -> None:
+        if self._pending is None or self._pending[0] is None:
+            return
+        path, role, _series = self._pending
+        labels = [desc for _, desc in exc.choices]
+        label, ok = QInputDialog.getItem(self.parent_widget, "Choose a series",
+                                         "This folder holds several series:", labels, 0, False)
+        if ok:
+            self.load(path, role, series=exc.choices[labels.index(label)][0])

@@ -1,0 +1,445 @@
+"""The review window: menus, toolbars and the wiring between the state, views and actions.
+
+What each menu entry does lives in its own module (loading, overlay controls, synthesis,
+compare actions, exports, annotations); this window only creates them and connects them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QToolBar, QWidget
+
+from inference import __version__
+from inference.errors import Cancelled, DcreviewError, LoadError
+from inference.io.loader import LoadResult
+from inference.io.volume import Volume
+from inference.phantom.demo_case import DEMO_NOTICE
+from viewer.annotations.actions import AnnotationActions
+from viewer.model.layout import Layout, Role
+from viewer.model.orientation import Plane
+from viewer.model.shortcuts import key
+from viewer.model.state import ViewerState
+from viewer.model.window_level import WindowLevel, presets
+from viewer.review.compare_actions import CompareActions
+from viewer.review.comparison import ComparisonPanel
+from viewer.review.energy_dialog import show_energy_report
+from viewer.review.exports import ExportActions, export_synthetic_dicom, export_synthetic_image
+from viewer.review.help import HelpDialog
+from viewer.review.loading import Loader
+from viewer.review.overlay_controls import OverlayControls
+from viewer.review.position import position_text
+from viewer.review.settings import ViewerSettings
+from viewer.review.synthesis import SynthesisController, SynthesisOutcome
+from viewer.views.screenshot import save_png
+from viewer.views.slice_view import SliceView
+from viewer.views.view_grid import ViewGrid
+
+log = logging.getLogger(__name__)
+
+LAYOUT_NAMES = {Layout.ONE: "1 x 1", Layout.ROW: "1 x 3", Layout.GRID: "2 x 2 (with 3D)",
+                Layout.COMPARE: "Compare series"}
+
+
+class MainWindow(QMainWindow):
+    """Linked views of the non-contrast series, its digital contrast and a real contrast scan."""
+
+    def __init__(self, settings: ViewerSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or ViewerSettings()
+        self.setWindowTitle(f"dcreview {__version__}")
+        self.resize(1500, 620)
+        self.state = ViewerState()
+        self.state.window_preset = self.settings.preset or None
+        self.load_warnings: list[str] = []
+        self.last_error: str | None = None
+        self.base_source: Path | None = None  # where the non-contrast series was loaded from
+        self.grid = ViewGrid(self.state, self)
+        self.setCentralWidget(self.grid)
+        self.position_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.position_label)
+        self.grid.hovered.connect(self._on_hover)
+        self.loader = Loader(self, self.settings, self.show_error, self.show_status)
+        self.loader.loaded.connect(self._on_loaded)
+        self.synthesis = SynthesisController(self.statusBar(), self)
+        self.synthesis.finished.connect(self._on_synthesised)
+        self.synthesis.failed.connect(self._on_synthesis_failed)
+        self.comparison = ComparisonPanel(self.state, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.comparison)
+        self.comparison.hide()
+        self.compare = CompareActions(self.state, self.statusBar(), self.comparison,
+                                      self._action, self.show_error, self)
+        self.registration = self.compare.registration
+        self.exports = ExportActions(self, self.state, lambda: self.base_source,
+                                     self.show_error, self.show_status)
+        self.overlay = OverlayControls(self, self.state, self._action)
+        self._build_actions()
+        self.annotate = AnnotationActions(self, self.state, self.grid.cancel_drafts,
+                                          lambda: self.base_source, self.show_error)
+        self.grid.note_requested.connect(self.annotate.request_note)
+        self.annotate.panel.hide()
+        self.state.annotations.changed.connect(self._show_annotation_panel)
+        self._build_toolbar()
+        self._build_menus()
+        self.state.layout_changed.connect(self._on_layout_changed)
+        self.setAcceptDrops(True)
+        self._restore_settings()
+
+    @property
+    def volume(self) -> Volume | None:
+        """The non-contrast (base) series."""
+        return self.state.base
+
+    @property
+    def views(self) -> dict[Plane, SliceView]:
+        """Visible views of the base series, by plane."""
+        return {v.plane: v for v in self.grid.slice_views() if v.cell.role is Role.BASE}
+
+    # -- actions, toolbar, menus ---------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut: str | None = None,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work in every view
+        return action
+
+    def _build_actions(self) -> None:
+        self.act_crosshair = self._action("Show &crosshair", self.grid.set_crosshair_visible,
+                                          key("crosshair"), checkable=True)
+        self.act_crosshair.setChecked(True)
+        self.act_reset = self._action("&Reset view", self.reset_view, key("reset"))
+        self.act_help = self._action("&Shortcuts...", self.show_help, key("help"))
+        self.act_screenshot = self._action("Save &screenshot...", self._choose_screenshot,
+                                           key("screenshot"))
+        self.act_synthesize = self._action("&Synthesize digital contrast", self.start_synthesis,
+                                           key("synthesize"))
+        self.act_cancel_synthesis = self._action("Cancel synthesis", self.synthesis.cancel)
+        self.act_energy = self._action("Last run: energy and carbon...", self.show_energy_report)
+        self.act_export_dicom = self._action("Export digital contrast as &DICOM...",
+                                             lambda: self.exports.choose_dicom(False))
+        self.act_export_dicom_deid = self._action(
+            "Export digital contrast as DICOM (de-identified)...",
+            lambda: self.exports.choose_dicom(True))
+        self.act_export_image = self._action("Export digital contrast as &NIfTI / NRRD...",
+                                             self.exports.choose_image)
+        self.preset_actions = [
+            self._action(p.name, lambda _=False, k=p.key: self.apply_preset(k), key("presets", n))
+            for n, p in enumerate(presets())]
+        self.layout_group = QActionGroup(self)
+        self.layout_actions = {}
+        for n, layout in enumerate(Layout):
+            act = self._action(LAYOUT_NAMES[layout], lambda _=False, lay=layout:
+                               self.state.set_layout(lay), key("layouts", n), checkable=True)
+            self.layout_group.addAction(act)
+            self.layout_actions[layout] = act
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Review", self)
+        bar.setObjectName("review-toolbar")
+        self.addToolBar(bar)
+        bar.addWidget(QLabel(" Layout "))
+        self.layout_combo = QComboBox(self)
+        for layout in Layout:
+            self.layout_combo.addItem(LAYOUT_NAMES[layout], layout)
+        self.layout_combo.currentIndexChanged.connect(
+            lambda i: self.state.set_layout(self.layout_combo.itemData(i)))
+        bar.addWidget(self.layout_combo)
+        bar.addWidget(QLabel("  W/L "))
+        self.preset_combo = QComboBox(self)
+        for n, p in enumerate(presets(), 1):
+            self.preset_combo.addItem(f"{n}: {p.name}", p.key)
+        self.preset_combo.activated.connect(
+            lambda i: self.apply_preset(self.preset_combo.itemData(i)))
+        bar.addWidget(self.preset_combo)
+        bar.addSeparator()
+        self.overlay.build_toolbar(bar, self)
+        self.annotate.build_toolbar()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in (
+            ("Open &folder...", key("open_folder"), self.loader.choose_folder),
+            ("Open f&ile (DICOM, NIfTI, NRRD, zip)...", key("open_file"),
+             self.loader.choose_file),
+            ("Open &demo case (synthetic phantom)", None, self.open_demo),
+            ("Open real &contrast scan for comparison...", None,
+             lambda: self.loader.choose_file(Role.COMPARE, self.state.base is not None)),
+            ("Open digital contrast &volume (overlay)...", None,
+             lambda: self.loader.choose_file(Role.OVERLAY, self.state.base is not None)),
+        ):
+            file_menu.addAction(self._action(text, slot, shortcut))
+        self.recent_menu = file_menu.addMenu("&Recent studies")
+        self._rebuild_recent_menu()
+        for act in (self.act_screenshot, self.act_export_dicom, self.act_export_dicom_deid,
+                    self.act_export_image):
+            file_menu.addAction(act)
+        file_menu.addAction(self._action("&Quit", self.close, key("quit")))
+        view_menu = self.menuBar().addMenu("&View")
+        for act in self.layout_actions.values():
+            view_menu.addAction(act)
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_crosshair)
+        view_menu.addAction(self.act_reset)
+        # "Window" would read as window management: these are window/level presets.
+        wl_menu = self.menuBar().addMenu("&W/L")
+        for act in self.preset_actions:
+            wl_menu.addAction(act)
+        overlay_menu = self.menuBar().addMenu("&Overlay")
+        for act in self.overlay.actions:
+            overlay_menu.addAction(act)
+        synth_menu = self.menuBar().addMenu("&Synthesis")
+        synth_menu.addAction(self.act_synthesize)
+        synth_menu.addAction(self.act_cancel_synthesis)
+        model_menu = synth_menu.addMenu("&Model")
+        self.model_group = QActionGroup(self)
+        for card in self.synthesis.cards:
+            act = QAction(card.label, self, checkable=True)
+            act.setChecked(card is self.synthesis.card)
+            act.triggered.connect(lambda _=False, c=card: self.synthesis.choose(c))
+            self.model_group.addAction(act)
+            model_menu.addAction(act)
+        model_menu.setEnabled(bool(self.synthesis.cards))
+        synth_menu.addAction(self.act_energy)
+        compare_menu = self.menuBar().addMenu("&Compare")
+        for act in self.compare.menu_actions:
+            compare_menu.addAction(act)
+        compare_menu.addAction(self.comparison.toggleViewAction())
+        self.annotate.build_menu()
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.act_help)
+        help_menu.addAction(self._action("&About dcreview", self._about))
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.load(p))
+        self.recent_menu.setEnabled(bool(self.settings.recent()))
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About dcreview",
+                          f"dcreview {__version__}\nReview workstation for digital contrast CT.\n\n"
+                          f"The built-in demo case is a {DEMO_NOTICE.lower()}")
+
+    def show_help(self) -> HelpDialog:
+        """Open the shortcuts dialog (non-blocking)."""
+        dialog = HelpDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # -- settings ------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.geometry()
+        if geometry:
+            self.restoreGeometry(geometry)
+        layout = next((lay for lay in Layout if lay.value == self.settings.layout), Layout.ROW)
+        self.state.set_layout(layout)
+        self._on_layout_changed(layout)
+
+    def _on_layout_changed(self, layout: Layout) -> None:
+        self.layout_actions[layout].setChecked(True)
+        self.layout_combo.blockSignals(True)
+        self.layout_combo.setCurrentIndex(list(Layout).index(layout))
+        self.layout_combo.blockSignals(False)
+        self.settings.layout = layout.value
+
+    def closeEvent(self, event) -> None:
+        """Save settings, stop background work, release render windows."""
+        self.settings.save_geometry(bytes(self.saveGeometry()))
+        self.settings.sync()
+        self.loader.cancel()
+        self.grid.close_views()
+        super().closeEvent(event)
+
+    # -- opening -------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept dropped files and folders."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Open the first dropped path as the non-contrast study."""
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.load(urls[0])
+            event.acceptProposedAction()
+
+    def open_demo(self) -> None:
+        """Open the built-in phantom case (generated into the user cache on first use)."""
+        self.loader.open_demo()
+
+    def load(self, path: str | Path, role: Role = Role.BASE, series: str | None = None) -> None:
+        """Load a series for ``role`` in the background; the window stays responsive."""
+        self.loader.load(path, role, series)
+
+    def queue_load(self, path: str | Path, role: Role) -> None:
+        """Load after the current job finishes (e.g. the comparison scan after the study)."""
+        self.loader.queue(path, role)
+
+    def _on_loaded(self, result: LoadResult, role: Role, source: Path | None) -> None:
+        if role is Role.BASE and source is not None:
+            self.settings.add_recent(str(source))
+            self._rebuild_recent_menu()
+            self.base_source = source
+        try:
+            self.show_volume(result.volume, result.warnings, role)
+        except DcreviewError as exc:
+            self.show_error("Cannot show this series", str(exc))
+
+    def show_error(self, title: str, text: str) -> QMessageBox:
+        """A readable, window-modal error message (never a traceback)."""
+        self.last_error = text
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def show_status(self, text: str, timeout_ms: int = 0) -> None:
+        """A message in the status bar."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # -- display -------------------------------------------------------------------------------
+    def show_volume(self, volume: Volume, warnings: list[str] | None = None,
+                    role: Role = Role.BASE) -> None:
+        """Show ``volume`` in ``role``: base (non-contrast), overlay (digital) or compare (real)."""
+        if role is Role.OVERLAY:
+            base = self.state.base
+            if base is None or base.shape != volume.shape or not base.geometry.same_grid(
+                    volume.geometry):
+                raise LoadError("the digital contrast volume must be on the non-contrast "
+                                "series' grid (same size, spacing, position and orientation)")
+            # Whatever is loaded as digital contrast is labelled synthetic, always.
+            volume = replace(volume, synthetic=True)
+        self.load_warnings = list(warnings or [])
+        self.state.set_volume(role, volume)
+        if role is Role.COMPARE:
+            self.state.set_layout(Layout.COMPARE)
+        if role is Role.BASE:
+            desc = volume.metadata.series_description or "volume"
+            self.setWindowTitle(f"dcreview {__version__} - {desc}")
+        if self.load_warnings:
+            self.show_status("; ".join(self.load_warnings), 15000)
+
+    def _show_annotation_panel(self) -> None:
+        if self.state.annotations.items and not self.annotate.panel.isVisible():
+            self.annotate.panel.show()
+            # The list should not take the views' room: about a quarter of the window.
+            self.resizeDocks([self.annotate.panel], [max(300, self.width() // 4)],
+                             Qt.Orientation.Horizontal)
+
+    def set_window(self, window: WindowLevel) -> None:
+        """Apply a window/level to every view."""
+        self.state.set_window(window)
+
+    def apply_preset(self, key: str, remember: bool = True) -> None:
+        """Apply a named preset (number keys 1-6); remembered, it opens the next series too."""
+        p = next(p for p in presets() if p.key == key)
+        self.preset_combo.setCurrentIndex([q.key for q in presets()].index(key))
+        if remember:
+            self.settings.preset = key
+            self.state.window_preset = key
+        if self.state.base is None:
+            return
+        from viewer.model.window_level import resolve
+
+        self.state.set_window(resolve(p, self.state.base))
+        self.show_status(f"Window: {p.name}", 3000)
+
+    def reset_view(self) -> None:
+        """Fit the views, centre the cursor, back to the window the series opened with."""
+        base = self.state.base
+        if base is None:
+            return
+        self.state.set_cursor(base.geometry.center(base.shape))
+        self.grid.reset_cameras()
+        self.state.reset_window()
+        self.grid.render_all()
+
+    # -- synthesis -----------------------------------------------------------------------------
+    def start_synthesis(self) -> None:
+        """Predict digital contrast for the non-contrast series, in the background."""
+        if self.state.base is None:
+            self.show_error("Nothing to synthesise", "Open a non-contrast CT first.")
+            return
+        if self.synthesis.card is None:
+            self.show_error("No model installed",
+                            "No synthesis model (ONNX file with its model card) is installed.")
+            return
+        if self.synthesis.running:
+            return
+        self.act_synthesize.setEnabled(False)
+        self.synthesis.start(self.state.base)
+        self.show_status(f"Synthesising with {self.synthesis.card.label}...")
+
+    def _on_synthesised(self, outcome: SynthesisOutcome) -> None:
+        self.act_synthesize.setEnabled(True)
+        result = outcome.result
+        try:
+            self.show_volume(result.volume, role=Role.OVERLAY)
+        except DcreviewError as exc:
+            self.show_error("Cannot show the synthetic series", str(exc))
+            return
+        self.state.set_overlay_visible(True)
+        notes = ("; " + "; ".join(result.notes)) if result.notes else ""
+        self.show_status(
+            f"Digital contrast ready: {result.slices} slices in {result.seconds:.1f} s on "
+            f"{result.provider.replace('ExecutionProvider', '')}; "
+            f"{outcome.energy.summary()}{notes}", 30000)
+
+    def _on_synthesis_failed(self, exc: Exception) -> None:
+        self.act_synthesize.setEnabled(True)
+        if isinstance(exc, Cancelled):
+            self.show_status("Synthesis cancelled", 5000)
+        elif isinstance(exc, DcreviewError):
+            self.show_error("Synthesis failed", str(exc))
+        else:
+            log.error("unexpected synthesis error: %s", type(exc).__name__)
+            self.show_error("Synthesis failed", f"{type(exc).__name__}: {exc}")
+
+    def show_energy_report(self) -> QMessageBox | None:
+        """Energy, carbon and avoided footprint of the last run (non-blocking)."""
+        if self.synthesis.last is None:
+            self.show_status("No synthesis has run yet", 3000)
+            return None
+        return show_energy_report(self, self.synthesis.last.energy)
+
+    # -- exports -------------------------------------------------------------------------------
+    def export_synthetic_dicom(self, folder: str | Path, deidentify: bool = False) -> list[Path]:
+        """Write the digital contrast as a DICOM series labelled derived and SYNTHETIC."""
+        return export_synthetic_dicom(self.state, self.base_source, folder, deidentify)
+
+    def export_synthetic_image(self, path: str | Path) -> Path:
+        """Write the digital contrast as NIfTI/NRRD, its header saying SYNTHETIC."""
+        return export_synthetic_image(self.state, path)
+
+    # -- position, screenshots -----------------------------------------------------------------
+    def _on_hover(self, point: np.ndarray | None) -> None:
+        self.position_label.setText(position_text(self.state, point))
+
+    def capture(self) -> np.ndarray:
+        """RGB pixels of the visible views as laid out (labels included)."""
+        self.grid.render_all()
+        return self.grid.capture()
+
+    def save_screenshot(self, path: str | Path) -> Path:
+        """Write the views to a PNG."""
+        return save_png(self.capture(), path)
+
+    def _choose_screenshot(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "dcreview.png",
+                                              "PNG (*.png)")
+        if path:
+            self.show_status(f"Saved {self.save_screenshot(path)}", 5000)

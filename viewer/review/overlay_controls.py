@@ -1,0 +1,130 @@
+"""The overlay's toolbar and Overlay-menu actions: toggle, fade, mode, threshold, swipe.
+
+Each control writes one field of the state and follows that field's own event, so a fade
+touches the slider, its label and the slices' pixels, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QLabel,
+    QMainWindow,
+    QSlider,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from viewer.model.shortcuts import key
+from viewer.model.state import OverlayMode, ViewerState
+
+FADE_STEP = 0.1
+
+
+class OverlayControls(QObject):
+    """Actions (with their shortcuts) and toolbar widgets for the digital-contrast layer."""
+
+    def __init__(self, window: QMainWindow, state: ViewerState,
+                 action: Callable[..., QAction]) -> None:
+        super().__init__(window)
+        self.state = state
+        self.act_toggle = action("Show digital contrast &overlay", state.set_overlay_visible,
+                                 key("overlay"), checkable=True)
+        self.act_fade_out = action("Fade overlay out", lambda: state.set_overlay_opacity(
+            state.overlay_opacity - FADE_STEP), key("fade", 0))
+        self.act_fade_in = action("Fade overlay in", lambda: state.set_overlay_opacity(
+            state.overlay_opacity + FADE_STEP), key("fade", 1))
+        self.act_next_mode = action("Next overlay mode", state.next_overlay_mode, key("mode"))
+        self.actions = (self.act_toggle, self.act_fade_in, self.act_fade_out, self.act_next_mode)
+        state.overlay_visible_changed.connect(self._sync_visible)
+        state.overlay_opacity_changed.connect(self._sync_opacity)
+        state.overlay_mode_changed.connect(self._sync_mode)
+        state.enhancement_threshold_changed.connect(self._sync_threshold)
+        state.swipe_position_changed.connect(self._sync_swipe)
+        state.volumes_changed.connect(lambda _role: self._sync_enabled())
+
+    def build_toolbar(self, bar: QToolBar, parent: QWidget) -> None:
+        """Add the overlay's widgets to ``bar``."""
+        st = self.state
+        self.button = QToolButton(parent)
+        self.button.setDefaultAction(self.act_toggle)
+        self.button.setText(f"Overlay ({key('overlay')})")
+        bar.addWidget(self.button)
+        bar.addWidget(QLabel(" Fade "))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, parent)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setFixedWidth(140)
+        self.opacity_slider.valueChanged.connect(lambda v: st.set_overlay_opacity(v / 100.0))
+        bar.addWidget(self.opacity_slider)
+        self.opacity_label = QLabel("")
+        self.opacity_label.setMinimumWidth(40)
+        bar.addWidget(self.opacity_label)
+        self.mode_combo = QComboBox(parent)
+        for mode in OverlayMode:
+            self.mode_combo.addItem(mode.value.capitalize(), mode)
+        self.mode_combo.currentIndexChanged.connect(
+            lambda i: st.set_overlay_mode(self.mode_combo.itemData(i)))
+        bar.addWidget(self.mode_combo)
+        self.threshold_spin = QDoubleSpinBox(parent)
+        self.threshold_spin.setRange(0, 400)
+        self.threshold_spin.setSingleStep(10)
+        self.threshold_spin.setSuffix(" HU")
+        self.threshold_spin.valueChanged.connect(st.set_enhancement_threshold)
+        self.threshold_action = bar.addWidget(QLabel("  Threshold "))
+        self.threshold_spin_action = bar.addWidget(self.threshold_spin)
+        self.swipe_slider = QSlider(Qt.Orientation.Horizontal, parent)
+        self.swipe_slider.setRange(0, 100)
+        self.swipe_slider.setFixedWidth(120)
+        self.swipe_slider.valueChanged.connect(lambda v: st.set_swipe_position(v / 100))
+        self.swipe_action = bar.addWidget(self.swipe_slider)
+        self.sync()
+
+    def sync(self) -> None:
+        """Show every field of the state (after building, or a new series)."""
+        st = self.state
+        self._sync_visible(st.overlay_visible)
+        self._sync_opacity(st.overlay_opacity)
+        self._sync_mode(st.overlay_mode)
+        self._sync_threshold(st.enhancement_threshold)
+        self._sync_swipe(st.swipe_position)
+        self._sync_enabled()
+
+    @staticmethod
+    def _quietly(widget: QObject, setter: Callable[[], None]) -> None:
+        widget.blockSignals(True)
+        setter()
+        widget.blockSignals(False)
+
+    def _sync_enabled(self) -> None:
+        has_overlay = self.state.overlay is not None
+        for w in (self.button, self.opacity_slider, self.mode_combo, self.threshold_spin,
+                  self.swipe_slider, *self.actions):
+            w.setEnabled(has_overlay)
+
+    def _sync_visible(self, visible: bool) -> None:
+        self._quietly(self.act_toggle, lambda: self.act_toggle.setChecked(visible))
+
+    def _sync_opacity(self, opacity: float) -> None:
+        self._quietly(self.opacity_slider, lambda: self.opacity_slider.setValue(
+            round(opacity * 100)))
+        self.opacity_label.setText(f"{opacity:.0%}")
+
+    def _sync_mode(self, mode: OverlayMode) -> None:
+        self._quietly(self.mode_combo, lambda: self.mode_combo.setCurrentIndex(
+            list(OverlayMode).index(mode)))
+        enhancement = mode is OverlayMode.ENHANCEMENT
+        self.threshold_action.setVisible(enhancement)
+        self.threshold_spin_action.setVisible(enhancement)
+        self.swipe_action.setVisible(mode is OverlayMode.SWIPE)
+
+    def _sync_threshold(self, hu: float) -> None:
+        self._quietly(self.threshold_spin, lambda: self.threshold_spin.setValue(hu))
+
+    def _sync_swipe(self, fraction: float) -> None:
+        self._quietly(self.swipe_slider, lambda: self.swipe_slider.setValue(round(fraction * 100)))

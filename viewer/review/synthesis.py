@@ -1,0 +1,102 @@
+"""Run digital-contrast synthesis in the background while the views stay usable."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from inference.energy.meter import EnergyMeter, EnergyReport
+from inference.io.volume import Volume
+from inference.progress import ProgressEvent
+from inference.synthesis.card import ModelCard, installed_cards
+from inference.synthesis.engine import SynthesisResult, synthesize
+from inference.synthesis.runtime import ModelSession, create_session
+from viewer.review.jobs import BackgroundJob, StatusProgress, Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SynthesisOutcome:
+    """What a finished run hands to the window."""
+
+    result: SynthesisResult
+    energy: EnergyReport
+
+
+class SynthesisController(QObject):
+    """Owns the model choice, the cached session, the worker and the status-bar widgets."""
+
+    started = Signal()
+    finished = Signal(object)  # SynthesisOutcome
+    failed = Signal(object)  # exception
+    provider_changed = Signal(str)
+
+    def __init__(self, status_bar: QStatusBar, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cards: list[ModelCard] = installed_cards()
+        self.card: ModelCard | None = self.cards[0] if self.cards else None
+        self._session: ModelSession | None = None
+        self.last: SynthesisOutcome | None = None
+        self.status = StatusProgress(status_bar, "Synthesis")
+        self.progress_bar, self.cancel_button = self.status.bar, self.status.cancel_button
+        self.job = BackgroundJob(self.status, self)
+        self.job.finished.connect(self._on_finished)
+        self.job.failed.connect(self.failed.emit)
+        self.provider_label = QLabel("")
+        status_bar.addPermanentWidget(self.provider_label)
+        # Emitted from the worker thread; the queued connection updates the label in the GUI.
+        self.provider_changed.connect(lambda name: self.provider_label.setText(f"Model on {name}"))
+
+    @property
+    def running(self) -> bool:
+        """True while a run is in progress."""
+        return self.job.running
+
+    def choose(self, card: ModelCard) -> None:
+        """Select the model for the next run."""
+        if card is not self.card:
+            self.card = card
+            self._session = None
+
+    def session(self) -> ModelSession:
+        """The loaded model (checksum verified on first load), one core left for the UI."""
+        if self._session is None:
+            assert self.card is not None
+            threads = max(1, (os.cpu_count() or 2) - 1)
+            self._session = create_session(self.card, "auto", threads)
+            self.provider_changed.emit(self._session.device_label)
+        return self._session
+
+    def start(self, volume: Volume) -> Worker:
+        """Synthesise ``volume`` in a pool thread; progress shows in the status bar."""
+        if self.card is None:
+            raise RuntimeError("no synthesis model is installed")
+
+        def job(progress, cancel):
+            session = self.session()
+            meter = EnergyMeter()
+            meter.start()
+            result = synthesize(volume, session=session, progress=progress, cancel=cancel)
+            return SynthesisOutcome(result, meter.stop(result.provider))
+
+        worker = self.job.start(job, "Synthesis")
+        worker.signals.progress.connect(self._on_progress)
+        self.started.emit()
+        return worker
+
+    def cancel(self) -> None:
+        """Stop after the current batch."""
+        self.job.cancel()
+
+    def _on_progress(self, _event: ProgressEvent) -> None:
+        if self._session is not None:
+            self.provider_label.setText(f"Model on {self._session.device_label}")
+
+    def _on_finished(self, outcome: SynthesisOutcome) -> None:
+        self.last = outcome
+        self.finished.emit(outcome)

@@ -1,0 +1,462 @@
+"""One slice view: a series (plus, optionally, the digital-contrast overlay) through the cursor."""
+
+from __future__ import annotations
+
+import numpy as np
+import vtkmodules.vtkRenderingFreeType
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementation)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from vtkmodules.util.numpy_support import numpy_to_vtk
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkRenderingCore import (
+    vtkCamera,
+    vtkImageActor,
+    vtkRenderer,
+)
+
+from inference.io.volume import Volume
+from viewer.annotations.draft import Frame
+from viewer.annotations.drawing import AnnotationDrawing
+from viewer.annotations.interaction import AnnotationInput
+from viewer.model import provenance
+from viewer.model.layout import Cell, Role
+from viewer.model.orientation import Plane, ViewFrame, view_frame
+from viewer.model.shortcuts import keys
+from viewer.model.state import OverlayMode, ViewerState
+from viewer.model.window_level import WindowLevel
+from viewer.pixels.compositor import compose, extract, slice_geometry
+from viewer.pixels.layers import OverlayPixels
+from viewer.views.canvas import SliceCanvas
+from viewer.views.crosshair import Crosshair, line_colours
+from viewer.views.scale_bar import ScaleBar
+from viewer.views.text import INFO_COLOUR, banner_text, corner_text, text_actor
+from viewer.views.vtk_panel import VtkPanel
+
+CAMERA_DISTANCE = 1000.0
+ZOOM_STEP = 1.15
+
+
+def _qt_key(text: str) -> Qt.Key:
+    return QKeySequence(text)[0].key()
+
+
+# Keys a slice view handles itself (the rest are the window's shortcuts), from the one table.
+SCROLL_KEYS = {_qt_key(k): step for name, steps in (("slice", (1, -1)), ("page", (10, -10)))
+               for k, step in zip(keys(name), steps, strict=True)}
+FINISH_KEYS = {_qt_key(k) for k in keys("finish")}
+
+
+class SliceView(VtkPanel):
+    """Shows ``cell.role``'s series resliced through the shared cursor, perpendicular to a plane.
+
+    Cameras are shared between views of the same plane, so zoom, pan and slice position are
+    linked across series. The pixels are composed in numpy (see viewer.pixels.compositor) and shown
+    as one texture placed in patient space; VTK only paints.
+    """
+
+    hovered = Signal(object)  # world point under the mouse, or None
+    maximise_requested = Signal()
+    note_requested = Signal(object)  # a NOTE annotation still without text
+
+    def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera, pixels: OverlayPixels,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        assert cell.plane is not None
+        self.cell = cell
+        self.plane: Plane = cell.plane
+        self.state = state
+        self.frame: ViewFrame | None = None
+        self.volume: Volume | None = None
+        self._drag: tuple[str, tuple[float, float], object] | None = None
+        self.pixels = pixels
+        self.overlay_drawn = False
+        self._composed_key: tuple | None = None
+        self.rgb = np.zeros((1, 1, 3), dtype=np.uint8)
+
+        self.canvas = SliceCanvas(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0, 0, 0)
+        self.renderer.SetActiveCamera(camera)
+        self.render_window.AddRenderer(self.renderer)
+        # Multisampling doubles the cost of every frame under software GL and buys nothing
+        # for images; lines stay crisp at one pixel.
+        self.render_window.SetMultiSamples(0)
+
+        self.image = vtkImageData()
+        self.actor = vtkImageActor()
+        self.actor.GetMapper().SetInputData(self.image)
+        self.actor.InterpolateOn()
+        self.actor.SetVisibility(False)
+        self._matrix = vtkMatrix4x4()
+        self.actor.SetUserMatrix(self._matrix)
+        self.renderer.AddActor(self.actor)
+        self.crosshair = Crosshair(self.renderer)
+        self.scale_bar = ScaleBar(self.renderer)
+        self.scale_text = self.scale_bar.text
+        self._labels = {edge: text_actor(self.renderer)
+                        for edge in ("left", "right", "top", "bottom")}
+        self.info = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
+        self.synthetic_label = banner_text(self.renderer)
+        self.annotation_drawing = AnnotationDrawing(self.renderer)
+        self.annotations = AnnotationInput(state, self, self.annotation_drawing,
+                                           self.note_requested.emit)
+        self.renderer.AddObserver("StartEvent", lambda *_: self._update_scale_bar())
+
+        self.canvas.pressed.connect(self._on_press)
+        self.canvas.dragged.connect(self._on_drag)
+        self.canvas.released.connect(self._on_release)
+        self.canvas.hovered.connect(self._on_hover)
+        self.canvas.wheeled.connect(self._on_wheel)
+        self.canvas.double_clicked.connect(self._on_double_click)
+        self.canvas.key_pressed.connect(self._on_key)
+
+    # -- content -------------------------------------------------------------------------------
+    def refresh_content(self) -> None:
+        """Re-read the series for this view's role and the overlay from the state."""
+        volume = self.state.volumes.get(self.cell.role)
+        if volume is not self.volume:
+            self.volume = volume
+            self._composed_key = None
+            if volume is None:
+                self.frame = None
+                self.actor.SetVisibility(False)
+            else:
+                self.frame = view_frame(self.plane, volume.geometry)
+                self.crosshair.colours = line_colours(self.frame, volume)
+                for edge, text in self.frame.edge_labels().items():
+                    self._labels[edge].SetInput(text)
+                positions = {"left": (0.025, 0.5), "right": (0.975, 0.5), "top": (0.5, 0.92),
+                             "bottom": (0.5, 0.1)}
+                for edge, pos in positions.items():
+                    self._labels[edge].SetPosition(*pos)
+        self.refresh_overlay()
+        self.refresh_cursor()
+
+    def refresh_overlay(self) -> None:
+        """Overlay visibility and the SYNTHETIC label; pixels are recomposed at the next render."""
+        st = self.state
+        self.overlay_drawn = (self.cell.overlay and self.cell.role is Role.BASE
+                              and st.overlay is not None and st.base is not None
+                              and st.overlay_visible)
+        banner = provenance.slice_banner(st, self.cell.role, self.overlay_drawn)
+        self.synthetic_label.SetInput(banner or "")
+        self.synthetic_label.SetVisibility(banner is not None)
+        # Keep the top orientation letter readable below the banner's lines.
+        lines = banner.count("\n") + 1 if banner else 0
+        self._labels["top"].SetPosition(0.5, 0.92 - 0.045 * lines)
+        self.update_info()
+
+    def _swipe_column(self, geometry) -> tuple[float, bool]:
+        """Column of the slice under the swipe line, and whether higher columns lie right."""
+        assert self.frame is not None
+        x = self.state.swipe_position * self.width() * self.devicePixelRatioF()
+        point = self.world_at_display(x, 0.5 * self._height_px())
+        col_vec = geometry.matrix[:3, 0]
+        if point is None:
+            return 0.0, True
+        col = float(np.linalg.lstsq(geometry.matrix[:3, :3], point - geometry.matrix[:3, 3],
+                                    rcond=None)[0][0])
+        return col, bool(np.dot(col_vec, self.frame.right) > 0)
+
+    def before_render(self) -> None:
+        """Compose the pixels (if anything changed) right before painting."""
+        self.compose()
+        self.annotations.draw()
+
+    # -- what the annotation interaction needs of this view ------------------------------------
+    def plane_frame(self) -> Frame | None:
+        """Right, up and look directions of this view (None while it shows nothing)."""
+        if self.frame is None:
+            return None
+        return Frame(self.frame.right, self.frame.up, self.frame.look)
+
+    def plane_origin(self) -> np.ndarray:
+        """A world point on the displayed slice plane."""
+        return self.cursor
+
+    def mm_per_px(self) -> float:
+        """Size of one device pixel in mm at the current zoom."""
+        return 2 * self.camera.GetParallelScale() / max(1.0, self._height_px())
+
+    def half_thickness(self) -> float:
+        """Half the slice spacing along the view normal (at least 0.5 mm)."""
+        if self.volume is None or self.frame is None:
+            return 0.5
+        return max(0.5, 0.5 * float(self.volume.geometry.spacing[self.frame.axis]))
+
+    @property
+    def drafting(self) -> bool:
+        """Whether a shape is half drawn or being dragged in this view."""
+        return self.annotations.drafting
+
+    def cancel_draft(self) -> None:
+        """Drop a half-drawn shape (Esc, or another tool chosen)."""
+        self.annotations.cancel()
+
+    def compose(self) -> None:
+        """Recompose this view's pixels if anything they depend on changed."""
+        if self.volume is None or self.frame is None:
+            return
+        st = self.state
+        axis = self.frame.axis
+        index = self.slice_index()
+        inside = 0 <= index < self.slice_count()
+        mode = st.overlay_mode
+        swipe = None
+        geometry = slice_geometry(self.volume, axis, index) if inside else None
+        if inside and self.overlay_drawn and mode is OverlayMode.SWIPE:
+            swipe = self._swipe_column(geometry)
+        key = (id(self.volume), axis, index, st.window, self.overlay_drawn,
+               id(st.overlay) if self.overlay_drawn else None,
+               id(st.volumes.get(Role.COMPARE)),
+               (mode, st.overlay_opacity, st.enhancement_threshold, swipe)
+               if self.overlay_drawn else None)
+        if key == self._composed_key:
+            return
+        self._composed_key = key
+        if not inside:
+            self.actor.SetVisibility(False)  # the cursor is beyond this series
+            return
+        base2d = extract(self.volume.array, axis, index)
+        overlay2d = None
+        if self.overlay_drawn:
+            source = self.pixels.source(st)
+            overlay2d = None if source is None else extract(source, axis, index)
+        rows, cols = base2d.shape
+        if self.rgb.shape[:2] != (rows, cols):
+            self.rgb = np.zeros((rows, cols, 3), dtype=np.uint8)
+            self.image.SetDimensions(cols, rows, 1)
+            self.image.GetPointData().SetScalars(numpy_to_vtk(self.rgb.reshape(-1, 3), deep=0))
+        compose(base2d, st.window, self.pixels.luts, self.rgb, overlay2d, self.pixels.blend(mode),
+                st.overlay_opacity, st.enhancement_threshold, swipe)
+        self.image.GetPointData().GetScalars().Modified()
+        self.image.Modified()
+        for r in range(4):
+            for c in range(4):
+                self._matrix.SetElement(r, c, float(geometry.matrix[r, c]))
+        self._matrix.Modified()
+        self.actor.SetVisibility(True)
+
+    # -- camera and cursor -------------------------------------------------------------------
+    @property
+    def camera(self) -> vtkCamera:
+        """The camera (shared with the other views of this plane)."""
+        return self.renderer.GetActiveCamera()
+
+    def reset_camera(self) -> None:
+        """Look at the cursor along the view normal with the whole slice in view."""
+        if self.volume is None or self.frame is None:
+            return
+        cursor = self.state.cursor
+        camera = self.camera
+        camera.ParallelProjectionOn()
+        camera.SetFocalPoint(*cursor)
+        camera.SetPosition(*(np.asarray(cursor) - self.frame.look * CAMERA_DISTANCE))
+        camera.SetViewUp(*self.frame.up)
+        ext = np.asarray(self.volume.geometry.extent_mm(self.volume.shape))
+        d = self.volume.geometry.direction_matrix
+        up_extent = float(np.abs(d.T @ self.frame.up) @ ext)
+        right_extent = float(np.abs(d.T @ self.frame.right) @ ext)
+        w, h = max(1, self.width()), max(1, self.height())
+        camera.SetParallelScale(0.5 * max(up_extent, right_extent * h / w) * 1.02)
+        camera.SetClippingRange(CAMERA_DISTANCE - 600, CAMERA_DISTANCE + 600)
+        self.update_info()
+
+    @property
+    def cursor(self) -> np.ndarray:
+        """World position the slice plane passes through (the camera focal point)."""
+        return np.asarray(self.camera.GetFocalPoint())
+
+    def slice_index(self) -> int:
+        """Index of the displayed slice along this view's volume axis."""
+        assert self.volume is not None and self.frame is not None
+        return int(np.rint(self.volume.world_to_index(self.cursor)[self.frame.axis]))
+
+    def slice_count(self) -> int:
+        """Number of slices along this view's axis."""
+        assert self.volume is not None and self.frame is not None
+        return self.volume.shape[2 - self.frame.axis]
+
+    def move_to(self, point: np.ndarray) -> None:
+        """Move the slice plane to pass through ``point`` (in-plane pan unchanged)."""
+        if self.frame is None:
+            return
+        camera = self.camera
+        fp = np.asarray(camera.GetFocalPoint())
+        shift = self.frame.look * float(np.dot(self.frame.look, np.asarray(point) - fp))
+        if np.any(np.abs(shift) > 1e-9):
+            camera.SetFocalPoint(*(fp + shift))
+            camera.SetPosition(*(np.asarray(camera.GetPosition()) + shift))
+
+    def refresh_cursor(self) -> None:
+        """Follow the state's cursor: slice plane and crosshair lines."""
+        if self.frame is None:
+            self.crosshair.hide()
+            return
+        self.move_to(self.state.cursor)
+        self._place_crosshair()
+        self.update_info()
+
+    def _place_crosshair(self) -> None:
+        assert self.volume is not None and self.frame is not None
+        self.crosshair.place(self.state.cursor, self.frame, self.volume)
+
+    def set_crosshair_visible(self, visible: bool) -> None:
+        """Show or hide the crosshair lines."""
+        self.crosshair.visible = visible
+        if self.frame is not None:
+            self._place_crosshair()
+
+    def scroll(self, steps: int) -> None:
+        """Move ``steps`` slices along the view normal (clamped), moving the shared cursor."""
+        if self.volume is None or self.frame is None:
+            return
+        axis = self.frame.axis
+        ijk = self.volume.world_to_index(self.state.cursor)
+        ijk[axis] = float(np.clip(np.rint(ijk[axis]) + steps, 0, self.slice_count() - 1))
+        target = self.volume.index_to_world(ijk)
+        # Only the component along this view's normal changes; the in-plane cursor stays.
+        cursor = self.state.cursor + self.frame.look * float(
+            np.dot(self.frame.look, target - self.state.cursor))
+        self.state.set_cursor(cursor, self.plane)
+
+    def zoom(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the view centre."""
+        self.camera.SetParallelScale(self.camera.GetParallelScale() / factor)
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Shift the image by (dx, dy) display pixels."""
+        if self.frame is None:
+            return
+        mm_per_px = 2 * self.camera.GetParallelScale() / max(1, self._height_px())
+        shift = -(self.frame.right * dx + self.frame.up * dy) * mm_per_px
+        self.camera.SetFocalPoint(*(np.asarray(self.camera.GetFocalPoint()) + shift))
+        self.camera.SetPosition(*(np.asarray(self.camera.GetPosition()) + shift))
+
+    def _height_px(self) -> float:
+        return self.height() * self.devicePixelRatioF()
+
+    # -- input -------------------------------------------------------------------------------
+    def _on_press(self, button, modifiers, xy) -> None:
+        ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        left = button == Qt.MouseButton.LeftButton
+        point = self.world_at_display(*xy)
+        # Annotation tools and shapes come first; what they leave navigates.
+        if left and not ctrl and point is not None and self.annotations.press(
+                point, may_select=not shift):
+            return
+        if left and not ctrl:
+            self._drag = ("crosshair", xy, None)
+            self._set_cursor_at(*xy)
+        elif button == Qt.MouseButton.RightButton or (left and ctrl):
+            self._drag = ("window", xy, self.state.window)
+        elif button == Qt.MouseButton.MiddleButton:
+            self._drag = ("pan", xy, None)
+
+    def _on_drag(self, _buttons, _modifiers, xy) -> None:
+        if self.annotations.drag(self.world_at_display(*xy)) or self._drag is None:
+            return
+        kind, start, origin = self._drag
+        if kind == "crosshair":
+            self._set_cursor_at(*xy)
+        elif kind == "window":
+            w: WindowLevel = origin
+            scale = max(1.0, w.width / 256.0)
+            # Display y grows upward: dragging down (negative dy) raises the level.
+            self.state.set_window(w.dragged(xy[0] - start[0], start[1] - xy[1], scale))
+        elif kind == "pan":
+            self.pan(xy[0] - start[0], xy[1] - start[1])
+            self._drag = ("pan", xy, None)
+            self.render()
+
+    def _on_release(self, _button) -> None:
+        self._drag = None
+        self.annotations.release()
+
+    def _on_hover(self, xy) -> None:
+        point = self.world_at_display(*xy)
+        self.hovered.emit(point)
+        if self._drag is None:
+            self.annotations.hover(point)
+
+    def _on_double_click(self) -> None:
+        if not self.annotations.double_click():
+            self.maximise_requested.emit()
+
+    def _set_cursor_at(self, x: float, y: float) -> None:
+        point = self.world_at_display(x, y)
+        if point is not None:
+            self.state.set_cursor(point, self.plane)
+
+    def _on_wheel(self, notches: int, modifiers) -> None:
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            self.zoom(ZOOM_STEP ** notches)
+            self.render()
+        else:
+            self.scroll(notches)
+
+    def _on_key(self, event: QKeyEvent) -> None:
+        key = Qt.Key(event.key())
+        used = ((key in FINISH_KEYS and self.annotations.finish())
+                or (key == Qt.Key.Key_Escape and self.annotations.escape())
+                or (key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+                    and self.state.annotations.delete_selected()))
+        steps = SCROLL_KEYS.get(key)
+        if not used and steps is not None:
+            self.scroll(steps)
+            used = True
+        if used:
+            event.accept()
+        else:
+            event.ignore()
+
+    # -- coordinates ---------------------------------------------------------------------------
+    def world_at_display(self, x: float, y: float) -> np.ndarray | None:
+        """World point on the slice plane under display pixel (x, y) (origin bottom-left)."""
+        if self.frame is None:
+            return None
+        self.renderer.SetDisplayPoint(x, y, 0.0)
+        self.renderer.DisplayToWorld()
+        wx, wy, wz, ww = self.renderer.GetWorldPoint()
+        p = np.asarray((wx, wy, wz)) / (ww or 1.0)
+        return p + self.frame.look * float(np.dot(self.frame.look, self.cursor - p))
+
+    def display_of_world(self, point: np.ndarray) -> tuple[float, float]:
+        """Display pixel (x, y) of a world point (origin bottom-left)."""
+        self.renderer.SetWorldPoint(*point, 1.0)
+        self.renderer.WorldToDisplay()
+        x, y, _ = self.renderer.GetDisplayPoint()
+        return x, y
+
+    # -- corner texts ----------------------------------------------------------------------------
+    def update_info(self) -> None:
+        """The bottom-left text: series, slice number, window, overlay."""
+        if self.volume is None or self.frame is None:
+            self.info.SetInput("")
+            return
+        w = self.state.window
+        desc = provenance.series_name(self.state, self.volume, self.cell.role.value)
+        overlay = ""
+        if self.overlay_drawn:
+            mode = self.state.overlay_mode
+            pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"
+            name = provenance.mode_name(self.state, mode)
+            overlay = f"\nOverlay{': ' + name if name else ''}{pct}"
+            if mode is OverlayMode.DIFFERENCE and not self.state.compare_on_grid:
+                overlay += " - needs the real scan registered"
+        self.info.SetInput(f"{desc}\n{self.plane.value.capitalize()} "
+                           f"{self.slice_index() + 1}/{self.slice_count()}   "
+                           f"W {w.width:.0f} L {w.level:.0f}{overlay}")
+
+    def _update_scale_bar(self) -> None:
+        if self.frame is None:
+            self.scale_bar.hide()
+        else:
+            self.scale_bar.place(self.render_window, self.camera.GetParallelScale())

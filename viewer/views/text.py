@@ -1,0 +1,49 @@
+"""Text drawn in a VTK view: one factory so every view's labels look alike."""
+
+from __future__ import annotations
+
+import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text rendering implementation)
+from vtkmodules.vtkRenderingCore import vtkRenderer, vtkTextActor
+
+ORIENTATION_COLOUR = (1.0, 0.85, 0.3)
+INFO_COLOUR = (0.9, 0.9, 0.9)
+BANNER_COLOUR = (1.0, 0.25, 0.25)
+
+
+def text_actor(renderer: vtkRenderer, size: int = 14,
+               colour: tuple[float, float, float] = ORIENTATION_COLOUR) -> vtkTextActor:
+    """A bold, shadowed, centred text placed in normalised viewport coordinates."""
+    actor = vtkTextActor()
+    prop = actor.GetTextProperty()
+    prop.SetFontSize(size)
+    prop.SetBold(True)
+    prop.SetColor(*colour)
+    prop.SetJustificationToCentered()
+    prop.SetVerticalJustificationToCentered()
+    prop.SetShadow(True)
+    actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+    renderer.AddViewProp(actor)
+    return actor
+
+
+def corner_text(renderer: vtkRenderer, size: int, colour: tuple[float, float, float],
+                top: bool, x: float, y: float) -> vtkTextActor:
+    """A left-aligned text anchored at its top-left (``top``) or bottom-left corner."""
+    actor = text_actor(renderer, size, colour)
+    prop = actor.GetTextProperty()
+    prop.SetJustificationToLeft()
+    if top:
+        prop.SetVerticalJustificationToTop()
+    else:
+        prop.SetVerticalJustificationToBottom()
+    actor.SetPosition(x, y)
+    return actor
+
+
+def banner_text(renderer: vtkRenderer) -> vtkTextActor:
+    """The red provenance banner at the top-left, on a dark band so it reads over bone."""
+    actor = corner_text(renderer, 16, BANNER_COLOUR, True, 0.01, 0.99)
+    actor.GetTextProperty().SetBackgroundColor(0, 0, 0)
+    actor.GetTextProperty().SetBackgroundOpacity(0.6)
+    actor.SetVisibility(False)
+    return actor

@@ -1,0 +1,238 @@
+"""The grid of views for the current layout; keeps views alive across layout switches."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QWidget
+from vtkmodules.vtkRenderingCore import vtkCamera
+
+from viewer.model import provenance
+from viewer.model.layout import Cell, Layout, Role, cells
+from viewer.model.orientation import Plane
+from viewer.model.state import ViewerState
+from viewer.model.window_level import WindowLevel
+from viewer.pixels.layers import OverlayPixels
+from viewer.views.screenshot import capture, compose_grid
+from viewer.views.slice_view import SliceView
+from viewer.views.volume_view import VolumeView
+
+
+class ViewGrid(QWidget):
+    """Lays out SliceViews (and the 3-D view) for ``state.layout`` and keeps them in sync."""
+
+    hovered = Signal(object)  # world point or None
+    note_requested = Signal(object)  # Annotation (a note waiting for its text)
+
+    def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        self.pixels = OverlayPixels()
+        self.cameras = {p: vtkCamera() for p in Plane}
+        self._views: dict[tuple, SliceView] = {}
+        self.volume_view: VolumeView | None = None
+        self.focus_plane = Plane.AXIAL
+        self.maximised: QWidget | None = None
+        self._cameras_fitted = False
+        state.volumes_changed.connect(self._on_volumes)
+        state.cursor_changed.connect(self._on_cursor)
+        state.window_changed.connect(self._on_window)
+        # Visibility changes labels and the 3-D view; the rest only recompose the slices.
+        state.overlay_visible_changed.connect(lambda _v: self._on_overlay_visible())
+        state.overlay_mode_changed.connect(lambda _m: self._on_overlay_pixels())
+        state.overlay_opacity_changed.connect(lambda _o: self._on_overlay_pixels())
+        state.enhancement_threshold_changed.connect(lambda _t: self._on_overlay_pixels(False))
+        state.swipe_position_changed.connect(lambda _s: self._on_overlay_pixels(False))
+        state.layout_changed.connect(lambda _layout: self.rebuild())
+        state.annotations.changed.connect(lambda: self.render_all(slices_only=True))
+        state.annotations.selection_changed.connect(
+            lambda _id: self.render_all(slices_only=True))
+        state.annotations.tool_changed.connect(self._on_tool)
+        self.rebuild()
+
+    # -- views ---------------------------------------------------------------------------------
+    @property
+    def cells(self) -> list[Cell]:
+        """Cells of the current layout."""
+        roles = self.state.roles() or (Role.BASE,)
+        return cells(self.state.layout, self.focus_plane, roles)
+
+    def _view_for(self, cell: Cell) -> QWidget:
+        if cell.plane is None:
+            if self.volume_view is None:
+                self.volume_view = VolumeView(self)
+            return self.volume_view
+        key = (cell.plane, cell.role, cell.overlay)
+        view = self._views.get(key)
+        if view is None:
+            view = SliceView(cell, self.state, self.cameras[cell.plane], self.pixels, self)
+            view.hovered.connect(self.hovered.emit)
+            view.note_requested.connect(self.note_requested.emit)
+            view.maximise_requested.connect(lambda v=view: self.toggle_maximise(v))
+            self._views[key] = view
+            view.refresh_content()
+        view.cell = cell
+        return view
+
+    def slice_views(self) -> list[SliceView]:
+        """The slice views shown in the current layout, in grid order."""
+        return [w for w in self.visible_widgets() if isinstance(w, SliceView)]
+
+    def visible_widgets(self) -> list[QWidget]:
+        """Every view widget in the current layout, in grid order."""
+        out = []
+        for n in range(self.grid.count()):
+            w = self.grid.itemAt(n).widget()
+            if w is not None and w.isVisibleTo(self):
+                out.append(w)
+        return out
+
+    def view(self, plane: Plane, role: Role = Role.BASE) -> SliceView:
+        """The visible view of ``plane`` showing ``role``."""
+        for v in self.slice_views():
+            if v.plane is plane and v.cell.role is role:
+                return v
+        raise KeyError(f"no {plane.value} view of {role.value} in this layout")
+
+    def rebuild(self) -> None:
+        """Place the views of the current layout in the grid (reusing existing views)."""
+        self.maximised = None
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()
+        for r in range(4):
+            self.grid.setRowStretch(r, 0)
+            self.grid.setColumnStretch(r, 0)
+        for cell in self.cells:
+            widget = self._view_for(cell)
+            self.grid.addWidget(widget, cell.row, cell.col)
+            self.grid.setRowStretch(cell.row, 1)
+            self.grid.setColumnStretch(cell.col, 1)
+            widget.show()
+        self._after_show()
+
+    def _after_show(self) -> None:
+        for v in self.slice_views():
+            v.refresh_cursor()
+        self._refresh_volume_view()
+        self.render_all()
+        # View sizes settle only after Qt has laid the grid out: fit the cameras then.
+        QTimer.singleShot(0, self._fit_after_layout)
+
+    def _fit_after_layout(self) -> None:
+        if self.state.base is not None:
+            self.reset_cameras()
+            self.render_all()
+
+    def toggle_maximise(self, widget: QWidget) -> None:
+        """Double click: show only this view, or restore the layout."""
+        if self.maximised is widget:
+            self.rebuild()
+            return
+        for w in self.visible_widgets():
+            if w is not widget:
+                w.hide()
+        self.maximised = widget
+        if isinstance(widget, SliceView):
+            self.focus_plane = widget.plane
+        self.render_all()
+
+    # -- state changes ---------------------------------------------------------------------------
+    def _on_volumes(self, role: Role) -> None:
+        if self.state.layout is Layout.COMPARE:
+            self.rebuild()
+        for v in self._views.values():
+            v.refresh_content()
+        if role is Role.BASE and self.state.base is not None:
+            self.reset_cameras()
+        self._refresh_volume_view()
+        self.render_all()
+
+    def _on_cursor(self, _cursor: np.ndarray, _source: object) -> None:
+        # Hidden views catch up when a layout shows them again (see _after_show).
+        for v in self.slice_views():
+            v.refresh_cursor()
+        self.render_all(slices_only=True)
+
+    def _on_window(self, _window: WindowLevel) -> None:
+        for v in self._views.values():
+            v.update_info()
+        self.render_all(slices_only=True)
+
+    def _on_overlay_visible(self) -> None:
+        for v in self._views.values():
+            v.refresh_overlay()
+        self._refresh_volume_view()
+        self.render_all()
+
+    def _on_overlay_pixels(self, text_changes: bool = True) -> None:
+        # The corner text names the mode and the opacity; threshold and swipe are pixels only.
+        if text_changes:
+            for v in self._views.values():
+                v.update_info()
+        self.render_all(slices_only=True)
+
+    def cancel_drafts(self) -> bool:
+        """Drop every half-drawn shape; returns whether there was one."""
+        drafting = [v for v in self._views.values() if v.drafting]
+        for v in drafting:
+            v.cancel_draft()
+        return bool(drafting)
+
+    def _on_tool(self, tool) -> None:
+        for v in self._views.values():
+            v.canvas.setCursor(Qt.CursorShape.CrossCursor if tool is not None
+                               else Qt.CursorShape.ArrowCursor)
+            if v.drafting:
+                v.cancel_draft()
+
+    def _refresh_volume_view(self) -> None:
+        if self.volume_view is None or not self.volume_view.isVisibleTo(self):
+            return
+        st = self.state
+        shown = st.overlay if (st.overlay is not None and st.overlay_visible) else st.base
+        title = "volume" if shown is None else provenance.series_name(st, shown, "volume")
+        self.volume_view.show_volume(shown, provenance.volume_banner(st, shown), title)
+
+    def reset_cameras(self) -> None:
+        """Fit every plane's camera to the non-contrast series, centred on the cursor."""
+        fitted = set()
+        for v in self._views.values():
+            if v.plane not in fitted and v.volume is not None and v.cell.role is Role.BASE:
+                v.reset_camera()
+                fitted.add(v.plane)
+        for v in self._views.values():
+            if v.plane not in fitted and v.volume is not None:
+                v.reset_camera()
+                fitted.add(v.plane)
+
+    def set_crosshair_visible(self, visible: bool) -> None:
+        """Show or hide the crosshair in every view."""
+        for v in self._views.values():
+            v.set_crosshair_visible(visible)
+        self.render_all(slices_only=True)
+
+    def render_all(self, slices_only: bool = False) -> None:
+        """Redraw the visible views."""
+        for w in self.visible_widgets():
+            if isinstance(w, SliceView) or not slices_only:
+                w.render()
+
+    def capture(self) -> np.ndarray:
+        """RGB pixels of the visible views arranged as on screen."""
+        tiles = []
+        for w in self.visible_widgets():
+            pos = self.grid.getItemPosition(self.grid.indexOf(w))
+            tiles.append((pos[0], pos[1], capture(w.render_window)))
+        return compose_grid(tiles)
+
+    def close_views(self) -> None:
+        """Release every render window (before the window closes)."""
+        for v in self._views.values():
+            v.render_window.Finalize()
+        if self.volume_view is not None:
+            self.volume_view.render_window.Finalize()

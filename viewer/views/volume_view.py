@@ -1,0 +1,105 @@
+"""The optional 3-D view: volume rendering of the vessels and bone (CTA-style)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
+from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+from vtkmodules.vtkRenderingCore import (
+    vtkColorTransferFunction,
+    vtkRenderer,
+    vtkVolume,
+    vtkVolumeProperty,
+)
+from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkSmartVolumeMapper
+
+from inference.io.geometry import Geometry
+from inference.io.volume import Volume
+from viewer.views.text import INFO_COLOUR, banner_text, corner_text
+from viewer.views.vtk_image import volume_to_vtk
+from viewer.views.vtk_panel import VtkPanel
+
+# Software rendering is the common case here: cap the rendered grid size.
+MAX_VOXELS = 192**3
+
+
+def decimated(volume: Volume) -> Volume:
+    """A strided view of the volume small enough to render interactively (no copy)."""
+    step = max(1, int(np.ceil((volume.array.size / MAX_VOXELS) ** (1 / 3))))
+    if step == 1:
+        return volume
+    g = volume.geometry
+    geometry = Geometry(g.origin, tuple(s * step for s in g.spacing), g.direction_matrix)
+    return Volume(np.ascontiguousarray(volume.array[::step, ::step, ::step]), geometry,
+                  volume.modality, volume.metadata, volume.synthetic)
+
+
+class VolumeView(VtkPanel):
+    """Volume rendering with an angio transfer function; drag rotates, wheel zooms."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = QVTKRenderWindowInteractor(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0.05, 0.05, 0.08)
+        self.render_window.AddRenderer(self.renderer)
+        self.render_window.GetInteractor().SetInteractorStyle(vtkInteractorStyleTrackballCamera())
+        self.mapper = vtkSmartVolumeMapper()
+        self.actor = vtkVolume()
+        self.actor.SetMapper(self.mapper)
+        self.actor.SetProperty(self._property())
+        self.shown: Volume | None = None
+        self.synthetic_label = banner_text(self.renderer)
+        self.title = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
+
+    @staticmethod
+    def _property() -> vtkVolumeProperty:
+        colour = vtkColorTransferFunction()
+        for hu, rgb in ((-100, (0.3, 0.1, 0.05)), (150, (0.75, 0.2, 0.15)),
+                        (300, (1.0, 0.55, 0.4)), (700, (1.0, 0.95, 0.85)),
+                        (1500, (1.0, 1.0, 1.0))):
+            colour.AddRGBPoint(hu, *rgb)
+        opacity = vtkPiecewiseFunction()
+        for hu, a in ((-1024, 0.0), (140, 0.0), (220, 0.25), (400, 0.45), (1000, 0.7),
+                      (3071, 0.8)):
+            opacity.AddPoint(hu, a)
+        prop = vtkVolumeProperty()
+        prop.SetColor(colour)
+        prop.SetScalarOpacity(opacity)
+        prop.SetInterpolationTypeToLinear()
+        prop.ShadeOn()
+        prop.SetAmbient(0.3)
+        prop.SetDiffuse(0.7)
+        prop.SetSpecular(0.2)
+        return prop
+
+    def show_volume(self, volume: Volume | None, banner: str | None = None,
+                    title: str = "volume") -> None:
+        """Render ``volume`` (decimated for speed) under ``banner`` (the provenance rule's, or
+        None for no label) and ``title``; None clears the view."""
+        self.synthetic_label.SetInput(banner or "")
+        self.synthetic_label.SetVisibility(banner is not None and volume is not None)
+        self.title.SetInput(f"3D: {title}" if volume is not None else "")
+        if volume is self.shown:
+            return
+        self.shown = volume
+        if volume is None:
+            self.renderer.RemoveVolume(self.actor)
+            return
+        small = decimated(volume)
+        self.mapper.SetInputData(volume_to_vtk(small))
+        if not self.renderer.HasViewProp(self.actor):
+            self.renderer.AddVolume(self.actor)
+        self.renderer.ResetCamera()
+        camera = self.renderer.GetActiveCamera()
+        # Anterior view, head up (like a coronal MIP).
+        focal = np.asarray(camera.GetFocalPoint())
+        distance = camera.GetDistance()
+        camera.SetPosition(*(focal + np.array([0.0, -distance, 0.0])))
+        camera.SetViewUp(0, 0, 1)
+        self.renderer.ResetCamera()
