@@ -34,6 +34,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     summ.add_argument("dir")
     summ.add_argument("--json", action="store_true", help="print JSON instead of a table")
     summ.add_argument("--gui", action="store_true", help="show tables and plots in a window")
+    mrmc = ssub.add_parser("mrmc", help="MRMC analysis of an iMRMC-format score file "
+                                        "(U-statistics, as iMRMC 4)")
+    mrmc.add_argument("file", help="an .imrmc file (numeric or text ids)")
+    mrmc.add_argument("--json", help="also write the figures to this JSON file")
+    size = ssub.add_parser("size", help="readers x cases for a new study from a pilot's "
+                                        "variance components")
+    size.add_argument("--pilot", required=True, help="the pilot's .imrmc file")
+    size.add_argument("--effect", type=float, required=True,
+                      help="AUC difference to detect (e.g. 0.05)")
+    size.add_argument("--power", type=float, default=0.8)
     read = ssub.add_parser("read", help="open the reading screen (needs a display)")
     read.add_argument("dir")
     read.add_argument("--reader", help="reader id (asked for when left out)")
@@ -48,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from inference.readerstudy.store import StudyStore
 
     cmd = args.study_command
+    if cmd in ("mrmc", "size"):
+        return _run_mrmc(args)
     if cmd == "validate":
         protocol = load_protocol(args.protocol)
         print(f"protocol OK: {protocol.name!r}, {len(protocol.readers)} readers, "
@@ -114,6 +126,63 @@ def run(args: argparse.Namespace) -> int:
     raise ReaderStudyError(f"unknown study command {cmd}")
 
 
+def _run_mrmc(args: argparse.Namespace) -> int:
+    from inference.readerstudy.imrmc_file import read_imrmc
+    from inference.readerstudy.mrmc import analyse, reader_component, size_study
+
+    if args.study_command == "mrmc":
+        table = read_imrmc(args.file)
+        result = analyse(table)
+        print("\n".join(format_mrmc(result)))
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+            print(f"wrote {args.json}")
+        return 0
+    if not (0 < args.effect < 1) or not (0 < args.power < 1):
+        raise ReaderStudyError("--effect and --power must lie between 0 and 1")
+    table = read_imrmc(args.pilot)
+    options = size_study(table, args.effect, args.power)
+    what = (f"{table.modalities[0]} - {table.modalities[1]}" if len(table.modalities) > 1
+            else f"{table.modalities[0]} vs 0.5")
+    print(f"Sizing for an AUC difference of {args.effect:g} ({what}) at power "
+          f"{args.power:g}, two-sided alpha 0.05, from the pilot's U-statistic moments "
+          f"({len(table.readers)} readers, {len(table.normals)}+{len(table.diseased)} cases):")
+    print("readers  non-diseased  diseased  SE       df(BDG)  power(BDG)  power(normal)")
+    for o in options[:15]:
+        print(f"{o.readers:>7}  {o.normal_cases:>12}  {o.diseased_cases:>8}  "
+              f"{o.variance ** 0.5:.4f}  {o.df_bdg:>7.1f}  {o.power_bdg:>10.3f}  "
+              f"{o.power_normal:>13.3f}")
+    if reader_component(table) <= 0:
+        print("note: the pilot shows no reader-to-reader variability (its estimate is not "
+              "positive), so its figures cannot justify few readers; plan on 5 or more")
+    if not options:
+        print("no design up to 30 readers and 2000 cases reaches that power")
+        return 1
+    return 0
+
+
+def format_mrmc(result: dict) -> list[str]:
+    """The MRMC figures as text lines (per modality, per reader, the difference)."""
+    def test_line(t: dict, what: str) -> list[str]:
+        return [f"{what}: {t['estimate']:.4f}, SE {t['variance'] ** 0.5:.4f}",
+                f"  normal: p={t['p_normal']:.4g}, 95% CI {t['ci_normal'][0]:.4f} to "
+                f"{t['ci_normal'][1]:.4f}",
+                f"  BDG df {t['df_bdg']:.2f}: p={t['p_bdg']:.4g}, 95% CI "
+                f"{t['ci_bdg'][0]:.4f} to {t['ci_bdg'][1]:.4f}",
+                f"  Hillis df {t['df_hillis']:.2f}: p={t['p_hillis']:.4g}, 95% CI "
+                f"{t['ci_hillis'][0]:.4f} to {t['ci_hillis'][1]:.4f}"]
+
+    lines = [f"MRMC ({result['method']}): {result['readers']} readers, "
+             f"{result['normal_cases']} non-diseased + {result['diseased_cases']} diseased"]
+    for m in result["modalities"]:
+        lines += test_line(m["test"], f"AUC {m['name']} (reader average, vs 0.5)")
+        lines.append("  per reader: " + ", ".join(f"{a:.3f}" for a in m["reader_auc"]))
+    if "difference" in result:
+        d = result["difference"]
+        lines += test_line(d["test"], f"AUC {d['a']} - {d['b']}")
+    return lines
+
+
 def format_summary(s: dict) -> str:
     """The summary as plain text tables."""
     lines = [s["note"], f"protocol {s['protocol_hash'][:12]}", ""]
@@ -135,6 +204,12 @@ def format_summary(s: dict) -> str:
         fk = "n/a" if g["fleiss_kappa"] is None else f"{g['fleiss_kappa']:.2f}"
         lines.append(f"Agreement {g['question']}: Fleiss kappa {fk}{extra} "
                      f"({g['items']} items, {g['readers']} readers)")
+    if s.get("mrmc"):
+        lines.append("")
+        lines += format_mrmc(s["mrmc"]) if "modalities" in s["mrmc"] else [
+            f"MRMC: {s['mrmc']['why']}"]
+    if s.get("chain_head"):
+        lines.append(f"audit chain head {s['chain_head']}")
     for t in s["reading_time_s"]:
         lines.append(f"Time  reader {t['reader']:<8} arm {t['arm']:<10} median "
                      f"{t['median']:.0f} s over {t['cases']} cases")
