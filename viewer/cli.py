@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from viewer.reader.summary_window import main as summary_main
 
         return summary_main(next(a for a in argv[2:] if not a.startswith("-")))
+    if argv[:2] == ["study", "preview"]:
+        from viewer.reader.preview import main as preview_main
+
+        return preview_main(argv[2:])
     if argv[:2] == ["study", "read"]:
         from viewer.reader.app import main as read_main
 

@@ -28,8 +28,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     exp = ssub.add_parser("export", help="long CSV, iMRMC, MRMCaov and JAFROC files")
     exp.add_argument("dir")
     exp.add_argument("--out", required=True)
-    ver = ssub.add_parser("verify", help="check the audit chain and the results against it")
+    exp.add_argument("--force", action="store_true",
+                     help="export even though verify reports damage (the damage is listed)")
+    ver = ssub.add_parser("verify", help="check every log and seal (reads only; works on a "
+                                         "read-only copy)")
     ver.add_argument("dir")
+    ver.add_argument("--key", help="the coordinator's study key file, if not on this machine")
+    ver.add_argument("--json", action="store_true", help="print the report as JSON")
+    key = ssub.add_parser("key", help="write a reader's key for their reading workstation")
+    key.add_argument("dir")
+    key.add_argument("--reader", required=True)
+    key.add_argument("--out", required=True)
     summ = ssub.add_parser("summary", help="descriptive statistics per reader and arm")
     summ.add_argument("dir")
     summ.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -44,9 +53,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     size.add_argument("--effect", type=float, required=True,
                       help="AUC difference to detect (e.g. 0.05)")
     size.add_argument("--power", type=float, default=0.8)
+    prev = ssub.add_parser("preview", help="render every arm as a reader sees it and audit "
+                                           "the blinding (needs the viewer)")
+    prev.add_argument("dir")
+    prev.add_argument("--out", required=True)
     read = ssub.add_parser("read", help="open the reading screen (needs a display)")
     read.add_argument("dir")
     read.add_argument("--reader", help="reader id (asked for when left out)")
+    read.add_argument("--key", help="install the reader key the coordinator gave you")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,7 +96,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"study {protocol.name!r} ready in {args.dir} (protocol {protocol.hash[:12]}); "
               "next: dcreview study assign")
         return 0
+    if cmd == "verify":
+        from inference.readerstudy.verify import as_json, format_report, verify_study
+
+        report = verify_study(Path(args.dir), args.key)
+        print(as_json(report) if args.json else format_report(report),
+              file=sys.stderr if report.problems and not args.json else sys.stdout)
+        return 1 if report.problems else 0
     store = StudyStore(Path(args.dir))
+    if cmd == "key":
+        from inference.readerstudy.keys import export_reader_key
+
+        if args.reader not in store.protocol.readers:
+            raise ReaderStudyError(f"{args.reader[:60]!r} is not a reader of this study")
+        path = export_reader_key(store._need_master(), args.reader, args.out)
+        print(f"wrote {path}: give it to {args.reader} only; they install it with "
+              f"`dcreview study read STUDY --reader {args.reader} --key {path.name}`")
+        return 0
     if cmd == "assign":
         from inference.readerstudy.design import reader_seed
 
@@ -96,33 +126,37 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "export":
         from inference.readerstudy.exports import export_all, roc_export_warnings
+        from inference.readerstudy.verify import verify_study
 
+        problems = verify_study(store.dir).problems
+        if problems and not args.force:
+            raise ReaderStudyError("verify reports damage, so nothing is exported (run "
+                                   "`dcreview study verify`; --force exports anyway):\n- "
+                                   + "\n- ".join(problems))
         rows = store.results()
-        for path in export_all(store.protocol, rows, Path(args.out)):
+        try:
+            head = store.seal_results(f"export to {Path(args.out).name}")
+        except (OSError, ReaderStudyError) as exc:
+            head = store.chain_head()
+            print(f"warning: the export could not be recorded in the study's log ({exc})",
+                  file=sys.stderr)
+        for path in export_all(store.protocol, rows, Path(args.out), head):
             print(f"wrote {path}")
+        print(f"audit chain head {head} (in every exported row)")
         for warning in roc_export_warnings(store.protocol, rows):
             print(f"warning: {warning}", file=sys.stderr)
         return 0
-    if cmd == "verify":
-        problems = store.verify()
-        if problems:
-            print("TAMPERING OR DAMAGE FOUND:\n- " + "\n- ".join(problems), file=sys.stderr)
-            return 1
-        n = store.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
-        print(f"OK: {n} audit records, chain intact, results match the log")
-        return 0
     if cmd == "summary":
-        from inference.readerstudy.statistics import summary
+        from inference.readerstudy.statistics import study_summary
 
-        result = summary(store.protocol, store.results())
-        result["progress"] = store.progress()
+        result = study_summary(store)
         if args.json:
             print(json.dumps(result, indent=1))
         else:
             print(format_summary(result))
         return 0
-    if cmd == "read":
-        raise ReaderStudyError("the reading screen needs the viewer: run `dcreview study read`")
+    if cmd in ("read", "preview"):
+        raise ReaderStudyError(f"this needs the viewer: run `dcreview study {cmd}`")
     raise ReaderStudyError(f"unknown study command {cmd}")
 
 
@@ -186,6 +220,9 @@ def format_mrmc(result: dict) -> list[str]:
 def format_summary(s: dict) -> str:
     """The summary as plain text tables."""
     lines = [s["note"], f"protocol {s['protocol_hash'][:12]}", ""]
+    if s.get("verify_problems"):
+        lines += ["WARNING: verify reports damage; these figures may be wrong:"] + [
+            f"  - {p}" for p in s["verify_problems"][:5]] + [""]
     for p in s.get("progress", []):
         lines.append(f"Progress  reader {p['reader']:<8} {p['finished']}/{p['total']} read; "
                      f"next: {p['next'] or 'all done'}")

@@ -23,22 +23,25 @@ def _numbers(protocol: Protocol) -> tuple[dict[str, int], dict[str, int]]:
             {c.id: n for n, c in enumerate(protocol.cases, 1)})
 
 
-def export_long_csv(protocol: Protocol, rows: list[dict], path: Path) -> Path:
-    """One row per finished reading and question."""
+def export_long_csv(protocol: Protocol, rows: list[dict], path: Path,
+                    chain_head: str = "") -> Path:
+    """One row per finished reading and question, with when the answer was last changed,
+    how many times, and the audit chain head the results were read from."""
     readers, cases = _numbers(protocol)
-    columns = ("protocol_hash", "reader", "session", "position", "case", "arm", "shown",
-               "question", "value", "active_seconds", "wl_changes", "slices_viewed",
-               "overlay_toggles")
+    columns = ("protocol_hash", "chain_head", "reader", "session", "position", "case", "arm",
+               "shown", "question", "value", "answered_at", "answer_changes",
+               "active_seconds", "wl_changes", "slices_viewed", "overlay_toggles")
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
         for r in rows:
             value = r["value"]
-            writer.writerow([r["protocol_hash"], readers[r["reader"]], r["session"],
-                             r["position"], cases[r["case"]], r["arm"], r["shown"],
-                             r["question"],
+            writer.writerow([r["protocol_hash"], chain_head, readers[r["reader"]],
+                             r["session"], r["position"], cases[r["case"]], r["arm"],
+                             r["shown"], r["question"],
                              value if isinstance(value, str | int | float) and not isinstance(
                                  value, bool) else json.dumps(value),
+                             r.get("answered_at", ""), r.get("changes", ""),
                              f"{r['active_seconds'] or 0:.1f}", r["wl_changes"],
                              r["slices_viewed"], r["overlay_toggles"]])
     return path
@@ -169,10 +172,11 @@ def export_jafroc(protocol: Protocol, rows: list[dict], path: Path) -> Path:
 
 
 
-def export_all(protocol: Protocol, rows: list[dict], folder: Path) -> list[Path]:
+def export_all(protocol: Protocol, rows: list[dict], folder: Path,
+               chain_head: str = "") -> list[Path]:
     """Every export that applies to this protocol, into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    out = [export_long_csv(protocol, rows, folder / "results_long.csv")]
+    out = [export_long_csv(protocol, rows, folder / "results_long.csv", chain_head)]
     if protocol.roc_question:
         out.append(export_imrmc(protocol, rows, folder / "results.imrmc"))
         out.append(export_mrmcaov(protocol, rows, folder / "results_mrmcaov.csv"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,20 +109,41 @@ def protocol_hash(raw: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+MAX_PROTOCOL_BYTES = 5_000_000
+
+
+def _decode(data: bytes, name: str) -> str:
+    # Editors on Windows save UTF-16 with a byte-order mark; accept it, refuse other encodings.
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StudyProtocolError([f"{name} is not UTF-8 text (byte {exc.start}): save it as "
+                                  "UTF-8"]) from exc
+
+
 def read_raw(path: str | Path) -> dict:
     """Parse a protocol file (TOML, or JSON) without checking it."""
     path = Path(path)
+    name = path.name[:80]
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_PROTOCOL_BYTES:
+            raise StudyProtocolError([f"{name} is too large for a protocol "
+                                      f"(over {MAX_PROTOCOL_BYTES // 1_000_000} MB)"])
+        text = _decode(path.read_bytes(), name)
     except OSError as exc:
-        raise StudyProtocolError([f"cannot read {path.name}: {exc.strerror}"]) from exc
+        raise StudyProtocolError([f"cannot read {name}: {exc.strerror}"]) from exc
     try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return tomllib.loads(text)
+        raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise StudyProtocolError([f"{path.name} is not valid {path.suffix.lstrip('.').upper()}: "
-                             f"{exc}"]) from exc
+        raise StudyProtocolError([f"{name} is not valid {path.suffix.lstrip('.').upper()}: "
+                                  f"{exc}"]) from exc
+    except RecursionError as exc:
+        raise StudyProtocolError([f"{name} is nested too deeply to be a protocol"]) from exc
+    if not isinstance(raw, dict):
+        raise StudyProtocolError([f"{name} must hold a table (object) at the top level"])
+    return raw
 
 
 def _schema_problems(raw: dict) -> list[str]:
@@ -129,8 +151,9 @@ def _schema_problems(raw: dict) -> list[str]:
     problems = []
     for err in sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw),
                       key=lambda e: list(map(str, e.absolute_path))):
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        problems.append(f"{where}: {err.message}")
+        where = "/".join(str(p)[:40] for p in err.absolute_path) or "(top level)"
+        message = err.message if len(err.message) <= 160 else err.message[:150] + "... (cut)"
+        problems.append(f"{where}: {message}")
     return problems
 
 
@@ -160,6 +183,9 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
         turing = arm["show"] == "real_or_synthetic"
         asks_turing = any(questions.get(q, {}).get("type") == "real_vs_synthetic"
                           for q in arm["questions"])
+        if turing and arm.get("blinded") is False:
+            problems.append(f"arm {arm['id']!r} asks real or synthetic but is not blinded: the "
+                            "answer would be on screen")
         if turing and not asks_turing:
             problems.append(f"arm {arm['id']!r} shows real or synthetic but asks no "
                             "real_vs_synthetic question")
@@ -167,8 +193,15 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
     for case in raw["cases"]:
         for key in ("noncontrast", "synthetic", "real"):
             value = case.get(key)
-            if value and not (root / value).exists():
-                problems.append(f"case {case['id']!r}: {key} path {value!r} does not exist")
+            if value and not _exists(root / value):
+                problems.append(f"case {case['id']!r}: {key} path {value[:80]!r} does not "
+                                "exist or cannot be opened")
+        for n, lesion in enumerate(case.get("lesions", []), 1):
+            values = [*lesion.get("position_mm", []), lesion.get("radius_mm", 1.0),
+                      lesion.get("weight", 1.0)]
+            if not all(math.isfinite(v) for v in values):
+                problems.append(f"case {case['id']!r}: lesion {n} has a value that is not a "
+                                "finite number")
         if shows & set(SHOWS_REAL) and not case.get("real"):
             problems.append(f"case {case['id']!r} has no real contrast scan, but an arm "
                             "shows one")
@@ -187,6 +220,13 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
         problems.append("a sequential design reads all arms of a case together: "
                         "washout_days must be 0")
     return problems
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte...
+        return False
 
 
 def load_protocol(path: str | Path) -> Protocol:

@@ -72,8 +72,8 @@ def summary(protocol: Protocol, rows: list[dict]) -> dict:
     """Per reader and arm: AUC, Turing accuracy, Likert counts, agreement, reading times."""
     truth = {c.id: c.truth for c in protocol.cases}
     qtype = {q.id: q.type for q in protocol.questions.values()}
-    out: dict = {"note": "Descriptive statistics; use the iMRMC/MRMCaov/JAFROC exports for "
-                         "the multi-reader multi-case analysis.",
+    out: dict = {"note": "Per-reader figures are descriptive; the MRMC section below is the "
+                         "multi-reader multi-case analysis (as iMRMC's U-statistics).",
                  "protocol_hash": protocol.hash, "auc": [], "turing": [], "likert": [],
                  "agreement": [], "reading_time_s": []}
     by = defaultdict(list)
@@ -131,3 +131,44 @@ def _score(value: object) -> float:
     if isinstance(value, dict):
         return float(value.get("confidence", 0))
     return float(value)  # type: ignore[arg-type]
+
+
+def mrmc_section(protocol: Protocol, rows: list[dict]) -> dict:
+    """The MRMC analysis of the ROC question over the arms that ask it, or why not yet."""
+    from inference.readerstudy.imrmc_file import ScoreTable
+    from inference.readerstudy.mrmc import analyse
+
+    roc = protocol.roc_question
+    if not roc:
+        return {"why": "the protocol names no roc_question"}
+    arms = [a.id for a in protocol.arms if roc in a.questions]
+    scores = {(r["reader"], r["case"], r["arm"]): _score(r["value"])
+              for r in rows if r["question"] == roc}
+    truth = {c.id: c.truth for c in protocol.cases}
+    normals = [c for c, t in truth.items() if t == 0]
+    diseased = [c for c, t in truth.items() if t == 1]
+    needed = len(protocol.readers) * len(truth) * len(arms)
+    if len(scores) < needed:
+        return {"why": f"waits for every reader to read every case in every arm "
+                       f"({len(scores)} of {needed} scores so far)"}
+    if len(protocol.readers) < 2 or len(normals) < 2 or len(diseased) < 2:
+        return {"why": "needs at least 2 readers, 2 non-diseased and 2 diseased cases"}
+    table = ScoreTable(list(protocol.readers), normals, diseased, arms)
+    for arm in arms:
+        table.scores[arm] = np.array([[scores[(r, c, arm)] for c in normals + diseased]
+                                      for r in protocol.readers], dtype=float)
+    return analyse(table)
+
+
+def study_summary(store) -> dict:
+    """Everything the coordinator's summary shows, read from the study folder (reads only)."""
+    from inference.readerstudy.verify import verify_study
+
+    rows = store.results()
+    out = summary(store.protocol, rows)
+    out["progress"] = store.progress()
+    out["mrmc"] = mrmc_section(store.protocol, rows)
+    report = verify_study(store.dir)
+    out["chain_head"] = report.chain_head
+    out["verify_problems"] = report.problems
+    return out

@@ -1,8 +1,12 @@
-"""A study on disk: SQLite (WAL) for answers and progress, mirrored to a hash-chained log.
+"""A study folder: the coordinator's files, one log per reader, prepared images.
 
-Every change is one SQLite transaction that also stores its audit record; the record is then
-appended to ``audit.jsonl``. A process killed between the two loses nothing: the next open
-copies the missing records to the log. Killing it mid-transaction loses only that change.
+    study.json            protocol, its hash, the reading lists (written by the coordinator)
+    coordinator.jsonl     the coordinator's sealed log: creation, lists, results sealed
+    readers/<hash>/       one folder per reader, written only by that reader's process
+    prepared/<case>/      every case's layers on one grid
+
+Each reader's answers are records in that reader's own HMAC-chained log, fsync'd before the
+reading screen moves on; coordinator commands (summary, export, verify) only read them.
 """
 
 from __future__ import annotations
@@ -10,35 +14,28 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sqlite3
-from contextlib import closing
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from inference.errors import ReaderStudyError
-from inference.readerstudy import audit
+from inference.readerstudy import audit, keys
 from inference.readerstudy.design import Reading, assign, reader_seed
 from inference.readerstudy.protocol import Protocol, parse_protocol
+from inference.readerstudy.reader_log import (
+    LOG_NAME,
+    ReaderLog,
+    ReaderState,
+    now_utc,
+    reader_folder,
+    replay,
+)
 
-DB_NAME = "study.sqlite"
-LOG_NAME = "audit.jsonl"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS readings(reader TEXT, session INTEGER, position INTEGER,
-    case_id TEXT NOT NULL, arm TEXT NOT NULL, shown TEXT NOT NULL,
-    PRIMARY KEY(reader, session, position));
-CREATE TABLE IF NOT EXISTS answers(reader TEXT, session INTEGER, position INTEGER,
-    question TEXT, value TEXT NOT NULL, protocol_hash TEXT NOT NULL, saved_at TEXT NOT NULL,
-    PRIMARY KEY(reader, session, position, question));
-CREATE TABLE IF NOT EXISTS progress(reader TEXT, session INTEGER, position INTEGER,
-    started_at TEXT, finished_at TEXT, active_seconds REAL DEFAULT 0,
-    wl_changes INTEGER DEFAULT 0, slices_viewed INTEGER DEFAULT 0,
-    overlay_toggles INTEGER DEFAULT 0, PRIMARY KEY(reader, session, position));
-CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL,
-    record TEXT NOT NULL);
-"""
+STUDY_NAME = "study.json"
+COORDINATOR_LOG = "coordinator.jsonl"
+FORMAT = 2
+MAX_ANSWER_BYTES = 100_000
 
 
 class WashoutError(ReaderStudyError):
@@ -59,171 +56,191 @@ class Interaction:
     overlay_toggles: int = 0
 
 
-def now_utc() -> datetime:
-    """The current time (UTC, seconds)."""
-    return datetime.now(UTC).replace(microsecond=0)
+def lists_hash(rows: list[list]) -> str:
+    """Hash of the reading lists as stored (the coordinator's log records it)."""
+    return hashlib.sha256(audit.canonical(rows).encode()).hexdigest()
+
+
+def read_study_file(directory: Path) -> dict:
+    """study.json, or one readable reason why it cannot be used."""
+    path = directory / STUDY_NAME
+    if not path.exists():
+        raise ReaderStudyError(f"{directory} is not a dcreview study (no {STUDY_NAME}); run "
+                               "`dcreview study init` first")
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except IsADirectoryError as exc:
+        raise ReaderStudyError(f"{STUDY_NAME} is a folder, not the study file") from exc
+    except OSError as exc:
+        raise ReaderStudyError(f"{STUDY_NAME} cannot be read: {exc.strerror}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReaderStudyError(f"{STUDY_NAME} is damaged (empty, cut short or not JSON)") from exc
+    missing = [k for k in ("format", "study_id", "protocol", "protocol_hash", "root",
+                           "key_fingerprint") if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise ReaderStudyError(f"{STUDY_NAME} is damaged: it lacks {', '.join(missing)}")
+    return data
 
 
 class StudyStore:
-    """One study directory: protocol copy, database, audit log, prepared images."""
+    """One study folder, opened by the coordinator's commands or a reading screen."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: str | Path, key_path: str | Path | None = None) -> None:
         self.dir = Path(directory)
-        self.db_path = self.dir / DB_NAME
-        self.log_path = self.dir / LOG_NAME
-        if not self.db_path.exists():
-            raise ReaderStudyError(f"{self.dir} is not a dcreview study (no {DB_NAME}); "
-                             "run `dcreview study init` first")
-        self.conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        raw = json.loads(self._meta("protocol"))
-        self.protocol: Protocol = parse_protocol(raw, Path(self._meta("root")))
-        self.protocol_hash = self._meta("protocol_hash")
-        self._repair_log()
+        self.data = read_study_file(self.dir)
+        self.study_id: str = self.data["study_id"]
+        try:
+            self.protocol: Protocol = parse_protocol(self.data["protocol"],
+                                                     Path(self.data["root"]))
+        except ReaderStudyError:
+            raise
+        except Exception as exc:
+            raise ReaderStudyError(f"the protocol stored in {STUDY_NAME} cannot be used: "
+                                   f"{exc}") from exc
+        self.protocol_hash: str = self.data["protocol_hash"]
+        self.master = keys.coordinator_key(self.study_id, self.data["key_fingerprint"],
+                                           key_path)
+        self._writers: dict[str, ReaderLog] = {}
+        self._lists = [Reading(*row) for row in self.data.get("lists") or []]
 
     # -- creation -----------------------------------------------------------------------------
     @classmethod
     def create(cls, directory: str | Path, protocol: Protocol) -> StudyStore:
         """Start a study (or re-open one whose protocol is unchanged)."""
         directory = Path(directory)
-        db = directory / DB_NAME
-        if db.exists():
+        if (directory / STUDY_NAME).exists():
             store = cls(directory)
             if store.protocol_hash != protocol.hash:
                 if store.has_results():
-                    store.close()
                     raise ProtocolChangedError(
                         "the protocol changed after readings were recorded under version "
                         f"{store.protocol_hash[:12]}; results cannot mix versions. Start the "
                         "changed protocol as a new study in another folder.")
-                store._set_protocol(protocol, "protocol_replaced")
+                store._set_protocol(protocol)
             return store
         directory.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(db)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
-            conn.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ("protocol", audit.canonical(protocol.raw)),
-                ("protocol_hash", protocol.hash), ("root", str(protocol.root.resolve())),
-                ("created_at", now_utc().isoformat())])
-            conn.commit()
+        study_id = uuid.uuid4().hex
+        master = keys.create_coordinator_key(study_id)
+        audit.write_json_atomic(directory / STUDY_NAME, {
+            "format": FORMAT, "study_id": study_id, "protocol": protocol.raw,
+            "protocol_hash": protocol.hash, "root": str(protocol.root.resolve()),
+            "created_at": now_utc().isoformat(), "key_fingerprint": keys.fingerprint(master),
+            "lists": None})
         store = cls(directory)
-        store._record("study_created", None, {"protocol_hash": protocol.hash,
-                                               "name": protocol.name})
+        store._coordinator_record("study_created", {
+            "protocol_hash": protocol.hash, "name": protocol.name,
+            "key_fingerprint": keys.fingerprint(master)})
         return store
 
-    def _set_protocol(self, protocol: Protocol, event: str) -> None:
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("UPDATE meta SET value=? WHERE key='protocol'",
-                              (audit.canonical(protocol.raw),))
-            self.conn.execute("UPDATE meta SET value=? WHERE key='protocol_hash'",
-                              (protocol.hash,))
-            self.conn.execute("UPDATE meta SET value=? WHERE key='root'",
-                              (str(protocol.root.resolve()),))
+    def _set_protocol(self, protocol: Protocol) -> None:
+        self.data.update(protocol=protocol.raw, protocol_hash=protocol.hash,
+                         root=str(protocol.root.resolve()))
+        audit.write_json_atomic(self.dir / STUDY_NAME, self.data)
         self.protocol, self.protocol_hash = protocol, protocol.hash
-        self._record(event, None, {"protocol_hash": protocol.hash})
+        self._coordinator_record("protocol_replaced", {"protocol_hash": protocol.hash})
 
     def close(self) -> None:
-        """Close the database."""
-        self.conn.close()
+        """Release every reader's lock held by this process."""
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
 
-    def _meta(self, key: str) -> str:
-        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        if row is None:
-            raise ReaderStudyError(f"study database lacks {key!r}")
-        return row[0]
+    # -- the coordinator's log -------------------------------------------------------------
+    def _need_master(self) -> bytes:
+        if self.master is None:
+            raise ReaderStudyError("only the study's coordinator can do this: the study key "
+                                   "is not on this machine (give --key FILE)")
+        return self.master
 
-    # -- audit -----------------------------------------------------------------------------
-    def _record(self, event: str, reader: str | None, data: dict,
-                statements: tuple[tuple[str, tuple], ...] = ()) -> dict:
-        """Run ``statements`` and store their audit record in one transaction, then log it."""
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            for sql, args in statements:
-                self.conn.execute(sql, args)
-            last = self.conn.execute(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last[0] + 1, last[1]) if last else (
-                1, audit.genesis(self._meta("protocol_hash")))
-            record = audit.seal({"seq": seq, "time": now_utc().isoformat(), "event": event,
-                                 "reader": reader, "data": data}, prev)
-            self.conn.execute("INSERT INTO audit VALUES (?, ?, ?)",
-                              (seq, record["hash"], audit.canonical(record)))
-        audit.append_lines(self.log_path, [record])
+    def coordinator_records(self) -> list[dict]:
+        """The coordinator's log as it stands (read only)."""
+        return audit.read_log(self.dir / COORDINATOR_LOG).records
+
+    def _coordinator_record(self, event: str, data: dict) -> dict:
+        master = self._need_master()
+        records = self.coordinator_records()
+        prev = records[-1]["mac"] if records else audit.genesis(
+            master, f"coordinator:{self.study_id}")
+        record = audit.seal(master, {"seq": len(records) + 1, "event": event,
+                                     "time": now_utc().isoformat(), "data": data}, prev)
+        audit.append_line(self.dir / COORDINATOR_LOG, record)
         return record
-
-    def _repair_log(self) -> None:
-        """Bring the log up to the database after a crash between commit and append."""
-        audit.drop_torn_tail(self.log_path)
-        records, _problems = audit.read_lines(self.log_path)
-        last = max((r.get("seq", 0) for r in records), default=0)
-        rows = self.conn.execute("SELECT record FROM audit WHERE seq > ? ORDER BY seq",
-                                 (last,)).fetchall()
-        audit.append_lines(self.log_path, [json.loads(r[0]) for r in rows])
 
     # -- lists -----------------------------------------------------------------------------
     def has_results(self) -> bool:
-        """Whether any answer or reading start has been recorded."""
-        return bool(self.conn.execute("SELECT 1 FROM answers LIMIT 1").fetchone()
-                    or self.conn.execute("SELECT 1 FROM progress LIMIT 1").fetchone())
+        """Whether any reader has started a reading."""
+        return any(self._state(r).started for r in self.protocol.readers)
 
     def assign(self) -> dict[str, list[Reading]]:
         """Write every reader's reading list (same seed, same lists; refuses to reshuffle)."""
         lists = assign(self.protocol)
-        existing = self.conn.execute("SELECT COUNT(*) FROM readings").fetchone()[0]
-        if existing:
+        if self._lists:
             for reader, readings in lists.items():
                 if self.readings(reader) != readings:
-                    raise ReaderStudyError("reading lists already exist and differ; they cannot be "
-                                     "changed once assigned")
+                    raise ReaderStudyError("reading lists already exist and differ; they "
+                                           "cannot be changed once assigned")
             return lists
-        rows = [(r.reader, r.session, r.position, r.case, r.arm, r.shown)
+        rows = [[r.reader, r.session, r.position, r.case, r.arm, r.shown]
                 for readings in lists.values() for r in readings]
+        self._need_master()
+        self.data["lists"] = rows
+        audit.write_json_atomic(self.dir / STUDY_NAME, self.data)
+        self._lists = [Reading(*row) for row in rows]
         seeds = {reader: reader_seed(self.protocol.seed, reader)
                  for reader in self.protocol.readers}
-        self._record("lists_assigned", None, {"study_seed": self.protocol.seed,
-                                              "reader_seeds": seeds,
-                                              "design": self.protocol.design,
-                                              "readings": len(rows)},
-                     tuple(("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?)", row)
-                           for row in rows))
+        self._coordinator_record("lists_assigned", {
+            "lists_hash": lists_hash(rows), "study_seed": self.protocol.seed,
+            "reader_seeds": seeds, "design": self.protocol.design, "readings": len(rows)})
         return lists
 
     def readings(self, reader: str) -> list[Reading]:
         """A reader's list in reading order."""
-        rows = self.conn.execute(
-            "SELECT reader, session, position, case_id, arm, shown FROM readings "
-            "WHERE reader=? ORDER BY session, position", (reader,)).fetchall()
-        return [Reading(*row) for row in rows]
+        return sorted((r for r in self._lists if r.reader == reader),
+                      key=lambda r: (r.session, r.position))
 
-    # -- reading -----------------------------------------------------------------------------
+    # -- a reader's log ----------------------------------------------------------------------
+    def _writer(self, reader: str) -> ReaderLog:
+        writer = self._writers.get(reader)
+        if writer is None:
+            key = keys.reader_key(self.study_id, reader, self.data["key_fingerprint"])
+            writer = ReaderLog(self.dir, reader, key, f"{self.study_id}:{reader}")
+            self._writers[reader] = writer
+        return writer
+
+    def _records(self, reader: str) -> list[dict]:
+        """A reader's records as stored (read only; damaged lines are left to verify)."""
+        try:
+            return audit.read_log(reader_folder(self.dir, reader) / LOG_NAME).records
+        except OSError as exc:
+            raise ReaderStudyError(f"reader {reader!r}'s log cannot be read ({exc.strerror}); "
+                                   "run `dcreview study verify`") from exc
+
+    def _state(self, reader: str) -> ReaderState:
+        writer = self._writers.get(reader)
+        if writer is not None:
+            return writer.state
+        return replay(self._records(reader))
+
     def login(self, reader: str) -> None:
-        """A reader starts (or resumes) work; unknown names are refused."""
+        """A reader starts (or resumes) work; unknown names and a second window are refused."""
         if reader not in self.protocol.readers:
-            raise ReaderStudyError(f"{reader!r} is not a reader of this study")
+            raise ReaderStudyError(f"{reader[:60]!r} is not a reader of this study")
         if not self.readings(reader):
             raise ReaderStudyError("no reading lists yet: the coordinator runs `dcreview study "
-                             "assign` first")
-        self._record("login", reader, {})
+                                   "assign` first")
+        self._writer(reader).append("login", {})
 
     def finished_at(self, reading: Reading) -> str | None:
         """When the reading was completed (None: not yet)."""
-        row = self.conn.execute(
-            "SELECT finished_at FROM progress WHERE reader=? AND session=? AND position=?",
-            (reading.reader, reading.session, reading.position)).fetchone()
-        return row[0] if row else None
+        done = self._state(reading.reader).finished.get((reading.session, reading.position))
+        return None if done is None else done["time"]
 
     def session_finished(self, reader: str, session: int) -> datetime | None:
         """When the last reading of a session was completed (None: still open)."""
-        rows = self.conn.execute(
-            "SELECT p.finished_at FROM readings r LEFT JOIN progress p ON r.reader=p.reader "
-            "AND r.session=p.session AND r.position=p.position WHERE r.reader=? "
-            "AND r.session=?", (reader, session)).fetchall()
-        if not rows or any(r[0] is None for r in rows):
+        times = [self.finished_at(r) for r in self.readings(reader) if r.session == session]
+        if not times or any(t is None for t in times):
             return None
-        return max(datetime.fromisoformat(r[0]) for r in rows)
+        return max(datetime.fromisoformat(t) for t in times)  # type: ignore[arg-type]
 
     def opens_on(self, reader: str, session: int) -> date:
         """First day a session may start (washout after the previous one)."""
@@ -251,41 +268,37 @@ class StudyStore:
 
     def start(self, reading: Reading) -> None:
         """Mark a reading as shown (first time only)."""
-        key = (reading.reader, reading.session, reading.position)
-        if self.conn.execute("SELECT 1 FROM progress WHERE reader=? AND session=? AND "
-                             "position=?", key).fetchone():
+        writer = self._writer(reading.reader)
+        if (reading.session, reading.position) in writer.state.started:
             return
-        stamp = now_utc().isoformat()
         arm = self.protocol.arm(reading.arm)
         # The record says whether the SYNTHETIC label was hidden for this reading (blinded arm).
-        self._record("reading_started", reading.reader,
-                     {**_where(reading), "shown": reading.shown, "blinded": arm.blinded,
-                      "synthetic_label_hidden": arm.blinded and reading.shown in (
-                          "synthetic", "noncontrast+synthetic")},
-                     (("INSERT INTO progress(reader, session, position, started_at) "
-                       "VALUES (?, ?, ?, ?)", (*key, stamp)),))
+        writer.append("reading_started", {
+            **_where(reading), "shown": reading.shown, "blinded": arm.blinded,
+            "synthetic_label_hidden": arm.blinded and reading.shown in (
+                "synthetic", "noncontrast+synthetic")})
 
     def answers(self, reading: Reading) -> dict[str, object]:
         """Saved answers of a reading (drafts included)."""
-        rows = self.conn.execute(
-            "SELECT question, value FROM answers WHERE reader=? AND session=? AND position=?",
-            (reading.reader, reading.session, reading.position)).fetchall()
-        return {q: json.loads(v) for q, v in rows}
+        given = self._state(reading.reader).answers.get((reading.session, reading.position), {})
+        return {q: a.value for q, a in given.items()}
 
     def save_answer(self, reading: Reading, question: str, value: object) -> None:
-        """Commit one answer now (a crash later cannot lose it)."""
+        """Commit one answer now: on disk before this returns, so a crash cannot lose it."""
         if question not in self.protocol.arm(reading.arm).questions:
             raise ReaderStudyError(f"question {question!r} is not asked in arm {reading.arm!r}")
         if self.finished_at(reading) is not None:
             raise ReaderStudyError("this reading is finished; its answers can no longer change")
-        if self.answers(reading).get(question, object()) == value:
+        try:
+            size = len(audit.canonical(value).encode())
+        except (TypeError, ValueError) as exc:
+            raise ReaderStudyError("an answer must be plain, finite values") from exc
+        if size > MAX_ANSWER_BYTES:
+            raise ReaderStudyError("that answer is too long to record")
+        if self.answers(reading).get(question, _MISSING) == value:
             return
-        text = audit.canonical(value)
-        self._record("answer", reading.reader, {**_where(reading), "question": question,
-                                                "value": value},
-                     (("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (reading.reader, reading.session, reading.position, question, text,
-                        self.protocol_hash, now_utc().isoformat())),))
+        self._writer(reading.reader).append("answer", {**_where(reading), "question": question,
+                                                       "value": value})
 
     def missing(self, reading: Reading) -> list[str]:
         """Required questions of the reading still unanswered."""
@@ -295,62 +308,60 @@ class StudyStore:
 
     def heartbeat(self, reading: Reading, interaction: Interaction) -> None:
         """Store time and viewing counts so far (not audited; the finish record is)."""
-        with self.conn:
-            self.conn.execute(
-                "UPDATE progress SET active_seconds=?, wl_changes=?, slices_viewed=?, "
-                "overlay_toggles=? WHERE reader=? AND session=? AND position=? AND "
-                "finished_at IS NULL",
-                (interaction.active_seconds, interaction.wl_changes, interaction.slices_viewed,
-                 interaction.overlay_toggles, reading.reader, reading.session,
-                 reading.position))
+        if self.finished_at(reading) is None:
+            self._writer(reading.reader).save_interaction(
+                (reading.session, reading.position), interaction.__dict__)
 
     def interaction(self, reading: Reading) -> Interaction:
         """Time and viewing counts stored so far (resume continues from these)."""
-        row = self.conn.execute(
-            "SELECT active_seconds, wl_changes, slices_viewed, overlay_toggles FROM progress "
-            "WHERE reader=? AND session=? AND position=?",
-            (reading.reader, reading.session, reading.position)).fetchone()
-        return Interaction(*row) if row else Interaction()
+        done = self._state(reading.reader).finished.get((reading.session, reading.position))
+        if done is not None:
+            return Interaction(*(done.get(k, 0) for k in Interaction.__dataclass_fields__))
+        writer = self._writers.get(reading.reader)
+        stored = writer.load_interactions() if writer else {}
+        values = stored.get(f"{reading.session}/{reading.position}", {})
+        return Interaction(**{k: values[k] for k in Interaction.__dataclass_fields__
+                              if k in values})
 
     def finish(self, reading: Reading, interaction: Interaction) -> None:
-        """Complete a reading; refused while required questions are unanswered."""
+        """Complete a reading; refused twice, and while required questions are unanswered."""
+        if self.finished_at(reading) is not None:
+            raise ReaderStudyError("this reading is already finished")
         missing = self.missing(reading)
         if missing:
             texts = [self.protocol.questions[q].text for q in missing]
             raise ReaderStudyError("please answer: " + "; ".join(texts))
         self.start(reading)
-        stamp = now_utc().isoformat()
         answers = self.answers(reading)
-        self._record("reading_finished", reading.reader, {
-            **_where(reading), "answers_hash": _sha(audit.canonical(answers)),
+        self._writer(reading.reader).append("reading_finished", {
+            **_where(reading), "answers_hash": answers_hash(answers),
             "active_seconds": round(interaction.active_seconds, 1),
             "wl_changes": interaction.wl_changes, "slices_viewed": interaction.slices_viewed,
-            "overlay_toggles": interaction.overlay_toggles},
-            (("UPDATE progress SET finished_at=?, active_seconds=?, wl_changes=?, "
-              "slices_viewed=?, overlay_toggles=? WHERE reader=? AND session=? AND position=?",
-              (stamp, interaction.active_seconds, interaction.wl_changes,
-               interaction.slices_viewed, interaction.overlay_toggles, reading.reader,
-               reading.session, reading.position)),))
+            "overlay_toggles": interaction.overlay_toggles})
 
     # -- results -----------------------------------------------------------------------------
     def results(self) -> list[dict]:
         """One row per finished reading and question (long format), no identities."""
-        rows = self.conn.execute(
-            "SELECT r.reader, r.session, r.position, r.case_id, r.arm, r.shown, a.question, "
-            "a.value, a.protocol_hash, p.active_seconds, p.wl_changes, p.slices_viewed, "
-            "p.overlay_toggles, p.finished_at FROM readings r JOIN progress p ON "
-            "r.reader=p.reader AND r.session=p.session AND r.position=p.position JOIN answers a "
-            "ON a.reader=r.reader AND a.session=r.session AND a.position=r.position WHERE "
-            "p.finished_at IS NOT NULL ORDER BY r.reader, r.session, r.position, a.question"
-        ).fetchall()
-        keys = ("reader", "session", "position", "case", "arm", "shown", "question", "value",
-                "protocol_hash", "active_seconds", "wl_changes", "slices_viewed",
-                "overlay_toggles", "finished_at")
         out = []
-        for row in rows:
-            d = dict(zip(keys, row, strict=True))
-            d["value"] = json.loads(d["value"])
-            out.append(d)
+        for reader in self.protocol.readers:
+            state = self._state(reader)
+            for r in self.readings(reader):
+                done = state.finished.get((r.session, r.position))
+                if done is None:
+                    continue
+                given = state.answers.get((r.session, r.position), {})
+                for question in sorted(given):
+                    a = given[question]
+                    out.append({"reader": reader, "session": r.session,
+                                "position": r.position, "case": r.case, "arm": r.arm,
+                                "shown": r.shown, "question": question, "value": a.value,
+                                "answered_at": a.at, "changes": a.changes,
+                                "protocol_hash": self.protocol_hash,
+                                "active_seconds": done.get("active_seconds", 0.0),
+                                "wl_changes": done.get("wl_changes", 0),
+                                "slices_viewed": done.get("slices_viewed", 0),
+                                "overlay_toggles": done.get("overlay_toggles", 0),
+                                "finished_at": done["time"]})
         return out
 
     def progress(self, today: date | None = None) -> list[dict]:
@@ -363,42 +374,38 @@ class StudyStore:
             entry = {"reader": reader, "finished": done, "total": len(readings)}
             try:
                 nxt = self.next_reading(reader, today)
-                entry["next"] = None if nxt is None else f"session {nxt.session}, case " \
-                                                            f"{nxt.position}"
+                entry["next"] = None if nxt is None else (f"session {nxt.session}, case "
+                                                          f"{nxt.position}")
             except WashoutError:
                 nxt = next(r for r in readings if self.finished_at(r) is None)
-                entry["next"] = f"session {nxt.session} opens on " \
-                                f"{self.opens_on(reader, nxt.session).isoformat()}"
+                entry["next"] = (f"session {nxt.session} opens on "
+                                 f"{self.opens_on(reader, nxt.session).isoformat()}")
             out.append(entry)
         return out
 
-    # -- verification -----------------------------------------------------------------------------
-    def verify(self) -> list[str]:
-        """Every problem found: broken chain, log and database disagreeing, edited answers."""
-        records, problems = audit.read_lines(self.log_path)
-        problems += audit.verify_chain(records, self._first_protocol_hash(records))
-        db = {seq: h for seq, h in self.conn.execute("SELECT seq, hash FROM audit")}
-        logged = {r.get("seq"): r.get("hash") for r in records}
-        for seq in sorted(set(db) | set(logged), key=lambda s: (s is None, s)):
-            if db.get(seq) != logged.get(seq):
-                problems.append(f"audit record {seq}: the log and the database differ")
-        replay: dict[tuple, object] = {}
-        for r in records:
-            if r.get("event") == "answer":
-                d = r["data"]
-                replay[(r["reader"], d["session"], d["position"], d["question"])] = d["value"]
-        stored = {(a, b, c, d): json.loads(v) for a, b, c, d, v in self.conn.execute(
-            "SELECT reader, session, position, question, value FROM answers")}
-        for key in sorted(set(replay) | set(stored), key=str):
-            if replay.get(key, _MISSING) != stored.get(key, _MISSING):
-                problems.append(f"answer {key[3]!r} of reader {key[0]}, session {key[1]}, "
-                                f"case {key[2]} differs from the audit log (edited)")
-        return problems
+    def heads(self) -> dict[str, list]:
+        """Each reader's last record (sequence number, seal): ties results to the logs."""
+        out = {}
+        for reader in self.protocol.readers:
+            records = self._records(reader)
+            if records:
+                out[reader] = [records[-1].get("seq"), records[-1].get("mac")]
+        return out
 
-    def _first_protocol_hash(self, records: list[dict]) -> str:
-        if records and records[0].get("event") == "study_created":
-            return records[0].get("data", {}).get("protocol_hash", "")
-        return self.protocol_hash
+    def chain_head(self) -> str:
+        """One fingerprint of every reader's log as it stands (printed with every result)."""
+        return audit.heads_fingerprint(self.heads())
+
+    def seal_results(self, purpose: str) -> str:
+        """Record the readers' heads in the coordinator's log (at an export)."""
+        self._coordinator_record("results_sealed", {"purpose": purpose, "heads": self.heads()})
+        return self.chain_head()
+
+    def verify(self, key_path: str | Path | None = None) -> list[str]:
+        """Every problem found (read only); see inference.readerstudy.verify."""
+        from inference.readerstudy.verify import verify_study
+
+        return verify_study(self.dir, key_path).problems
 
     def prepared_dir(self, case_id: str) -> Path:
         """Folder of a case's images prepared on one grid."""
@@ -412,6 +419,11 @@ class StudyStore:
 _MISSING = object()
 
 
+def answers_hash(answers: dict) -> str:
+    """Hash of a reading's answers at its finish (verify compares the replay with it)."""
+    return hashlib.sha256(audit.canonical(answers).encode()).hexdigest()
+
+
 def _where(reading: Reading) -> dict:
     return {"session": reading.session, "position": reading.position, "case": reading.case,
             "arm": reading.arm}
@@ -419,7 +431,3 @@ def _where(reading: Reading) -> dict:
 
 def _empty(value: object) -> bool:
     return value is None or value == "" or value == [] or value == {}
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -6,6 +6,7 @@ Run as a real process by the crash tests and killed with SIGKILL at random momen
 from __future__ import annotations
 
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 from inference.readerstudy.store import Interaction, StudyStore, WashoutError
@@ -20,12 +21,14 @@ def value_for(case: str, question: str) -> object:
             "comment": f"case {n}"}[question]
 
 
-def main(folder: str, reader: str) -> int:
+def main(folder: str, reader: str, days_later: str = "0") -> int:
+    # ``days_later`` moves "today" past every washout, so one run can read every session.
+    today = date.today() + timedelta(days=int(days_later))
     store = StudyStore(Path(folder))
     store.login(reader)
     while True:
         try:
-            r = store.next_reading(reader)
+            r = store.next_reading(reader, today)
         except WashoutError:
             print("WASHOUT", flush=True)
             return 0

@@ -7,22 +7,32 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from inference.readerstudy.store import StudyStore, WashoutError
+from inference.readerstudy.store import StudyStore
+from inference.readerstudy.verify import verify_study
 
 from .reader_process import value_for
 
 ROOT = Path(__file__).resolve().parents[2]
+LATER = date.today() + timedelta(days=1000)  # every washout over
 
 
-def run_until_killed(folder: Path, after_lines: int, extra_s: float) -> tuple[list[str], bool]:
-    """Start the reader process and SIGKILL it ``extra_s`` after its n-th acknowledgement."""
+def start_reader(folder: Path, reader: str, days_later: int = 1000) -> subprocess.Popen:
+    """A real reader process answering as fast as it can (every washout already over)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.readerstudy.reader_process", str(folder),
-                             "alice"], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    return subprocess.Popen([sys.executable, "-m", "tests.readerstudy.reader_process",
+                             str(folder), reader, str(days_later)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+
+
+def run_until_killed(folder: Path, reader: str, after_lines: int,
+                     extra_s: float) -> tuple[list[str], bool]:
+    """Start the reader process and SIGKILL it ``extra_s`` after its n-th acknowledgement."""
+    proc = start_reader(folder, reader)
     lines: list[str] = []
     assert proc.stdout is not None
     while len(lines) < after_lines:
@@ -34,51 +44,56 @@ def run_until_killed(folder: Path, after_lines: int, extra_s: float) -> tuple[li
     finished = proc.poll() is not None
     if not finished:
         proc.send_signal(signal.SIGKILL)
-    rest, _ = proc.communicate(timeout=30)
+    rest, _err = proc.communicate(timeout=30)
     lines += [line.strip() for line in rest.splitlines()]
     return lines, finished
+
+
+def check_after_kill(folder: Path, reader: str, acknowledged: set, finished_ack: set) -> None:
+    """Every acknowledged answer and finish is there; the reader resumes where they stopped."""
+    assert verify_study(folder).problems == []  # read only: nothing repaired first
+    store = StudyStore(folder)
+    try:
+        readings = {(r.session, r.position): r for r in store.readings(reader)}
+        for session, position, question in acknowledged:
+            r = readings[(session, position)]
+            assert store.answers(r)[question] == value_for(r.case, question)
+        for key in finished_ack:
+            assert store.finished_at(readings[key]) is not None
+        nxt = store.next_reading(reader, LATER)
+        if nxt is not None:
+            earlier = [k for k in readings if k < (nxt.session, nxt.position)]
+            assert all(store.finished_at(readings[k]) for k in earlier)
+    finally:
+        store.close()
 
 
 def test_sigkill_at_random_points_loses_no_committed_answer(study):
     folder = study.dir
     study.close()
     rng = np.random.default_rng(11)
-    acknowledged: set[tuple[int, int, str]] = set()
-    finished_ack: set[tuple[int, int]] = set()
     kills = 0
-    for _attempt in range(40):
-        lines, ended = run_until_killed(folder, int(rng.integers(0, 6)),
-                                        float(rng.uniform(0, 0.004)))
-        for line in lines:
-            parts = line.split()
-            if parts[0] == "ANSWER":
-                acknowledged.add((int(parts[1]), int(parts[2]), parts[3]))
-            elif parts[0] == "FINISHED":
-                finished_ack.add((int(parts[1]), int(parts[2])))
-        kills += not ended
-        store = StudyStore(folder)  # reopening repairs the log after a kill
-        try:
-            assert store.verify() == []
-            readings = {(r.session, r.position): r for r in store.readings("alice")}
-            for session, position, question in acknowledged:
-                r = readings[(session, position)]
-                assert store.answers(r)[question] == value_for(r.case, question)
-            for key in finished_ack:
-                assert store.finished_at(readings[key]) is not None
-            # Resume point: the first unfinished reading, with every answer it had.
-            try:
-                nxt = store.next_reading("alice")
-            except WashoutError:
-                nxt = None
-            if nxt is not None:
-                earlier = [k for k in readings if k < (nxt.session, nxt.position)]
-                assert all(store.finished_at(readings[k]) for k in earlier)
-        finally:
-            store.close()
-        if "WASHOUT" in lines or "DONE" in lines:
-            break
-    assert kills >= 5  # the process really was killed mid-session, repeatedly
+    for reader in ("alice", "bob"):
+        acknowledged: set[tuple[int, int, str]] = set()
+        finished_ack: set[tuple[int, int]] = set()
+        for _attempt in range(150):
+            lines, ended = run_until_killed(folder, reader, int(rng.integers(0, 2)),
+                                            float(rng.uniform(0, 0.004)))
+            for line in lines:
+                parts = line.split()
+                if parts[0] == "ANSWER":
+                    acknowledged.add((int(parts[1]), int(parts[2]), parts[3]))
+                elif parts[0] == "FINISHED":
+                    finished_ack.add((int(parts[1]), int(parts[2])))
+            kills += not ended
+            check_after_kill(folder, reader, acknowledged, finished_ack)
+            if "DONE" in lines:
+                break
+    print(f"{kills} SIGKILLs")
+    assert kills >= 50  # the processes really were killed mid-reading, again and again
     store = StudyStore(folder)
-    assert store.session_finished("alice", 1) is not None  # session 1 completed in the end
+    for reader in ("alice", "bob"):
+        assert store.next_reading(reader, LATER) is None
+    assert len(store.results()) == 2 * 18 * 3  # every reading of every session and question
     assert store.verify() == []
     store.close()

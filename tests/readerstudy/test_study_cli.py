@@ -6,6 +6,7 @@ import json
 import shutil
 
 from inference.cli import main
+from inference.readerstudy.reader_log import reader_folder
 from inference.readerstudy.store import StudyStore
 
 from .conftest import write_protocol
@@ -28,7 +29,9 @@ def test_init_assign_summary_export_verify(tmp_path, small_case, prepared_cases,
     store.close()
     assert main(["study", "summary", str(folder), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["note"].startswith("Descriptive")
+    assert summary["note"].startswith("Per-reader figures are descriptive")
+    assert "waits for every reader" in summary["mrmc"]["why"]  # only session 1 is read
+    assert len(summary["chain_head"]) == 16
     assert {t["arm"] for t in summary["turing"]} <= {"TURING"}
     assert main(["study", "summary", str(folder)]) == 0
     out = capsys.readouterr().out
@@ -39,14 +42,20 @@ def test_init_assign_summary_export_verify(tmp_path, small_case, prepared_cases,
     err = capsys.readouterr().err
     assert "not fully crossed yet" in err  # only session 1 is read
     assert main(["study", "verify", str(folder)]) == 0
-    assert "chain intact" in capsys.readouterr().out
-    log = folder / "audit.jsonl"
+    out = capsys.readouterr().out
+    assert "every seal and link intact" in out
+    head = out.split("chain head ")[1].split()[0]
+    exported = (tmp_path / "out" / "results_long.csv").read_text().splitlines()
+    assert exported[0].startswith("protocol_hash,chain_head,") and "answered_at" in exported[0]
+    assert all(f",{head}," in row for row in exported[1:])
+    log = reader_folder(folder, "alice") / "audit.jsonl"
     lines = log.read_text().splitlines()
     del lines[5]  # a deleted record breaks the chain
     log.write_text("\n".join(lines) + "\n")
-    # Reopening would copy the record back from the database: verify reads the log as is.
     assert main(["study", "verify", str(folder)]) == 1
     assert "TAMPERING" in capsys.readouterr().err
+    assert main(["study", "export", str(folder), "--out", str(tmp_path / "o2")]) == 2
+    assert "verify reports damage" in capsys.readouterr().err
     # The protocol on disk changed after results: validate against the study says so.
     write_protocol(tmp_path, small_case, **{'text = "Comment"': 'text = "Remarks"'})
     assert main(["study", "validate", str(protocol), "--dir", str(folder)]) == 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from inference.annotations.model import Annotation, Kind
 
-LAYER_SHORT = {"non_contrast": "NC", "synthetic": "SYN (synthetic)", "real_contrast": "REAL"}
+LAYER_SHORT = {"non_contrast": "NC", "synthetic": "SYN (synthetic)", "real_contrast": "REAL",
+               "image": "Image", "overlay": "Overlay", "image 2": "Image 2"}
 KIND_NAMES = {Kind.POINT: "Point", Kind.RULER: "Ruler", Kind.ANGLE: "Angle",
               Kind.ELLIPSE: "Ellipse ROI", Kind.RECTANGLE: "Rectangle ROI",
               Kind.POLYGON: "Polygon ROI", Kind.SPHERE: "Sphere ROI", Kind.NOTE: "Note"}

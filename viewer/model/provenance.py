@@ -58,3 +58,19 @@ def series_name(state: ViewerState, volume: Volume, fallback: str) -> str:
 def mode_name(state: ViewerState, mode: OverlayMode) -> str:
     """The overlay mode's name as shown next to the view, empty when blinded."""
     return "" if state.blinded else mode.value
+
+
+def layer_names(state: ViewerState) -> dict[Role, str]:
+    """Names of the loaded layers in measurements and exports; neutral when blinded."""
+    from viewer.model.layout import Role
+
+    if state.blinded:
+        return {Role.BASE: "image", Role.OVERLAY: "overlay", Role.COMPARE: "image 2"}
+    base = state.base
+    return {Role.BASE: "synthetic" if base is not None and base.synthetic else "non_contrast",
+            Role.OVERLAY: "synthetic", Role.COMPARE: "real_contrast"}
+
+
+def arm_title(blinded: bool, label: str) -> str:
+    """How the reading screen names the arm: its label, or nothing telling when blinded."""
+    return "Reading" if blinded else label

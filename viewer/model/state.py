@@ -10,6 +10,7 @@ from enum import Enum
 import numpy as np
 
 from inference.io.volume import Volume
+from viewer.model import provenance
 from viewer.model.annotations import AnnotationState
 from viewer.model.events import Event
 from viewer.model.layout import Layout, Role
@@ -172,8 +173,7 @@ class ViewerState:
 
     def layers(self) -> dict[str, Volume]:
         """Loaded series by the names annotation statistics and exports use."""
-        names = {Role.BASE: "non_contrast", Role.OVERLAY: "synthetic",
-                 Role.COMPARE: "real_contrast"}
+        names = provenance.layer_names(self)
         return {names[role]: vol for role, vol in self.volumes.items()}
 
     def values_at(self, point: np.ndarray) -> dict[Role, float | None]:

@@ -24,6 +24,7 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="dcreview study read")
     parser.add_argument("dir")
     parser.add_argument("--reader")
+    parser.add_argument("--key", help="install this reader key (from the coordinator) first")
     args = parser.parse_args(argv)
     from inference.readerstudy.store import StudyStore
     from viewer.reader.reading_window import ReadingWindow
@@ -35,6 +36,10 @@ def main(argv: Sequence[str]) -> int:
         reader = args.reader or choose_reader(store.protocol.readers)
         if reader is None:
             return 1
+        if args.key:
+            from inference.readerstudy.keys import install_reader_key
+
+            install_reader_key(store.study_id, reader, args.key)
         window = ReadingWindow(store, reader)
     except DcreviewError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -29,6 +29,7 @@ from inference.annotations.model import Annotation, Kind
 from inference.errors import DcreviewError
 from inference.readerstudy.design import Reading
 from inference.readerstudy.store import Interaction, StudyStore, WashoutError
+from viewer.model import provenance
 from viewer.model.layout import Role
 from viewer.model.state import ViewerState
 from viewer.model.window_level import presets, resolve
@@ -222,7 +223,7 @@ class ReadingWindow(QMainWindow):
         readings = self.store.readings(self.reader)
         total = sum(1 for r in readings if r.session == reading.session)
         sessions = max(r.session for r in readings)
-        title = "Reading" if arm.blinded else arm.label
+        title = provenance.arm_title(arm.blinded, arm.label)
         self.header.setText(f"Case {reading.position} of {total} - session {reading.session} "
                             f"of {sessions}\n{title}")
         questions = [self.protocol.questions[q] for q in arm.questions]

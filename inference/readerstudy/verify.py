@@ -1,0 +1,191 @@
+"""`dcreview study verify`: read every file of a study, change none, report every damage.
+
+Works on a read-only copy. Each problem is one line naming what is wrong: a missing or
+damaged file, records missing, inserted, altered or forged (their keyed seals do not match),
+answers that no reading screen could have written, results sealed at an export that the logs
+no longer hold. A torn last line (a reading screen killed while writing a record it had not
+yet acknowledged) is a note, not damage.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inference.errors import DcreviewError
+from inference.readerstudy import audit, keys
+from inference.readerstudy.design import Reading
+from inference.readerstudy.protocol import parse_protocol
+from inference.readerstudy.reader_log import LOG_NAME, reader_folder
+from inference.readerstudy.store import (
+    COORDINATOR_LOG,
+    STUDY_NAME,
+    answers_hash,
+    lists_hash,
+    read_study_file,
+)
+
+
+@dataclass
+class Report:
+    """Problems (damage, tampering) and notes (normal events worth knowing)."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    records: int = 0
+    chain_head: str = ""
+
+
+def _read(path: Path, name: str, report: Report) -> audit.LogRead | None:
+    try:
+        read = audit.read_log(path)
+    except IsADirectoryError:
+        report.problems.append(f"{name} is a folder, not a log file")
+        return None
+    except OSError as exc:
+        report.problems.append(f"{name} cannot be read ({exc.strerror})")
+        return None
+    for n in read.damaged[:10]:
+        report.problems.append(f"{name} line {n} is not a record (damaged)")
+    if read.torn_tail:
+        report.notes.append(f"{name} ends in an incomplete record (a reading screen was "
+                            "stopped while writing; that record was never acknowledged)")
+    return read
+
+
+def verify_study(directory: str | Path, key_path: str | Path | None = None) -> Report:
+    """Check a study folder without writing to it."""
+    directory = Path(directory)
+    report = Report()
+    try:
+        data = read_study_file(directory)
+        protocol = parse_protocol(data["protocol"], Path(data["root"]))
+    except DcreviewError as exc:
+        report.problems.append(str(exc))
+        return report
+    except Exception as exc:  # a hand-edited protocol in study.json: say so, never trace
+        report.problems.append(f"the protocol in {STUDY_NAME} is damaged ({type(exc).__name__})")
+        return report
+    if protocol.hash != data["protocol_hash"]:
+        report.problems.append(f"the protocol in {STUDY_NAME} was edited (its hash differs)")
+    try:
+        master = keys.coordinator_key(data["study_id"], data["key_fingerprint"], key_path)
+    except DcreviewError as exc:
+        report.problems.append(str(exc))
+        master = None
+    if master is None:
+        report.problems.append("the coordinator's study key is not on this machine, so the "
+                               "seals cannot be checked (give --key FILE)")
+    sealed = _check_coordinator(directory, data, master, report)
+    lists = [Reading(*row) for row in data.get("lists") or []]
+    heads = {}
+    for reader in protocol.readers:
+        records = _check_reader(directory, data, protocol, reader, master,
+                                [r for r in lists if r.reader == reader], report)
+        if records:
+            heads[reader] = [records[-1].get("seq"), records[-1].get("mac")]
+        for when, (seq, mac) in sealed.get(reader, []):
+            if len(records) < seq or records[seq - 1].get("mac") != mac:
+                report.problems.append(
+                    f"reader {reader!r}: record {seq}, sealed when results were exported on "
+                    f"{when[:10]}, is missing or changed (records deleted or replaced)")
+    report.chain_head = audit.heads_fingerprint(heads)
+    return report
+
+
+def _check_coordinator(directory: Path, data: dict, master: bytes | None,
+                       report: Report) -> dict[str, list]:
+    """The coordinator's log; returns the readers' heads sealed at exports."""
+    read = _read(directory / COORDINATOR_LOG, "the coordinator's log", report)
+    if read is None:
+        return {}
+    if not read.exists:
+        report.problems.append(f"the coordinator's log ({COORDINATOR_LOG}) is missing")
+        return {}
+    first = audit.genesis(master, f"coordinator:{data['study_id']}") if master else None
+    report.problems += audit.check_chain(read.records, master, first, "coordinator log")
+    report.records += len(read.records)
+    protocols = [r["data"].get("protocol_hash") for r in read.records
+                 if r.get("event") in ("study_created", "protocol_replaced")]
+    if not protocols or protocols[-1] != data["protocol_hash"]:
+        report.problems.append(f"the protocol in {STUDY_NAME} is not the one the coordinator "
+                               "recorded")
+    assigned = [r["data"].get("lists_hash") for r in read.records
+                if r.get("event") == "lists_assigned"]
+    if data.get("lists") and (not assigned or assigned[-1] != lists_hash(data["lists"])):
+        report.problems.append(f"the reading lists in {STUDY_NAME} differ from those the "
+                               "coordinator assigned (edited)")
+    sealed: dict[str, list] = {}
+    for r in read.records:
+        if r.get("event") == "results_sealed":
+            for reader, head in (r["data"].get("heads") or {}).items():
+                sealed.setdefault(reader, []).append((r.get("time", ""), head))
+    return sealed
+
+
+def _check_reader(directory: Path, data: dict, protocol, reader: str, master: bytes | None,
+                  readings: list[Reading], report: Report) -> list[dict]:
+    name = f"reader {reader!r}'s log"
+    read = _read(reader_folder(directory, reader) / LOG_NAME, name, report)
+    if read is None or not read.exists:
+        return []
+    key = keys.derive_reader_key(master, reader) if master else None
+    first = audit.genesis(key, f"{data['study_id']}:{reader}") if key else None
+    report.problems += audit.check_chain(read.records, key, first, name)
+    report.records += len(read.records)
+    report.problems += _check_meaning(read.records, protocol, reader, readings, name)
+    return read.records
+
+
+def _check_meaning(records: list[dict], protocol, reader: str, readings: list[Reading],
+                   name: str) -> list[str]:
+    """Records no reading screen could have written (even correctly sealed ones)."""
+    problems = []
+    assigned = {(r.session, r.position): r for r in readings}
+    answers: dict[tuple, dict] = {}
+    finished: set[tuple] = set()
+    for n, r in enumerate(records, 1):
+        event, d = r.get("event"), r.get("data") or {}
+        if r.get("reader") != reader:
+            problems.append(f"{name} record {n} claims to be another reader's")
+            continue
+        if event not in ("answer", "reading_started", "reading_finished"):
+            continue
+        key = (d.get("session"), d.get("position"))
+        reading = assigned.get(key)
+        if reading is None or reading.case != d.get("case") or reading.arm != d.get("arm"):
+            problems.append(f"{name} record {n} is for a reading not on the reader's list")
+            continue
+        if event == "answer":
+            if key in finished:
+                problems.append(f"{name} record {n} changes an answer after the reading "
+                                "was finished")
+            if d.get("question") not in protocol.arm(reading.arm).questions:
+                problems.append(f"{name} record {n} answers a question the arm does not ask")
+            answers.setdefault(key, {})[d.get("question")] = d.get("value")
+        elif event == "reading_finished":
+            if key in finished:
+                problems.append(f"{name} record {n} finishes a reading a second time")
+            finished.add(key)
+            if d.get("answers_hash") != answers_hash(answers.get(key, {})):
+                problems.append(f"{name} record {n}: the answers at the finish differ from "
+                                "those recorded before it")
+    return problems
+
+
+def format_report(report: Report) -> str:
+    """The verdict as the CLI prints it."""
+    lines = [f"note: {n}" for n in report.notes]
+    if report.problems:
+        lines.append("TAMPERING OR DAMAGE FOUND:")
+        lines += [f"- {p}" for p in report.problems]
+    else:
+        lines.append(f"OK: {report.records} audit records, every seal and link intact; "
+                     f"chain head {report.chain_head}")
+    return "\n".join(lines)
+
+
+def as_json(report: Report) -> str:
+    """The report as JSON."""
+    return json.dumps(report.__dict__, indent=1)
