@@ -145,7 +145,15 @@ class AnnotationDrawing:
     def _shape_lines(a: Annotation, origin, look, right, up, mm_per_px) -> list[np.ndarray]:
         mark = MARK_PX * mm_per_px
         p = a.array
-        if a.kind in (Kind.POINT, Kind.NOTE):
+        if a.kind is Kind.POINT:
+            # A ring with a centre tick: a mark must not read as part of the crosshair.
+            c = p[0]
+            t = np.linspace(0, 2 * np.pi, 25)[:, None]
+            ring = c + (np.cos(t) * right + np.sin(t) * up) * mark * 1.4
+            tick = mark * 0.35
+            return [ring, np.array([c - right * tick, c + right * tick]),
+                    np.array([c - up * tick, c + up * tick])]
+        if a.kind is Kind.NOTE:
             c = p[0]
             return [np.array([c - right * mark, c + right * mark]),
                     np.array([c - up * mark, c + up * mark])]

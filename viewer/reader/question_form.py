@@ -29,26 +29,44 @@ TEXT_SAVE_MS = 800  # typed text is committed this long after the last key
 
 
 class _Slider(QWidget):
-    """0-100 slider that has no value until the reader moves it."""
+    """A 0-100 scale with no handle until the reader clicks or drags on it.
+
+    A handle drawn at 50 while "not set" anchors the reader's answer; the handle appears
+    where the reader first clicks.
+    """
 
     changed = Signal(int)
+    UNSET_STYLE = "QSlider::handle:horizontal { background: transparent; border: none; }"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider = _ClickSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, 100)
+        self.slider.setToolTip("click on the scale to answer")
         self.label = QLabel("not set", self)
         self.label.setMinimumWidth(50)
+        row.addWidget(QLabel("0", self))
         row.addWidget(self.slider, 1)
+        row.addWidget(QLabel("100", self))
         row.addWidget(self.label)
         self.value: int | None = None
         self.slider.valueChanged.connect(self._moved)
-        self.slider.sliderPressed.connect(lambda: self._moved(self.slider.value()))
+        self.slider.clicked_at.connect(self._moved)
+        self._show_handle(False)
+
+    @property
+    def handle_visible(self) -> bool:
+        """Whether the handle is drawn (only once a value is set)."""
+        return self.value is not None
+
+    def _show_handle(self, shown: bool) -> None:
+        self.slider.setStyleSheet("" if shown else self.UNSET_STYLE)
 
     def _moved(self, v: int) -> None:
         self.value = v
+        self._show_handle(True)
         self.label.setText(str(v))
         self.changed.emit(v)
 
@@ -56,9 +74,34 @@ class _Slider(QWidget):
         """Show a saved value (None: not set yet) without reporting it as a new answer."""
         self.slider.blockSignals(True)
         self.value = v
-        self.slider.setValue(50 if v is None else int(v))
+        self.slider.setValue(0 if v is None else int(v))
+        self._show_handle(v is not None)
         self.label.setText("not set" if v is None else str(v))
         self.slider.blockSignals(False)
+
+
+class _ClickSlider(QSlider):
+    """A slider whose click sets the value where it lands (not a page step towards it)."""
+
+    clicked_at = Signal(int)
+
+    def mousePressEvent(self, event) -> None:
+        """Jump to the clicked value, then let a drag go on from there."""
+        from PySide6.QtWidgets import QStyle
+
+        if event.button() == Qt.MouseButton.LeftButton:
+            value = QStyle.sliderValueFromPosition(self.minimum(), self.maximum(),
+                                                   int(event.position().x()), self.width())
+            self.blockSignals(True)
+            self.setValue(value)
+            self.blockSignals(False)
+            self.clicked_at.emit(value)
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        """Arrow keys answer too, even where they cannot move the value (0 and Left)."""
+        super().keyPressEvent(event)
+        self.clicked_at.emit(self.value())
 
 
 class QuestionForm(QWidget):
@@ -80,7 +123,8 @@ class QuestionForm(QWidget):
         for q in questions:
             widget = getattr(self, f"_build_{q.type}")(q)
             self.widgets[q.id] = widget
-            star = " *" if q.required else ""
+            # A no-break space keeps the required-star with the last word when the label wraps.
+            star = "\u00a0*" if q.required else ""
             label = QLabel(f"{q.text}{star}", self)
             label.setWordWrap(True)
             self.layout_.addRow(label, widget)

@@ -337,7 +337,7 @@ class ReadingWindow(QMainWindow):
         if self.form is None:
             return
         self.state.annotations.show_only(
-            [Annotation(Kind.POINT, (tuple(m["position_mm"]),), id=f"mark{n}")
+            [Annotation(Kind.POINT, (tuple(m["position_mm"]),), id=f"mark{n}", text=f"{n + 1}")
              for n, m in enumerate(self.form.marks)])
 
     def _on_marks_drawn(self) -> None:
