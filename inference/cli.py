@@ -189,16 +189,27 @@ def _synthesize(args: argparse.Namespace) -> int:
     result = synthesize(source, session=session, progress=TerminalProgress())
     energy = meter.stop(result.provider)
     outdir = Path(args.outdir)
-    out_path = write_image(result.volume, outdir / "synthetic_digital_contrast.nii.gz")
+    deid = None
+    if args.dicom and args.deidentify:
+        from inference.dicom.deidentify import Deidentifier, deidentify_volume
+
+        # One de-identifier for everything this export writes: NIfTI, series, report.
+        deid = Deidentifier(keep_own_descriptions=True)
+    shown = result.volume if deid is None else deidentify_volume(result.volume, deid)
+    out_path = write_image(shown, outdir / "synthetic_digital_contrast.nii.gz")
     report = build_report(source, result, session, energy, out_path)
     if args.dicom:
         from inference.dicom.synthetic_series import find_source_series, write_synthetic_series
 
         series = find_source_series(args.input, source.metadata.series_uid)
         files = write_synthetic_series(result.volume, series, outdir / "dicom",
-                                       deidentify=args.deidentify)
+                                       deidentify=deid or False)
         report["output"]["dicom"] = {"folder": str(outdir / "dicom"), "files": len(files),
                                      "deidentified": bool(args.deidentify)}
+        if deid is not None:
+            from inference.dicom.deidentify import deidentify_report
+
+            report = deidentify_report(report, deid)
     report_path = write_report(report, Path(args.report) if args.report
                                else outdir / "report.json")
     print(f"{SYNTHETIC_LABEL}\nwrote {out_path}\nwrote {report_path}\n"

@@ -10,6 +10,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
+from inference.dicom.iod import complete
 from inference.io.volume import Volume
 
 STORED_OFFSET = 1024  # stored = HU + 1024 as unsigned 12-bit, the most common CT encoding
@@ -82,7 +83,8 @@ def slice_dataset(volume: Volume, k: int, ident: SeriesIdentity) -> Dataset:
     ds.PatientPosition = "FFS"
     ds.StudyInstanceUID = ident.study_uid
     ds.SeriesInstanceUID = ident.series_uid
-    ds.StudyID = "1"
+    ds.StudyID = ident.extra.get("StudyID", "1")
+    ds.ReferringPhysicianName = ident.extra.get("ReferringPhysicianName", "")
     ds.SeriesNumber = ident.series_number
     ds.AcquisitionNumber = 1
     ds.InstanceNumber = k + 1
@@ -126,6 +128,7 @@ def write_ct_series(volume: Volume, outdir: str | Path, ident: SeriesIdentity,
         ds = slice_dataset(volume, k, ident)
         if per_slice is not None:
             per_slice(k, ds)
+        complete(ds, "ct")
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths

@@ -1,51 +1,98 @@
 """De-identification per DICOM PS3.15 Annex E, Basic Application Level Confidentiality Profile.
 
-Applied to every dataset of one export with one ``Deidentifier``, so UIDs are remapped
-consistently within the export (references stay valid) and never between exports.
+The one de-identifier of every export (synthetic series, SR, run reports). Applied to every
+dataset of one export with one ``Deidentifier``, so UIDs are remapped consistently within the
+export (references, including those inside SR content items, stay valid) and never between
+exports. Beyond the named attributes, three rules catch what a list would miss: every person
+name, date, time and age is emptied or removed, every instance UID is replaced, and private
+tags go. What was applied is declared in DeidentificationMethodCodeSequence (CID 7050).
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
+from pathlib import Path
 
 from pydicom.dataset import Dataset
-from pydicom.uid import generate_uid
+from pydicom.uid import UID_dictionary, generate_uid
 
-METHOD = "DICOM PS3.15 E.1 Basic Application Level Confidentiality Profile (dcreview)"
-CLEAN_DESCRIPTORS = ("; Clean Descriptors Option: only descriptions written by dcreview (which "
-                     "carry no identifiers, and label synthetic images) are kept")
+from inference.io.volume import Volume
+
+METHOD = "PS3.15 Basic Profile (dcreview)"  # LO: at most 64 characters
+BASIC_PROFILE = ("113100", "Basic Application Confidentiality Profile")
+CLEAN_DESCRIPTORS = ("113105", "Clean Descriptors Option")
+CLEAN_STRUCTURED = ("113104", "Clean Structured Content Option")
 # Descriptions dcreview writes itself: kept under the Clean Descriptors Option, because they
 # carry the SYNTHETIC label and no identifiers.
 OWN_DESCRIPTIONS = ("ImageComments", "SeriesDescription", "DerivationDescription")
 
-# Attributes the Basic profile removes or empties (the subset CT series and our exports carry).
+# Action X (remove): attributes of PS3.15 Table E.1-1 that CT series and SRs carry.
 REMOVE = (
-    "PatientBirthDate", "PatientBirthTime", "PatientAge", "PatientSex", "PatientSize",
-    "PatientWeight", "PatientAddress", "PatientTelephoneNumbers", "OtherPatientIDs",
-    "OtherPatientNames", "PatientMotherBirthName", "EthnicGroup", "MilitaryRank",
-    "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName", "StationName",
-    "PerformingPhysicianName", "OperatorsName",
-    "NameOfPhysiciansReadingStudy", "RequestingPhysician", "PhysiciansOfRecord",
-    "DeviceSerialNumber", "ProtocolName", "RequestAttributesSequence", "ImageComments",
-    "AdditionalPatientHistory", "PatientComments", "StudyDescription",
-    "AdmittingDiagnosesDescription", "SeriesDescription", "DerivationDescription",
+    "PatientBirthTime", "PatientAge", "PatientSize", "PatientWeight", "PatientAddress",
+    "PatientTelephoneNumbers", "OtherPatientIDs", "OtherPatientIDsSequence",
+    "OtherPatientNames", "PatientBirthName", "PatientMotherBirthName", "EthnicGroup",
+    "MilitaryRank", "BranchOfService", "Occupation", "MedicalRecordLocator",
+    "PatientReligiousPreference", "SmokingStatus", "PregnancyStatus", "LastMenstrualDate",
+    "MedicalAlerts", "Allergies", "CountryOfResidence", "RegionOfResidence",
+    "PatientInsurancePlanCodeSequence", "PatientPrimaryLanguageCodeSequence",
+    "ResponsiblePerson", "ResponsibleOrganization", "IssuerOfPatientID",
+    "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName",
+    "InstitutionCodeSequence", "StationName", "DeviceSerialNumber", "DeviceUID",
+    "PerformingPhysicianName", "PerformingPhysicianIdentificationSequence", "OperatorsName",
+    "OperatorIdentificationSequence", "NameOfPhysiciansReadingStudy",
+    "PhysiciansReadingStudyIdentificationSequence", "RequestingPhysician",
+    "PhysiciansOfRecord", "PhysiciansOfRecordIdentificationSequence",
+    "ReferringPhysicianAddress", "ReferringPhysicianTelephoneNumbers",
+    "ReferringPhysicianIdentificationSequence", "ProtocolName", "RequestAttributesSequence",
+    "ImageComments", "AdditionalPatientHistory", "PatientComments", "StudyDescription",
+    "AdmittingDiagnosesDescription", "AdmittingDiagnosesCodeSequence", "SeriesDescription",
+    "DerivationDescription", "PerformedProcedureStepDescription",
+    "PerformedProcedureStepID", "PerformedProcedureStepStartDate",
+    "PerformedProcedureStepStartTime", "RequestedProcedureDescription",
+    "RequestedProcedureID", "ScheduledProcedureStepDescription",
+    "ReasonForTheRequestedProcedure", "ReasonForStudy", "RequestedContrastAgent",
+    "StudyComments", "AcquisitionComments", "AdmissionID", "IssuerOfAdmissionID",
+    "CurrentPatientLocation", "PatientState", "VisitComments",
+    "ReferencedPatientSequence", "ReferencedStudySequence",
+    "ReferencedPerformedProcedureStepSequence", "OriginalAttributesSequence",
+    "ModifiedAttributesSequence", "ContributingEquipmentSequence", "FrameComments",
+    "TextComments", "TextString", "DataSetTrailingPadding", "ContentCreatorName",
+    "ContentCreatorIdentificationCodeSequence", "AuthorObserverSequence",
+    "ParticipantSequence", "VerifyingObserverSequence", "PersonName", "PersonAddress",
+    "PersonTelephoneNumbers", "InterpretationRecorder", "InterpretationTranscriber",
+    "InterpretationAuthor", "DistributionName", "DistributionAddress",
+    "ScheduledPatientInstitutionResidence",
 )
-EMPTY = ("AccessionNumber", "StudyID", "ReferringPhysicianName")
-DATES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate", "StudyTime",
-         "SeriesTime", "AcquisitionTime", "ContentTime", "AcquisitionDateTime",
-         "InstanceCreationDate", "InstanceCreationTime")
-UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID",
-        "ReferencedSOPInstanceUID", "MediaStorageSOPInstanceUID")
+# Action Z (present, empty): Type 2 attributes a conformant object must keep.
+EMPTY = ("AccessionNumber", "StudyID", "ReferringPhysicianName", "PatientBirthDate",
+         "PatientSex", "StudyDate", "StudyTime")
+# Type 1 dates and times of an SR (action D): a fixed dummy, never the real one.
+DUMMY_DATES = {"ContentDate": "19000101", "ContentTime": "000000"}
+KEEP_UIDS = ("TransferSyntaxUID", "ImplementationClassUID", "CodingSchemeUID",
+             "ContextGroupExtensionCreatorUID")
+TEXT_OF_PEOPLE_AND_TIME = ("PN", "DA", "DT", "TM", "AS")
+SR_CLASSES = ("1.2.840.10008.5.1.4.1.1.88.")
+
+
+def _code(value: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = "DCM"
+    item.CodeMeaning = meaning
+    return item
 
 
 class Deidentifier:
     """One export's de-identification: pseudonym and UID map shared by all its files."""
 
-    def __init__(self, pseudonym: str = "ANONYMOUS", keep_own_descriptions: bool = False) -> None:
+    def __init__(self, pseudonym: str = "ANONYMOUS^", keep_own_descriptions: bool = False,
+                 clean_structured_content: bool = False) -> None:
         self._salt = secrets.token_hex(16)
         self._uids: dict[str, str] = {}
         self.pseudonym = pseudonym
         self.keep = OWN_DESCRIPTIONS if keep_own_descriptions else ()
+        self.clean_structured = clean_structured_content
 
     def uid(self, original: str) -> str:
         """The replacement for ``original``, the same every time within this export."""
@@ -53,33 +100,91 @@ class Deidentifier:
             self._uids[original] = generate_uid(entropy_srcs=[self._salt, original])
         return self._uids[original]
 
+    def options(self) -> list[tuple[str, str]]:
+        """The CID 7050 codes of what this de-identifier applies."""
+        out = [BASIC_PROFILE]
+        if self.keep:
+            out.append(CLEAN_DESCRIPTORS)
+        if self.clean_structured:
+            out.append(CLEAN_STRUCTURED)
+        return out
+
     def apply(self, ds: Dataset) -> Dataset:
         """De-identify ``ds`` in place (and its sequences, and its file meta)."""
-        self._walk(ds)
-        if getattr(ds, "file_meta", None) is not None and "MediaStorageSOPInstanceUID" in \
-                ds.file_meta:
-            ds.file_meta.MediaStorageSOPInstanceUID = self.uid(
-                str(ds.file_meta.MediaStorageSOPInstanceUID))
+        is_sr = str(ds.get("SOPClassUID", "")).startswith(SR_CLASSES)
+        self._walk(ds, top=True)
+        meta = getattr(ds, "file_meta", None)
+        if meta is not None and "MediaStorageSOPInstanceUID" in meta:
+            meta.MediaStorageSOPInstanceUID = self.uid(str(meta.MediaStorageSOPInstanceUID))
         ds.PatientName = self.pseudonym
-        ds.PatientID = self.pseudonym
+        ds.PatientID = self.pseudonym.rstrip("^")
+        for keyword in EMPTY:
+            setattr(ds, keyword, "")
+        if is_sr:
+            for keyword, dummy in DUMMY_DATES.items():
+                setattr(ds, keyword, dummy)
         ds.PatientIdentityRemoved = "YES"
-        ds.DeidentificationMethod = METHOD + (CLEAN_DESCRIPTORS if self.keep else "")
+        ds.DeidentificationMethod = METHOD
+        ds.DeidentificationMethodCodeSequence = [_code(v, m) for v, m in self.options()]
         ds.LongitudinalTemporalInformationModified = "REMOVED"
         return ds
 
-    def _walk(self, ds: Dataset) -> None:
+    def _walk(self, ds: Dataset, top: bool = False) -> None:
         for keyword in REMOVE:
             if keyword in ds and keyword not in self.keep:
                 delattr(ds, keyword)
-        for keyword in EMPTY + DATES:
-            if keyword in ds:
-                setattr(ds, keyword, "")
-        for keyword in UIDS:
-            if keyword in ds and ds.data_element(keyword).value:
-                setattr(ds, keyword, self.uid(str(ds.data_element(keyword).value)))
-        # Private tags can hold anything: the Basic profile removes them.
-        ds.remove_private_tags()
+        ds.remove_private_tags()  # private tags can hold anything: the Basic profile drops them
         for elem in list(ds):
+            keyword = elem.keyword
             if elem.VR == "SQ":
                 for item in elem.value:
                     self._walk(item)
+            elif elem.VR == "UI" and elem.value and keyword not in KEEP_UIDS and not \
+                    keyword.endswith("ClassUID"):
+                values = elem.value if elem.VM > 1 else [elem.value]
+                new = [v if str(v) in UID_dictionary else self.uid(str(v)) for v in values]
+                elem.value = new if elem.VM > 1 else new[0]
+            elif elem.VR in TEXT_OF_PEOPLE_AND_TIME and keyword not in ("PatientName",):
+                # Names, dates, times and ages: empty where a module requires the element
+                # (Type 2 at the top level), removed elsewhere.
+                if top and keyword in EMPTY:
+                    elem.value = ""
+                else:
+                    del ds[elem.tag]
+
+
+REPORT_SOURCE_FIELDS = ("description", "series_description", "study_description")
+
+
+def deidentify_report(report: dict, deid: Deidentifier) -> dict:
+    """A run report fit to lie next to a de-identified export: the source's UIDs replaced,
+    its descriptions dropped, paths cut to file names (a folder name can name a patient)."""
+    def clean(key: str, value, in_source: bool):
+        if isinstance(value, dict):
+            # Descriptions can quote the source's (the synthetic one names it): all go.
+            return {k: clean(k, v, in_source) for k, v in value.items()
+                    if k not in REPORT_SOURCE_FIELDS}
+        if isinstance(value, list):
+            return [clean(key, v, in_source) for v in value]
+        if isinstance(value, str) and key.endswith("uid") and value:
+            return deid.uid(value)
+        if isinstance(value, str) and key in ("path", "folder", "input_path") and value:
+            return Path(value).name
+        return value
+
+    out = clean("", report, False)
+    out["deidentified"] = {"method": METHOD, "codes": [v for v, _m in deid.options()]}
+    return out
+
+
+def deidentify_volume(volume: Volume, deid: Deidentifier) -> Volume:
+    """A volume fit to be written next to a de-identified export (e.g. as NIfTI): no source
+    description, the source series UID replaced, the SYNTHETIC label kept."""
+    m = volume.metadata
+    meta = replace(m, series_uid=deid.uid(m.series_uid) if m.series_uid else "", study_uid="",
+                   frame_of_reference_uid="", acquisition_time="", patient_pseudonym="",
+                   series_description=("SYNTHETIC digital contrast" if volume.synthetic
+                                       else "de-identified"))
+    provenance = {k: (deid.uid(v) if k.endswith("uid") and isinstance(v, str) and v else v)
+                  for k, v in volume.provenance.items()}
+    return replace(volume, metadata=meta, provenance=provenance)

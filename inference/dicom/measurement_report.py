@@ -9,10 +9,11 @@ import numpy as np
 import pydicom
 from pydicom.sr.codedict import codes
 
-from inference.annotations.model import ROI_KINDS, Kind
+from inference.annotations.model import ROI_KINDS, Kind, plane_axes
 from inference.annotations.stats import roi_stats
 from inference.annotations.store import AnnotationSet
 from inference.dicom.deidentify import Deidentifier
+from inference.dicom.iod import complete
 from inference.io.dicom.discovery import SeriesInfo
 from inference.io.volume import Volume
 
@@ -27,22 +28,67 @@ FINDING = hd.sr.CodedConcept(value="49755003", scheme_designator="SCT",
                              meaning="Morphologically abnormal structure")
 
 
-def _region(points: np.ndarray, kind: Kind, for_uid: str) -> hd.sr.ImageRegion3D:
-    if kind is Kind.POINT:
-        return hd.sr.ImageRegion3D(hd.sr.GraphicTypeValues3D.POINT, points[:1], for_uid)
-    closed = np.vstack([points, points[:1]])
-    return hd.sr.ImageRegion3D(hd.sr.GraphicTypeValues3D.POLYGON, closed, for_uid)
+def _region(a, for_uid: str) -> hd.sr.ImageRegion3D:
+    """The annotation's own defining points as an SCOORD3D region (read back exactly)."""
+    p = a.array
+    g = hd.sr.GraphicTypeValues3D
+    if a.kind in (Kind.POINT, Kind.NOTE):
+        return hd.sr.ImageRegion3D(g.POINT, p[:1], for_uid)
+    if a.kind in (Kind.RULER, Kind.ANGLE):
+        return hd.sr.ImageRegion3D(g.POLYLINE, p, for_uid)
+    if a.kind is Kind.ELLIPSE:
+        c, a1, a2 = p[0], p[1] - p[0], p[2] - p[0]
+        return hd.sr.ImageRegion3D(g.ELLIPSE, np.array([c - a1, c + a1, c - a2, c + a2]),
+                                   for_uid)
+    outline = a.outline()
+    return hd.sr.ImageRegion3D(g.POLYGON, np.vstack([outline, outline[:1]]), for_uid)
+
+
+def _sphere_surface(a, for_uid: str, series_uid: str) -> hd.sr.VolumeSurface:
+    """A sphere as an ellipsoid whose first axis ends at the annotation's surface point."""
+    c, s = a.array[0], a.array[1]
+    r1 = s - c
+    u, v = plane_axes(r1 if np.linalg.norm(r1) else np.array([0.0, 0.0, 1.0]))
+    radius = float(np.linalg.norm(r1))
+    axes = np.array([c - r1, c + r1, c - u * radius, c + u * radius, c - v * radius,
+                     c + v * radius])
+    return hd.sr.VolumeSurface(hd.sr.GraphicTypeValues3D.ELLIPSOID, axes, for_uid,
+                               source_series=hd.sr.SourceSeriesForSegmentation(series_uid))
+
+
+def _measurements(a, layers: dict[str, Volume]) -> list:
+    m = a.measurement()
+    out = []
+    if a.kind in (*ROI_KINDS, Kind.SPHERE):
+        first_layer = next(iter(layers))
+        stats = roi_stats(a, layers)[first_layer]
+        if stats.get("voxels"):
+            out.append(hd.sr.Measurement(name=codes.SCT.Mean, value=stats["mean"],
+                                         unit=codes.UCUM.HounsfieldUnit))
+    if "area_mm2" in m:
+        out.append(hd.sr.Measurement(name=codes.SCT.Area, value=m["area_mm2"], unit=MM2))
+    if "volume_ml" in m:
+        out.append(hd.sr.Measurement(name=VOLUME, value=m["volume_ml"], unit=ML))
+    if "length_mm" in m:
+        out.append(hd.sr.Measurement(name=LENGTH, value=m["length_mm"], unit=MM))
+    if "angle_deg" in m:
+        out.append(hd.sr.Measurement(name=ANGLE, value=m["angle_deg"], unit=DEG))
+    return out
 
 
 def build_report(annotations: AnnotationSet, source: SeriesInfo,
                  layers: dict[str, Volume]) -> hd.sr.Comprehensive3DSR:
     """A Comprehensive 3D SR holding one measurement group per annotation.
 
-    ROIs carry their area (or volume) and the mean HU of the non-contrast layer; rulers and
-    angles carry their length or angle. Coordinates are 3-D in the series' frame of reference.
+    Every kind keeps its defining points in the series' frame of reference (points and notes
+    as POINT, rulers and angles as POLYLINE, ellipses as ELLIPSE, rectangles and polygons as
+    POLYGON, spheres as an ELLIPSOID volume surface), so ``read_report`` gets them back.
+    ROIs carry their area (or volume) and the mean HU of the first layer, rulers and angles
+    their length or angle. The tracking identifier names the kind (and a note's text).
     """
     evidence = [pydicom.dcmread(h.path, stop_before_pixels=True) for h in source.headers]
     for_uid = str(evidence[0].FrameOfReferenceUID)
+    series_uid = str(evidence[0].SeriesInstanceUID)
     observer = hd.sr.ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
@@ -50,42 +96,17 @@ def build_report(annotations: AnnotationSet, source: SeriesInfo,
     context = hd.sr.ObservationContext(observer_device_context=observer)
     groups = []
     for n, a in enumerate(annotations.items.values(), 1):
-        tracking = hd.sr.TrackingIdentifier(uid=hd.UID(),
-                                            identifier=f"{a.kind.value} {n}: {a.text}"[:64])
-        measurements = []
-        m = a.measurement()
-        if a.kind in (*ROI_KINDS, Kind.SPHERE):
-            first_layer = next(iter(layers))
-            stats = roi_stats(a, layers)[first_layer]
-            if stats.get("voxels"):
-                measurements.append(hd.sr.Measurement(name=codes.SCT.Mean, value=stats["mean"],
-                                                      unit=codes.UCUM.HounsfieldUnit))
-            if "area_mm2" in m:
-                measurements.append(hd.sr.Measurement(name=codes.SCT.Area,
-                                                      value=m["area_mm2"], unit=MM2))
-            if "volume_ml" in m:
-                measurements.append(hd.sr.Measurement(name=VOLUME, value=m["volume_ml"],
-                                                      unit=ML))
-            points = a.outline() if a.kind in ROI_KINDS else a.array[:1]
-            kind = a.kind if a.kind in ROI_KINDS else Kind.POINT
-            region = _region(points, kind, for_uid)
-            if kind is Kind.POINT:
-                groups.append(hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
-                    tracking_identifier=tracking, referenced_regions=[region],
-                    finding_type=FINDING, measurements=measurements))
-            else:
-                groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-                    tracking_identifier=tracking, referenced_region=region,
-                    finding_type=FINDING, measurements=measurements))
+        label = f"{a.kind.value} {n}" + (f": {a.text}" if a.text else "")
+        tracking = hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=label[:64])
+        if a.kind is Kind.SPHERE:
+            groups.append(hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+                tracking_identifier=tracking,
+                referenced_volume_surface=_sphere_surface(a, for_uid, series_uid),
+                finding_type=FINDING, measurements=_measurements(a, layers)))
             continue
-        if a.kind is Kind.RULER:
-            measurements.append(hd.sr.Measurement(name=LENGTH, value=m["length_mm"], unit=MM))
-        elif a.kind is Kind.ANGLE:
-            measurements.append(hd.sr.Measurement(name=ANGLE, value=m["angle_deg"], unit=DEG))
-        if not measurements:
-            continue  # points and notes carry no measurement for TID 1500
-        groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
-            tracking_identifier=tracking, measurements=measurements, finding_type=FINDING))
+        groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=tracking, referenced_region=_region(a, for_uid),
+            finding_type=FINDING, measurements=_measurements(a, layers) or None))
     report = hd.sr.MeasurementReport(observation_context=context,
                                      procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
                                      imaging_measurements=groups)
@@ -98,9 +119,12 @@ def build_report(annotations: AnnotationSet, source: SeriesInfo,
 def write_report(annotations: AnnotationSet, source: SeriesInfo, layers: dict[str, Volume],
                  path: str | Path, deidentify: bool = False) -> Path:
     """Write the SR (optionally de-identified) to ``path``."""
+    if deidentify:
+        annotations = annotations.without_text()  # typed text can name anyone
     sr = build_report(annotations, source, layers)
     if deidentify:
-        Deidentifier().apply(sr)
+        Deidentifier(clean_structured_content=True).apply(sr)
+    complete(sr, "sr")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sr.save_as(path, enforce_file_format=True)

@@ -34,7 +34,7 @@ def _copy(src: Dataset, keywords: tuple[str, ...]) -> dict:
 
 
 def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | Path,
-                           deidentify: bool = False) -> list[Path]:
+                           deidentify: bool | Deidentifier = False) -> list[Path]:
     """One file per slice, same study and frame of reference, labelled derived and synthetic."""
     if not synthetic.synthetic:
         raise ExportError("only synthetic volumes are exported by this writer")
@@ -72,7 +72,10 @@ def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | 
             **_copy(first, ("ReferringPhysicianName", "StudyID", "BodyPartExamined",
                             "PatientPosition")),
         })
-    deid = Deidentifier(keep_own_descriptions=True) if deidentify else None
+    if isinstance(deidentify, Deidentifier):
+        deid: Deidentifier | None = deidentify  # shared with the export's other files
+    else:
+        deid = Deidentifier(keep_own_descriptions=True) if deidentify else None
 
     def per_slice(k: int, ds: Dataset) -> None:
         src = stack.slots[k]

@@ -30,12 +30,12 @@ def test_sr_round_trips_through_highdicom(report):
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
     sr = hd.sr.srread(path)
     groups = sr.content.get_planar_roi_measurement_groups()
-    assert len(groups) == 1
+    assert len(groups) == 2  # the ellipse, and the ruler with its end points
     names = {m.name.meaning: m.value for m in groups[0].get_measurements()}
     assert names["Mean"] == pytest.approx(40, abs=25)
     assert names["Area"] == pytest.approx(3.14159 * 64, rel=1e-3)
-    others = sr.content.get_image_measurement_groups()
-    lengths = [m.value for g in others for m in g.get_measurements() if m.name.meaning == "Length"]
+    lengths = [m.value for g in groups for m in g.get_measurements()
+               if m.name.meaning == "Length"]
     assert lengths == [pytest.approx(50.0)]
     refs = {item.ReferencedSOPInstanceUID
             for item in ds.CurrentRequestedProcedureEvidenceSequence[0]
@@ -63,7 +63,7 @@ def test_deidentified_sr_keeps_measurements_drops_identity(small_case, tmp_path)
                    src.StudyDate, src.StudyInstanceUID, src.SOPInstanceUID):
         assert secret.encode() not in blob, secret
     sr = hd.sr.srread(path)
-    lengths = [m.value for g in sr.content.get_image_measurement_groups()
+    lengths = [m.value for g in sr.content.get_planar_roi_measurement_groups()
                for m in g.get_measurements()]
     assert lengths == [pytest.approx(50.0)]
     assert pydicom.dcmread(path).PatientIdentityRemoved == "YES"
