@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from inference import __version__
 from inference.errors import DcreviewError, LoadError
 
-COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study")
+COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "OUTDIR/dicom, in the source study; needs DICOM input")
     syn.add_argument("--deidentify", action="store_true",
                      help="de-identify the DICOM export (PS3.15 Basic profile)")
+    from inference.annotations.exports import add_parser as add_annotations_parser
+
+    add_annotations_parser(sub)
     from inference.readerstudy.cli import add_parser as add_study_parser
 
     add_study_parser(sub)
@@ -76,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         from inference.readerstudy.cli import run as run_study
 
         return run_study(args)
+    if args.command == "annotations":
+        from inference.annotations.exports import run as run_annotations
+
+        return run_annotations(args)
     if args.command == "info":
         from inference.io.series_report import describe_path
 

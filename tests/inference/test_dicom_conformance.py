@@ -192,3 +192,21 @@ def test_no_identifier_survives_in_any_output_byte(small_case, tmp_path):
                                                         stop_before_pixels=True).StudyInstanceUID}
     for _p, data in all_bytes(out):
         assert not any(uid.encode() in data for uid in original_uids)
+
+
+def test_headless_annotations_export_and_import_round_trip(small_case, tmp_path):
+    saved = every_kind().save(tmp_path / "annotations.json")
+    sr = tmp_path / "marks.dcm"
+    assert main(["annotations", "export", str(saved), "--source", str(small_case.noncontrast),
+                 "--format", "sr", "-o", str(sr)]) == 0
+    assert main(["annotations", "import", str(sr), "-o", str(tmp_path / "back.json")]) == 0
+    back = list(AnnotationSet.load(tmp_path / "back.json").items.values())
+    original = list(every_kind().items.values())
+    assert [a.kind for a in back] == [a.kind for a in original]
+    assert max(np.abs(a.array - b.array).max() for a, b in zip(original, back,
+                                                                 strict=True)) < 1e-3
+    for fmt in ("csv", "json"):
+        assert main(["annotations", "export", str(saved), "--source",
+                     str(small_case.noncontrast), "--format", fmt, "--deidentify", "-o",
+                     str(tmp_path / f"a.{fmt}")]) == 0
+        assert "thrombus" not in (tmp_path / f"a.{fmt}").read_text()

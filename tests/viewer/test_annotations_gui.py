@@ -262,6 +262,18 @@ def test_exports_round_trip_and_deidentify_free_text(layered, small_case, tmp_pa
     assert data["coordinates"] == "LPS mm" and len(data["measurements"]) == 2
     sr = pydicom.dcmread(tmp_path / "d.dcm")
     assert sr.Modality == "SR" and sr.PatientIdentityRemoved == "YES"
+    # The marks open on another workstation: import the plain SR into an empty study.
+    plain_sr = w.annotate.panel.deidentify.setChecked(False) or w.annotate.export(
+        "sr", tmp_path / "p.dcm")
+    before = {a.kind: a.array for a in ann.items}
+    ann.open_study(None)
+    assert not ann.items
+    assert w.annotate.import_file(plain_sr) == 2
+    after = {a.kind: a.array for a in ann.items}
+    assert set(after) == set(before)
+    assert all(np.abs(after[k] - before[k]).max() < 1e-3 for k in before)
+    assert any("Import annotations" in act.text() for act in w.menuBar().actions()[0].menu()
+               .actions())
 
 
 def test_labels_of_neighbouring_shapes_do_not_cover_each_other(window):

@@ -61,6 +61,8 @@ class AnnotationActions(QObject):
         self.act_redo_y = self._action("Redo (Ctrl+Y)", self.ann.redo, key("redo", 1))
         self.act_delete = self._action("&Delete selected annotation",
                                        self.ann.delete_selected, key("delete"))
+        self.act_import = QAction("&Import annotations (DICOM SR or JSON)...", window)
+        self.act_import.triggered.connect(self.choose_import)
         self.ann.tool_changed.connect(self._on_tool)
         self.ann.changed.connect(self._on_changed)
         state.volumes_changed.connect(self._on_volumes)
@@ -87,6 +89,7 @@ class AnnotationActions(QObject):
             act = QAction(f"Export annotations as {name}...", self.window)
             act.triggered.connect(lambda _=False, f=fmt: self.choose_export(f))
             menu.addAction(act)
+        menu.addAction(self.act_import)
         menu.addAction(self.panel.toggleViewAction())
 
     def build_toolbar(self) -> QToolBar:
@@ -160,6 +163,28 @@ class AnnotationActions(QObject):
         if deidentify is None:
             deidentify = self.panel.deidentify.isChecked()
         return export_annotations(self.state, fmt, path, deidentify, self.source())
+
+    def import_file(self, path: str | Path) -> int:
+        """Add the annotations of an SR (or JSON) to this study's (undoable); returns how many."""
+        from inference.annotations.exports import import_annotations
+
+        items = list(import_annotations(path).items.values())
+        for a in items:
+            self.ann.add(a)
+        return len(items)
+
+    def choose_import(self) -> None:
+        """Ask for an SR or JSON file, then import it."""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import annotations", "",
+                                              "DICOM SR (*.dcm);;JSON (*.json);;All files (*)")
+        if not path:
+            return
+        try:
+            n = self.import_file(path)
+        except DcreviewError as exc:
+            self.show_error("Cannot import annotations", str(exc))
+            return
+        self.window.statusBar().showMessage(f"Imported {n} annotations", 8000)
 
     def choose_export(self, fmt: str) -> None:
         """Ask where, then export."""

@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
         for act in (self.act_screenshot, self.act_export_dicom, self.act_export_dicom_deid,
                     self.act_export_image):
             file_menu.addAction(act)
+        file_menu.addAction(self.annotate.act_import)
         file_menu.addAction(self._action("&Quit", self.close, key("quit")))
         view_menu = self.menuBar().addMenu("&View")
         for act in self.layout_actions.values():
