@@ -203,7 +203,12 @@ def _synthesize(args: argparse.Namespace) -> int:
         # One de-identifier for everything this export writes: NIfTI, series, report.
         deid = Deidentifier(keep_own_descriptions=True)
     shown = result.volume if deid is None else deidentify_volume(result.volume, deid)
-    out_path = write_image(shown, outdir / "synthetic_digital_contrast.nii.gz")
+    # NIfTI cannot hold a gantry-tilted (sheared) grid: such output is written as NRRD.
+    suffix = ".nii.gz" if source.geometry.is_orthogonal else ".nrrd"
+    if suffix == ".nrrd":
+        print("note: the input is gantry-tilted; the synthetic volume is written as NRRD, "
+              "which keeps its sheared grid exactly", file=sys.stderr)
+    out_path = write_image(shown, outdir / f"synthetic_digital_contrast{suffix}")
     report = build_report(source, result, session, energy, out_path)
     if args.dicom:
         from inference.dicom.synthetic_series import find_source_series, write_synthetic_series

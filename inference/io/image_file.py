@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from inference.errors import UnsupportedFormatError
+from inference.errors import ExportError, UnsupportedFormatError
 from inference.io.geometry import Geometry
 from inference.io.volume import SeriesMetadata, Volume, hu_dtype
 
@@ -54,8 +54,12 @@ def write_image(volume: Volume, path: str | Path) -> Path:
     path = Path(path)
     if not is_image_file(path):
         raise UnsupportedFormatError(f"cannot write {path.name}: use one of {', '.join(SUFFIXES)}")
-    image = sitk.GetImageFromArray(volume.array)
     g = volume.geometry
+    if not g.is_orthogonal and path.name.lower().endswith((".nii", ".nii.gz")):
+        # ITK would straighten the sheared grid of a gantry-tilted series and move every slice.
+        raise ExportError(f"cannot write {path.name}: NIfTI cannot hold the sheared grid of a "
+                          "gantry-tilted series; write .nrrd or .mha, which keep it exactly")
+    image = sitk.GetImageFromArray(volume.array)
     image.SetOrigin(g.origin)
     image.SetSpacing(g.spacing)
     image.SetDirection(tuple(g.direction_matrix.ravel()))

@@ -197,3 +197,21 @@ def test_no_patient_identifiers_in_logs(tmp_path, caplog):
     for identifier in (PATIENT_NAME, "DOE", PATIENT_ID, "19711231"):
         assert identifier not in text
     assert len(result.volume.metadata.patient_pseudonym) == 16
+
+
+def test_tilted_synthesis_keeps_its_sheared_grid(tmp_path):
+    from inference.cli import main
+    from inference.errors import ExportError
+    from inference.io.image_file import read_image, write_image
+
+    tilt = np.radians(15)
+    g = Geometry((-50.0, -60.0, 100.0), (0.8, 0.9, 2.5),
+                 np.column_stack([(1, 0, 0), (0, 1, 0), (0, np.sin(tilt), np.cos(tilt))]))
+    write_series(tmp_path / "in", ramp_volume(geometry=g))
+    source = open_volume(tmp_path / "in").volume
+    with pytest.raises(ExportError, match="NIfTI cannot hold the sheared grid"):
+        write_image(source, tmp_path / "x.nii.gz")
+    assert main(["synthesize", str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 0
+    out = read_image(tmp_path / "out" / "synthetic_digital_contrast.nrrd")
+    assert out.geometry.same_grid(source.geometry)  # `view --overlay` and `evaluate` accept it
+    assert not (tmp_path / "out" / "synthetic_digital_contrast.nii.gz").exists()
