@@ -249,22 +249,34 @@ class SliceView(VtkPanel):
         """The camera (shared with the other views of this plane)."""
         return self.renderer.GetActiveCamera()
 
-    def reset_camera(self) -> None:
-        """Look at the cursor along the view normal with the whole slice in view."""
+    def fit_scale(self) -> float:
+        """The camera scale (half the view height in mm) that shows the whole slice here."""
         if self.volume is None or self.frame is None:
-            return
-        cursor = self.state.cursor
-        camera = self.camera
-        camera.ParallelProjectionOn()
-        camera.SetFocalPoint(*cursor)
-        camera.SetPosition(*(np.asarray(cursor) - self.frame.look * CAMERA_DISTANCE))
-        camera.SetViewUp(*self.frame.up)
+            return 0.0
         ext = np.asarray(self.volume.geometry.extent_mm(self.volume.shape))
         d = self.volume.geometry.direction_matrix
         up_extent = float(np.abs(d.T @ self.frame.up) @ ext)
         right_extent = float(np.abs(d.T @ self.frame.right) @ ext)
         w, h = max(1, self.width()), max(1, self.height())
-        camera.SetParallelScale(0.5 * max(up_extent, right_extent * h / w) * 1.02)
+        return 0.5 * max(up_extent, right_extent * h / w) * 1.02
+
+    def reset_camera(self, scale: float | None = None) -> None:
+        """Centre the volume in view, slice through the cursor, the whole slice visible.
+
+        The fit ignores where the cursor is in-plane (an off-centre cursor would push part of
+        the slice out of view); panning away from the centre is the user's.
+        """
+        if self.volume is None or self.frame is None:
+            return
+        look = self.frame.look
+        centre = self.volume.geometry.center(self.volume.shape)
+        focal = centre + look * float(np.dot(look, self.state.cursor - centre))
+        camera = self.camera
+        camera.ParallelProjectionOn()
+        camera.SetFocalPoint(*focal)
+        camera.SetPosition(*(focal - look * CAMERA_DISTANCE))
+        camera.SetViewUp(*self.frame.up)
+        camera.SetParallelScale(scale if scale is not None else self.fit_scale())
         camera.SetClippingRange(CAMERA_DISTANCE - 600, CAMERA_DISTANCE + 600)
         self.update_info()
 

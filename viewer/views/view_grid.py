@@ -199,16 +199,18 @@ class ViewGrid(QWidget):
         self.volume_view.show_volume(shown, provenance.volume_banner(st, shown), title)
 
     def reset_cameras(self) -> None:
-        """Fit every plane's camera to the non-contrast series, centred on the cursor."""
-        fitted = set()
-        for v in self._views.values():
-            if v.plane not in fitted and v.volume is not None and v.cell.role is Role.BASE:
-                v.reset_camera()
-                fitted.add(v.plane)
-        for v in self._views.values():
-            if v.plane not in fitted and v.volume is not None:
-                v.reset_camera()
-                fitted.add(v.plane)
+        """Fit every plane's shared camera so its series fits each visible view of the plane.
+
+        Only views of the current layout count: a hidden view keeps the size of the layout it
+        was last shown in, and fitting to it gave postage stamps.
+        """
+        by_plane: dict[Plane, list[SliceView]] = {}
+        for v in self.slice_views():
+            if v.volume is not None:
+                by_plane.setdefault(v.plane, []).append(v)
+        for views in by_plane.values():
+            base = next((v for v in views if v.cell.role is Role.BASE), views[0])
+            base.reset_camera(max(v.fit_scale() for v in views))
 
     def set_crosshair_visible(self, visible: bool) -> None:
         """Show or hide the crosshair in every view."""
