@@ -107,18 +107,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 class TerminalProgress:
-    """A one-line progress bar on stderr."""
+    """A one-line progress bar on a terminal; plain lines (every 10 %) in a log file."""
 
-    def __init__(self, width: int = 30) -> None:
+    def __init__(self, width: int = 30, stream=None) -> None:
         self.width = width
+        self.stream = stream
+        self._last_decile: tuple[str, int] | None = None
 
     def __call__(self, event) -> None:
+        stream = self.stream or sys.stderr
+        if not stream.isatty():
+            # Carriage returns garble logs: one plain line per stage and tenth of the work.
+            decile = (event.stage, int(event.fraction * 10))
+            if decile != self._last_decile or event.done >= event.total:
+                if decile != self._last_decile:
+                    print(f"{event.stage}: {event.done}/{event.total}", file=stream,
+                          flush=True)
+                self._last_decile = decile
+            return
         filled = int(event.fraction * self.width)
         eta = f" ETA {event.eta_s:4.0f} s" if event.eta_s is not None else ""
         bar = "#" * filled + "-" * (self.width - filled)
         end = "\n" if event.done >= event.total else ""
         print(f"\r{event.stage[:34]:<34} [{bar}] {event.done}/{event.total}{eta}", end=end,
-              file=sys.stderr, flush=True)
+              file=stream, flush=True)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

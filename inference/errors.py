@@ -71,7 +71,8 @@ class MultipleSeriesError(LoadError):
     def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
         n = len(choices)
         listing = "; ".join(desc for _, desc in choices)
-        super().__init__(f"folder contains {n} series; choose one ({listing})")
+        super().__init__(f"folder contains {n} series; choose one with --series N "
+                         f"(1-{n}) or its UID: {listing}")
         self.choices = list(choices)
 
     def __reduce__(self):

@@ -68,10 +68,35 @@ def screenshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def display_problem(env: dict | None = None, platform: str | None = None) -> str | None:
+    """Why a window cannot open here (no display on Linux), or None when it can."""
+    import os
+
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if not platform.startswith("linux") or qpa.startswith(("offscreen", "minimal", "vnc")):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open a window on: start dcreview from a desktop session (or with "
+            "ssh -X), or render without a window: dcreview view PATH --screenshot out.png "
+            "(or set QT_QPA_PLATFORM=offscreen)")
+
+
 def run_gui(args: argparse.Namespace) -> int:
     """Run the viewer (or the screenshot mode)."""
     if args.screenshot:
+        import os
+
+        # A screenshot needs no screen: render offscreen when there is none.
+        if display_problem() is not None:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return screenshot(args)
+    problem = display_problem()
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     from viewer.model.layout import Role
     from viewer.review.main_window import MainWindow
 

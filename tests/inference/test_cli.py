@@ -63,3 +63,20 @@ def test_engine_never_imports_qt_or_vtk():
             "'viewer')]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_progress_in_a_log_file_is_plain_lines(tmp_path):
+    import io
+
+    from inference.cli import TerminalProgress
+    from inference.progress import ProgressEvent
+
+    log = io.StringIO()
+    progress = TerminalProgress(stream=log)
+    for done in range(0, 101):
+        progress(ProgressEvent("Synthesising", done, 100))
+    text = log.getvalue()
+    assert "\r" not in text
+    lines = text.splitlines()
+    assert lines[0] == "Synthesising: 0/100" and lines[-1] == "Synthesising: 100/100"
+    assert len(lines) == 11

@@ -215,3 +215,16 @@ def test_tilted_synthesis_keeps_its_sheared_grid(tmp_path):
     out = read_image(tmp_path / "out" / "synthetic_digital_contrast.nrrd")
     assert out.geometry.same_grid(source.geometry)  # `view --overlay` and `evaluate` accept it
     assert not (tmp_path / "out" / "synthetic_digital_contrast.nii.gz").exists()
+
+
+def test_a_change_of_slice_spacing_is_named_as_such(tmp_path):
+    g = Geometry((0.0, 0.0, 0.0), (1.0, 1.0, 1.25), np.eye(3))
+    _, files = write_series(tmp_path, ramp_volume(shape=(40, 8, 8), geometry=g))
+    for n, path in enumerate(files):
+        z = 1.25 * n if n < 22 else 1.25 * 21 + 2.5 * (n - 21)
+        ds = pydicom.dcmread(path)
+        edit(path, ImagePositionPatient=[float(ds.ImagePositionPatient[0]),
+                                         float(ds.ImagePositionPatient[1]), z])
+    with pytest.raises(IrregularSpacingError,
+                       match=r"spacing changes from 1\.25 mm to 2\.50 mm at slice 22 of 40"):
+        open_volume(tmp_path)

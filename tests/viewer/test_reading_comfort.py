@@ -74,3 +74,17 @@ def test_the_cli_compare_screenshot_is_not_postage_stamps(small_case, tmp_path):
     cols = np.flatnonzero(grey.sum(axis=0) >= 8)  # letters and lines are thinner than this
     # Measured on the old code: the body spanned about 0.3 of the view.
     assert (cols.max() - cols.min() + 1) / tile.shape[1] >= 0.6
+
+
+def test_no_display_gives_one_line_not_a_core_dump(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    run = subprocess.run([sys.executable, "-m", "viewer"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.strip().startswith("error: no display to open a window on")
+    assert "--screenshot" in run.stderr and len(run.stderr.strip().splitlines()) == 1

@@ -118,6 +118,12 @@ def build_stack(headers: list[FileHeader], allow_gaps: bool = False) -> SliceSta
         return SliceStack([usable[0]], geom, warnings)
 
     steps = np.diff(dist)
+    change = _spacing_change(steps)
+    if change is not None and not allow_gaps:
+        at, before, after = change
+        raise IrregularSpacingError(
+            f"slice spacing changes from {before:.2f} mm to {after:.2f} mm at slice {at} of "
+            f"{len(usable)} (two reconstructions in one series?); open each part on its own")
     expected = float(np.median(steps))
     ratios = steps / expected
     slots_index = np.concatenate([[0], np.cumsum(np.rint(ratios))]).astype(int)
@@ -162,3 +168,15 @@ def build_stack(headers: list[FileHeader], allow_gaps: bool = False) -> SliceSta
     geom = Geometry(tuple(first), (ps[1], ps[0], step_len),
                     np.column_stack([row_dir, col_dir, k_dir]))
     return SliceStack(slots, geom, warnings, tilt_deg=tilt)
+
+
+def _spacing_change(steps: np.ndarray) -> tuple[int, float, float] | None:
+    """(1-based slice, spacing before, after) when the spacing is constant in two parts."""
+    if len(steps) < 6:
+        return None
+    for i in range(3, len(steps) - 2):
+        a, b = steps[:i], steps[i:]
+        if (np.ptp(a) < STEP_TOLERANCE * a.mean() and np.ptp(b) < STEP_TOLERANCE * b.mean()
+                and abs(a.mean() - b.mean()) > STEP_TOLERANCE * a.mean()):
+            return i + 1, float(a.mean()), float(b.mean())
+    return None
