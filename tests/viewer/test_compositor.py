@@ -6,7 +6,15 @@ import pytest
 from inference.io.geometry import Geometry
 from inference.io.volume import Volume
 from viewer.model.window_level import WindowLevel
-from viewer.pixels.compositor import Blend, LutCache, compose, extract, lookup, slice_geometry
+from viewer.pixels.compositor import (
+    SWIPE_DIVIDER,
+    Blend,
+    LutCache,
+    compose,
+    extract,
+    lookup,
+    slice_geometry,
+)
 
 W = WindowLevel(400, 40)
 
@@ -45,14 +53,19 @@ def test_colour_blend_respects_threshold():
     assert r > 200 and g > 100 and b < g  # strong enhancement: orange-yellow
 
 
-def test_swipe_splits_at_the_column():
+def test_swipe_splits_at_the_column_with_a_divider_and_fades():
     base = np.full((2, 6), -1000, np.int16)
     over = np.full((2, 6), 1000, np.int16)
     out = np.empty((2, 6, 3), np.uint8)
-    compose(base, W, LutCache(), out, over, Blend.SWIPE, swipe=(2, True))
-    assert (out[:, :2] == 0).all() and (out[:, 2:] == 255).all()
-    compose(base, W, LutCache(), out, over, Blend.SWIPE, swipe=(2, False))
-    assert (out[:, :2] == 255).all() and (out[:, 2:] == 0).all()
+    compose(base, W, LutCache(), out, over, Blend.SWIPE, opacity=1.0, swipe=(2, True))
+    assert (out[:, :2] == 0).all() and (out[:, 3:] == 255).all()
+    assert (out[:, 2] == SWIPE_DIVIDER).all()  # the divider line
+    compose(base, W, LutCache(), out, over, Blend.SWIPE, opacity=1.0, swipe=(2, False))
+    assert (out[:, :2] == 255).all() and (out[:, 3:] == 0).all()
+    full = out.copy()
+    compose(base, W, LutCache(), out, over, Blend.SWIPE, opacity=0.5, swipe=(2, False))
+    assert not np.array_equal(out, full)  # opacity works in swipe mode too
+    assert (out[:, :2] == 128).all()
 
 
 def test_slice_geometry_places_pixels_in_world():

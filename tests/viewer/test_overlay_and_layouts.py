@@ -87,6 +87,7 @@ def test_swipe_shows_each_series_on_its_side(overlaid):
     axial = overlaid.views[Plane.AXIAL]
     wl = overlaid.state.window
     overlaid.state.set_overlay_mode(OverlayMode.SWIPE)
+    overlaid.state.set_overlay_opacity(1.0)
     assert overlaid.overlay.swipe_action.isVisible()
     x, _ = axial.display_of_world(AORTA)
     width = axial.canvas.width()
@@ -94,6 +95,15 @@ def test_swipe_shows_each_series_on_its_side(overlaid):
     assert grey_at(axial, AORTA) == pytest.approx(wl.grey(40), abs=30)
     overlaid.overlay.swipe_slider.setValue(int(100 * (x - 30) / width))  # line left of the aorta
     assert grey_at(axial, AORTA) > 235
+    full = grey_at(axial, AORTA)
+    overlaid.state.set_overlay_opacity(0.5)  # the overlay's side fades like any other mode
+    assert grey_at(axial, AORTA) < full - 20
+    left, right = (label.GetInput() for label in axial.swipe_labels)
+    assert (left, right) == ("non-contrast", "SYNTHETIC")
+    assert all(label.GetVisibility() for label in axial.swipe_labels)
+    rgb = capture(axial.render_window)
+    cyan = (rgb[..., 2] > 200) & (rgb[..., 1] > 180) & (rgb[..., 0] < 90)
+    assert cyan.any(axis=0).sum() <= 10 and cyan.sum() > 50  # a thin vertical divider
 
 
 def test_layouts_by_shortcut(overlaid, qtbot, phantom_volumes):

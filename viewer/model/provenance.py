@@ -74,3 +74,12 @@ def layer_names(state: ViewerState) -> dict[Role, str]:
 def arm_title(blinded: bool, label: str) -> str:
     """How the reading screen names the arm: its label, or nothing telling when blinded."""
     return "Reading" if blinded else label
+
+
+def swipe_sides(state: ViewerState) -> tuple[str, str]:
+    """Labels of the swipe's left (base) and right (overlay) sides; neutral when blinded."""
+    if state.blinded:
+        return ("", "")
+    overlay = state.overlay
+    return ("non-contrast", "SYNTHETIC" if overlay is not None and overlay.synthetic
+            else "overlay")

@@ -16,6 +16,7 @@ from inference.io.volume import Volume
 from viewer.model.window_level import WindowLevel
 from viewer.pixels.enhancement import ENHANCEMENT_MAX_HU, iodine_table
 
+SWIPE_DIVIDER = (40, 220, 255)  # a cyan line: no anatomy is drawn in that colour
 _OFFSET = 32768  # int16 value v sits at LUT index v + 32768
 
 
@@ -132,10 +133,15 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
         return out
     if blend is Blend.SWIPE:
         col, higher = swipe if swipe is not None else (base.shape[1] / 2, True)
-        over = lookup(luts.grey(window), overlay)
+        over = lookup(luts.grey(window), overlay).astype(np.float32)
+        # The overlay's side shows the overlay faded over the base: opacity works here too.
+        faded = np.rint(grey * np.float32(1 - opacity) + over * np.float32(opacity))
         cols = np.arange(base.shape[1])
         use = (cols >= col) if higher else (cols < col)
-        out[...] = np.where(use[None, :], over, grey)[..., None]
+        out[...] = np.where(use[None, :], faded.astype(np.uint8), grey)[..., None]
+        edge = int(np.clip(np.floor(col), 0, base.shape[1] - 1))
+        if 0 < col < base.shape[1]:
+            out[:, edge] = SWIPE_DIVIDER  # where one series ends and the other begins
         return out
     if blend is Blend.GREY:
         over = lookup(luts.grey(window), overlay)

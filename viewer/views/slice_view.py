@@ -103,6 +103,10 @@ class SliceView(VtkPanel):
                         for edge in ("left", "right", "top", "bottom")}
         self.info = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self.synthetic_label = banner_text(self.renderer)
+        self.swipe_labels = [text_actor(self.renderer, 13, INFO_COLOUR) for _ in range(2)]
+        for label, justify in zip(self.swipe_labels, ("Right", "Left"), strict=True):
+            getattr(label.GetTextProperty(), f"SetJustificationTo{justify}")()
+            label.SetVisibility(False)
         self.annotation_drawing = AnnotationDrawing(self.renderer)
         self.annotations = AnnotationInput(state, self, self.annotation_drawing,
                                            self.note_requested.emit)
@@ -164,8 +168,18 @@ class SliceView(VtkPanel):
                                     rcond=None)[0][0])
         return col, bool(np.dot(col_vec, self.frame.right) > 0)
 
+    def _place_swipe_labels(self) -> None:
+        shown = self.overlay_drawn and self.state.overlay_mode is OverlayMode.SWIPE
+        texts = provenance.swipe_sides(self.state) if shown else ("", "")
+        x = self.state.swipe_position
+        for label, text, dx in zip(self.swipe_labels, texts, (-0.01, 0.01), strict=True):
+            label.SetInput(text)
+            label.SetPosition(min(max(x + dx, 0.02), 0.98), 0.80)
+            label.SetVisibility(bool(text))
+
     def before_render(self) -> None:
         """Compose the pixels (if anything changed) right before painting."""
+        self._place_swipe_labels()
         self.compose()
         self.annotations.draw()
 
