@@ -7,7 +7,6 @@ from inference.io.geometry import Geometry
 from inference.io.volume import Volume
 from viewer.model.window_level import WindowLevel
 from viewer.pixels.compositor import (
-    SWIPE_DIVIDER,
     Blend,
     LutCache,
     compose,
@@ -53,15 +52,14 @@ def test_colour_blend_respects_threshold():
     assert r > 200 and g > 100 and b < g  # strong enhancement: orange-yellow
 
 
-def test_swipe_splits_at_the_column_with_a_divider_and_fades():
+def test_swipe_splits_at_the_column_and_fades():
     base = np.full((2, 6), -1000, np.int16)
     over = np.full((2, 6), 1000, np.int16)
     out = np.empty((2, 6, 3), np.uint8)
     compose(base, W, LutCache(), out, over, Blend.SWIPE, opacity=1.0, swipe=(2, True))
-    assert (out[:, :2] == 0).all() and (out[:, 3:] == 255).all()
-    assert (out[:, 2] == SWIPE_DIVIDER).all()  # the divider line
+    assert (out[:, :2] == 0).all() and (out[:, 2:] == 255).all()
     compose(base, W, LutCache(), out, over, Blend.SWIPE, opacity=1.0, swipe=(2, False))
-    assert (out[:, :2] == 255).all() and (out[:, 3:] == 0).all()
+    assert (out[:, :2] == 255).all() and (out[:, 2:] == 0).all()
     full = out.copy()
     compose(base, W, LutCache(), out, over, Blend.SWIPE, opacity=0.5, swipe=(2, False))
     assert not np.array_equal(out, full)  # opacity works in swipe mode too

@@ -16,7 +16,6 @@ from inference.io.volume import Volume
 from viewer.model.window_level import WindowLevel
 from viewer.pixels.enhancement import ENHANCEMENT_MAX_HU, iodine_table
 
-SWIPE_DIVIDER = (40, 220, 255)  # a cyan line: no anatomy is drawn in that colour
 _OFFSET = 32768  # int16 value v sits at LUT index v + 32768
 
 
@@ -139,9 +138,6 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
         cols = np.arange(base.shape[1])
         use = (cols >= col) if higher else (cols < col)
         out[...] = np.where(use[None, :], faded.astype(np.uint8), grey)[..., None]
-        edge = int(np.clip(np.floor(col), 0, base.shape[1] - 1))
-        if 0 < col < base.shape[1]:
-            out[:, edge] = SWIPE_DIVIDER  # where one series ends and the other begins
         return out
     if blend is Blend.GREY:
         over = lookup(luts.grey(window), overlay)

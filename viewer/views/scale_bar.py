@@ -75,3 +75,32 @@ class ScaleBar:
         self.text.SetInput(f"{length_mm:.0f} mm" if length_mm >= 1 else f"{length_mm:g} mm")
         self.text.SetPosition((x0 + x1) / 2 / w, (y + 16) / h)
         self.text.SetVisibility(True)
+
+
+class ScreenLine:
+    """A one-pixel line in display coordinates (e.g. the swipe divider)."""
+
+    def __init__(self, renderer: vtkRenderer, colour: tuple[float, float, float]) -> None:
+        poly = vtkPolyData()
+        self.points = vtkPoints()
+        self.points.SetNumberOfPoints(2)
+        poly.SetPoints(self.points)
+        lines = vtkCellArray()
+        lines.InsertNextCell(2)
+        lines.InsertCellPoint(0)
+        lines.InsertCellPoint(1)
+        poly.SetLines(lines)
+        mapper = vtkPolyDataMapper2D()
+        mapper.SetInputData(poly)
+        self.actor = vtkActor2D()
+        self.actor.SetMapper(mapper)
+        self.actor.GetProperty().SetColor(*colour)
+        self.actor.SetVisibility(False)
+        renderer.AddViewProp(self.actor)
+
+    def place(self, start: tuple[float, float], end: tuple[float, float], shown: bool) -> None:
+        """Move the line (display pixels) and show or hide it."""
+        self.points.SetPoint(0, start[0], start[1], 0)
+        self.points.SetPoint(1, end[0], end[1], 0)
+        self.points.Modified()
+        self.actor.SetVisibility(shown)

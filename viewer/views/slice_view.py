@@ -31,11 +31,12 @@ from viewer.pixels.compositor import compose, extract, slice_geometry
 from viewer.pixels.layers import OverlayPixels
 from viewer.views.canvas import SliceCanvas
 from viewer.views.crosshair import Crosshair, line_colours
-from viewer.views.scale_bar import ScaleBar
+from viewer.views.scale_bar import ScaleBar, ScreenLine
 from viewer.views.text import INFO_COLOUR, banner_text, corner_text, text_actor
 from viewer.views.vtk_panel import VtkPanel
 
 CAMERA_DISTANCE = 1000.0
+SWIPE_DIVIDER = (0.16, 0.86, 1.0)  # cyan: no anatomy or crosshair is drawn in that colour
 ZOOM_STEP = 1.15
 
 
@@ -103,6 +104,7 @@ class SliceView(VtkPanel):
                         for edge in ("left", "right", "top", "bottom")}
         self.info = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self.synthetic_label = banner_text(self.renderer)
+        self.swipe_divider = ScreenLine(self.renderer, SWIPE_DIVIDER)
         self.swipe_labels = [text_actor(self.renderer, 13, INFO_COLOUR) for _ in range(2)]
         for label, justify in zip(self.swipe_labels, ("Right", "Left"), strict=True):
             getattr(label.GetTextProperty(), f"SetJustificationTo{justify}")()
@@ -176,6 +178,9 @@ class SliceView(VtkPanel):
             label.SetInput(text)
             label.SetPosition(min(max(x + dx, 0.02), 0.98), 0.80)
             label.SetVisibility(bool(text))
+        # The divider is drawn on the screen, one pixel wide at any zoom.
+        w, h = self.render_window.GetSize()
+        self.swipe_divider.place((x * w, 0), (x * w, h), shown)
 
     def before_render(self) -> None:
         """Compose the pixels (if anything changed) right before painting."""
