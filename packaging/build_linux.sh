@@ -30,7 +30,7 @@ if [ -z "${PYTHON:-}" ]; then
 fi
 VERSION=$(cd "$ROOT" && "$PYTHON" -c "import inference; print(inference.__version__)")
 ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
-GLIBC=$(ldd --version | head -1 | grep -oE '[0-9]+\.[0-9]+$')
+GLIBC=$(ldd --version 2>&1 | awk 'NR == 1 { print $NF }')  # awk reads it all: no SIGPIPE under pipefail
 NAME="dcreview-$VERSION-linux-$VARIANT-$(uname -m)"
 PACKAGE=$([ "$VARIANT" = cpu ] && echo dcreview || echo "dcreview-$VARIANT")
 CONFLICTS=$([ "$VARIANT" = cpu ] && echo dcreview-cuda || echo dcreview)

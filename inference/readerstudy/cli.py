@@ -217,6 +217,17 @@ def format_mrmc(result: dict) -> list[str]:
     return lines
 
 
+def auc_text(a: dict) -> str:
+    """An AUC with its CI, or why there is no CI (never a degenerate "0.500 (0.500-0.500)")."""
+    if a["auc"] is None:
+        return f"n/a (needs non-diseased and diseased cases; n0={a['n0']}, n1={a['n1']})"
+    if a["n0"] < 3 or a["n1"] < 3:
+        return f"{a['auc']:.3f} (no CI: too few cases, n0={a['n0']}, n1={a['n1']})"
+    if a["high"] - a["low"] < 1e-9:
+        return f"{a['auc']:.3f} (no CI: its variance is 0 with these {a['n0'] + a['n1']} cases)"
+    return f"{a['auc']:.3f} ({a['low']:.3f}-{a['high']:.3f})"
+
+
 def format_summary(s: dict) -> str:
     """The summary as plain text tables."""
     lines = [s["note"], f"protocol {s['protocol_hash'][:12]}", ""]
@@ -227,7 +238,7 @@ def format_summary(s: dict) -> str:
         lines.append(f"Progress  reader {p['reader']:<8} {p['finished']}/{p['total']} read; "
                      f"next: {p['next'] or 'all done'}")
     for a in s["auc"]:
-        auc = "n/a" if a["auc"] is None else f"{a['auc']:.3f} ({a['low']:.3f}-{a['high']:.3f})"
+        auc = auc_text(a)
         lines.append(f"AUC  reader {a['reader']:<8} arm {a['arm']:<10} {auc}  "
                      f"n0={a['n0']} n1={a['n1']}")
     for t in s["turing"]:

@@ -225,3 +225,13 @@ def test_statistics_match_independent_computations():
     b = ["y", "n", "n", "n", "y", "n", "y", "n"]
     # p_o = 6/8; p_e = (5*3 + 3*5)/64
     assert st.cohen_kappa(a, b) == pytest.approx((6 / 8 - 30 / 64) / (1 - 30 / 64))
+
+
+def test_a_degenerate_auc_says_why_it_has_no_ci():
+    from inference.readerstudy.cli import auc_text
+
+    assert auc_text({"auc": 0.5, "low": 0.5, "high": 0.5, "n0": 2, "n1": 1}) == \
+        "0.500 (no CI: too few cases, n0=2, n1=1)"
+    assert "variance is 0" in auc_text({"auc": 1.0, "low": 1.0, "high": 1.0, "n0": 5, "n1": 5})
+    assert auc_text({"auc": 0.8, "low": 0.6, "high": 0.95, "n0": 5, "n1": 5}) == \
+        "0.800 (0.600-0.950)"

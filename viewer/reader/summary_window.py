@@ -24,6 +24,8 @@ class SummaryWindow(QDialog):
         layout = QHBoxLayout(self)
         self.text = QPlainTextEdit(format_summary(summary), self)
         self.text.setReadOnly(True)
+        # A table that wraps is unreadable: scroll sideways instead.
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.text, 1)
         right = QVBoxLayout()

@@ -46,6 +46,18 @@ LAYOUT_NAMES = {Layout.ONE: "1 x 1", Layout.ROW: "1 x 3", Layout.GRID: "2 x 2 (w
                 Layout.COMPARE: "Compare series"}
 
 
+def start_hint(recent: list[str]) -> str:
+    """The start screen's text: how to open a study, and the last ones opened."""
+    # Short lines: the hint must fit the narrowest first view (1x3 at a small window).
+    lines = ["Open a study to begin:", "", "File > Open folder (Ctrl+O)",
+             "File > Open file (Ctrl+Shift+O)", "or drop a folder or file here", "",
+             "File > Open demo case:", "a synthetic phantom"]
+    if recent:
+        lines += ["", "Recent (File > Recent studies):"]
+        lines += [f"  {Path(p).name}" for p in recent[:3]]
+    return "\n".join(lines)
+
+
 class MainWindow(QMainWindow):
     """Linked views of the non-contrast series, its digital contrast and a real contrast scan."""
 
@@ -225,6 +237,7 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda _=False, p=path: self.load(p))
         self.recent_menu.setEnabled(bool(self.settings.recent()))
+        self.grid.set_empty_hint(start_hint(self.settings.recent()))
 
     def _about(self) -> None:
         QMessageBox.about(self, "About dcreview",

@@ -104,6 +104,10 @@ class SliceView(VtkPanel):
                         for edge in ("left", "right", "top", "bottom")}
         self.info = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self.synthetic_label = banner_text(self.renderer)
+        self.hint = text_actor(self.renderer, 15, INFO_COLOUR)
+        self.hint.SetPosition(0.5, 0.5)
+        self.hint.GetTextProperty().SetBold(False)
+        self.hint.SetVisibility(False)
         self.swipe_divider = ScreenLine(self.renderer, SWIPE_DIVIDER)
         self.swipe_labels = [text_actor(self.renderer, 13, INFO_COLOUR) for _ in range(2)]
         for label, justify in zip(self.swipe_labels, ("Right", "Left"), strict=True):
@@ -123,9 +127,15 @@ class SliceView(VtkPanel):
         self.canvas.key_pressed.connect(self._on_key)
 
     # -- content -------------------------------------------------------------------------------
+    def show_hint(self, text: str) -> None:
+        """What to do, drawn in the middle while the view has nothing to show."""
+        self.hint.SetInput(text)
+        self.hint.SetVisibility(bool(text) and self.volume is None)
+
     def refresh_content(self) -> None:
         """Re-read the series for this view's role and the overlay from the state."""
         volume = self.state.volumes.get(self.cell.role)
+        self.hint.SetVisibility(volume is None and bool(self.hint.GetInput()))
         if volume is not self.volume:
             self.volume = volume
             self._composed_key = None

@@ -35,6 +35,7 @@ class ViewGrid(QWidget):
         self._views: dict[tuple, SliceView] = {}
         self.volume_view: VolumeView | None = None
         self.focus_plane = Plane.AXIAL
+        self.empty_hint = ""
         self.maximised: QWidget | None = None
         self._cameras_fitted = False
         state.volumes_changed.connect(self._on_volumes)
@@ -115,7 +116,19 @@ class ViewGrid(QWidget):
             widget.show()
         self._after_show()
 
+    def set_empty_hint(self, text: str) -> None:
+        """The text the first view shows while no series is open (the start screen)."""
+        self.empty_hint = text
+        self._place_hint()
+        self.render_all(slices_only=True)
+
+    def _place_hint(self) -> None:
+        views = self.slice_views()
+        for n, v in enumerate(views):
+            v.show_hint(self.empty_hint if n == 0 else "")
+
     def _after_show(self) -> None:
+        self._place_hint()
         for v in self.slice_views():
             v.refresh_cursor()
         self._refresh_volume_view()
