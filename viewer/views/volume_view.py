@@ -54,8 +54,37 @@ class VolumeView(VtkPanel):
         self.actor.SetMapper(self.mapper)
         self.actor.SetProperty(self._property())
         self.shown: Volume | None = None
+        self.marker = self._orientation_marker()
         self.synthetic_label = banner_text(self.renderer)
         self.title = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
+
+    def _orientation_marker(self) -> vtkRenderer:
+        """Patient axes (L, P, S) in the bottom-right corner, turning with the volume."""
+        from vtkmodules.vtkRenderingAnnotation import vtkAxesActor
+
+        corner = vtkRenderer()
+        corner.SetViewport(0.8, 0.0, 1.0, 0.22)
+        corner.SetLayer(1)
+        corner.InteractiveOff()
+        axes = vtkAxesActor()
+        for axis, text in zip("XYZ", ("L", "P", "S"), strict=True):
+            getattr(axes, f"Set{axis}AxisLabelText")(text)
+        axes.SetShaftTypeToCylinder()
+        corner.AddActor(axes)
+        self.render_window.SetNumberOfLayers(2)
+        self.render_window.AddRenderer(corner)
+        self.marker_axes = axes
+        return corner
+
+    def before_render(self) -> None:
+        """Turn the orientation marker with the main camera."""
+        main = self.renderer.GetActiveCamera()
+        cam = self.marker.GetActiveCamera()
+        direction = np.asarray(main.GetDirectionOfProjection())
+        cam.SetFocalPoint(0, 0, 0)
+        cam.SetPosition(*(-direction * 3.0))  # close enough for the axes to be legible
+        cam.SetViewUp(*main.GetViewUp())
+        self.marker.ResetCameraClippingRange()
 
     @staticmethod
     def _property() -> vtkVolumeProperty:
