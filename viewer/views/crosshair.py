@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-from vtkmodules.vtkCommonCore import vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
 
 from inference.io.volume import Volume
 from viewer.model.orientation import Plane, ViewFrame, view_frame
+from viewer.views.lines import segments
 
 PLANE_COLOURS = {Plane.AXIAL: (0.95, 0.3, 0.3), Plane.CORONAL: (0.3, 0.85, 0.3),
                  Plane.SAGITTAL: (0.95, 0.85, 0.2)}
 
 
 def _line_actor(renderer: vtkRenderer) -> vtkActor:
-    poly = vtkPolyData()
-    points = vtkPoints()
-    points.SetNumberOfPoints(2)
-    poly.SetPoints(points)
-    lines = vtkCellArray()
-    lines.InsertNextCell(2)
-    lines.InsertCellPoint(0)
-    lines.InsertCellPoint(1)
-    poly.SetLines(lines)
+    poly, _points = segments(2, [(0, 1)])
     mapper = vtkPolyDataMapper()
     mapper.SetInputData(poly)
     actor = vtkActor()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-from vtkmodules.vtkCommonCore import vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
     vtkActor2D,
     vtkPolyDataMapper2D,
@@ -13,6 +11,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkRenderWindow,
 )
 
+from viewer.views.lines import segments
 from viewer.views.text import INFO_COLOUR, text_actor
 
 MARGIN_PX = 20
@@ -35,16 +34,7 @@ class ScaleBar:
     """A bar with end ticks about a fifth of the view wide, and its length as text."""
 
     def __init__(self, renderer: vtkRenderer) -> None:
-        poly = vtkPolyData()
-        self.points = vtkPoints()
-        self.points.SetNumberOfPoints(4)
-        poly.SetPoints(self.points)
-        lines = vtkCellArray()
-        for a, b in ((0, 1), (0, 2), (1, 3)):
-            lines.InsertNextCell(2)
-            lines.InsertCellPoint(a)
-            lines.InsertCellPoint(b)
-        poly.SetLines(lines)
+        poly, self.points = segments(4, [(0, 1), (0, 2), (1, 3)])
         mapper = vtkPolyDataMapper2D()
         mapper.SetInputData(poly)
         self.actor = vtkActor2D()
@@ -81,15 +71,7 @@ class ScreenLine:
     """A one-pixel line in display coordinates (e.g. the swipe divider)."""
 
     def __init__(self, renderer: vtkRenderer, colour: tuple[float, float, float]) -> None:
-        poly = vtkPolyData()
-        self.points = vtkPoints()
-        self.points.SetNumberOfPoints(2)
-        poly.SetPoints(self.points)
-        lines = vtkCellArray()
-        lines.InsertNextCell(2)
-        lines.InsertCellPoint(0)
-        lines.InsertCellPoint(1)
-        poly.SetLines(lines)
+        poly, self.points = segments(2, [(0, 1)])
         mapper = vtkPolyDataMapper2D()
         mapper.SetInputData(poly)
         self.actor = vtkActor2D()
