@@ -124,3 +124,27 @@ def test_the_3d_view_has_an_orientation_marker(qtbot, settings, phantom_volumes)
     assert red.sum() > 20 and blue.sum() > 20  # the L (red) and S (blue) axes are drawn
     assert [view.marker_axes.GetXAxisLabelText(), view.marker_axes.GetYAxisLabelText(),
             view.marker_axes.GetZAxisLabelText()] == ["L", "P", "S"]
+
+
+def test_an_overlay_from_nifti_shares_the_base_grid_exactly(qtbot, settings, small_case,
+                                                            phantom_volumes, tmp_path):
+    from inference.annotations.model import Annotation, Kind
+    from inference.annotations.stats import roi_stats
+    from inference.io.image_file import read_image, write_image
+
+    plain, arterial = phantom_volumes
+    from dataclasses import replace
+
+    in_app = replace(arterial, synthetic=True)
+    from_file = read_image(write_image(in_app, tmp_path / "dc.nii.gz"))
+    w = open_window(qtbot, settings, plain, overlay=from_file)
+    overlay = w.state.overlay
+    assert overlay.geometry is w.state.base.geometry  # one grid for all layers
+    c = plain.geometry.center(plain.shape)
+    sp = np.asarray(plain.geometry.spacing)
+    for k in range(-8, 9):  # points on voxel boundaries land in the same voxel of each layer
+        q = c + np.array([0.5 * sp[0] * k, 0.5 * sp[1] * k, 0.0])
+        assert np.array_equal(np.rint(plain.world_to_index(q)), np.rint(overlay.world_to_index(q)))
+    roi = Annotation(Kind.RECTANGLE, (tuple(c - sp * 3.5), tuple(c + sp * 3.5)))
+    stats = roi_stats(roi, w.state.layers())
+    assert stats["non_contrast"]["voxels"] == stats["synthetic"]["voxels"]

@@ -333,8 +333,14 @@ class MainWindow(QMainWindow):
                     volume.geometry):
                 raise LoadError("the digital contrast volume must be on the non-contrast "
                                 "series' grid (same size, spacing, position and orientation)")
-            # Whatever is loaded as digital contrast is labelled synthetic, always.
-            volume = replace(volume, synthetic=True)
+            # Whatever is loaded as digital contrast is labelled synthetic, always; and it is
+            # drawn on the base's own grid: a grid read back from a file differs in the last
+            # float digits, enough to put a half-voxel point in the next slice.
+            volume = replace(volume, synthetic=True, geometry=base.geometry)
+        elif role is Role.COMPARE and self.state.base is not None and (
+                self.state.base.shape == volume.shape
+                and self.state.base.geometry.same_grid(volume.geometry)):
+            volume = replace(volume, geometry=self.state.base.geometry)
         self.load_warnings = list(warnings or [])
         self.state.set_volume(role, volume)
         if role is Role.COMPARE:
