@@ -152,8 +152,15 @@ def test_roi_in_the_aorta_has_hu_statistics_in_every_layer(layered, qtbot):
     nc = stats["non_contrast"]
     assert row[3] == (f"{nc['mean']:.1f} ± {nc['sd']:.1f} [{nc['min']:.0f}, "
                       f"{nc['max']:.0f}]")
+    # Unselected: one compact line of mean HU per layer; selected: every figure.
+    w.state.annotations.select(None)
+    axial.render()
     label = next(t.GetInput() for t in axial.annotation_drawing.labels if t.GetVisibility())
-    assert f"SYN (synthetic) {stats['synthetic']['mean']:.0f}" in label
+    assert label.count("\n") == 0 and f"SYN {stats['synthetic']['mean']:.0f}" in label
+    w.state.annotations.select(w.state.annotations.items[0].id)
+    axial.render()
+    label = next(t.GetInput() for t in axial.annotation_drawing.labels if t.GetVisibility())
+    assert f"SYN (synthetic) {stats['synthetic']['mean']:.0f} ±" in label
 
 
 def test_list_click_jumps_every_view_there(window, qtbot):

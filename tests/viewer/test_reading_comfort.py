@@ -23,7 +23,8 @@ def body_width_fraction(view) -> float:
     # Grey anatomy only: coloured lines and letters do not count, nor thin marks.
     grey = (middle[..., 0] > 40) & (np.abs(middle[..., 0] - middle[..., 2]) < 25)
     cols = np.flatnonzero(grey.sum(axis=0) >= 8)
-    return (cols.max() - cols.min() + 1) / rgb.shape[1] if cols.size else 0.0
+    # Relative to the view's shorter side: a fit fills that side, whatever the aspect.
+    return (cols.max() - cols.min() + 1) / min(rgb.shape[:2]) if cols.size else 0.0
 
 
 @pytest.mark.parametrize("layout", [Layout.COMPARE, Layout.ROW, Layout.GRID, Layout.ONE])
@@ -148,3 +149,23 @@ def test_an_overlay_from_nifti_shares_the_base_grid_exactly(qtbot, settings, sma
     roi = Annotation(Kind.RECTANGLE, (tuple(c - sp * 3.5), tuple(c + sp * 3.5)))
     stats = roi_stats(roi, w.state.layers())
     assert stats["non_contrast"]["voxels"] == stats["synthetic"]["voxels"]
+
+
+def _box(actor, renderer) -> tuple[float, float, float, float]:
+    b = [0.0] * 4
+    actor.GetBoundingBox(renderer, b)
+    return b[0], b[2], b[1], b[3]  # x0, y0, x1, y1
+
+
+def test_corner_texts_fit_and_never_overlap(qtbot, settings, phantom_volumes):
+    plain, arterial = phantom_volumes
+    w = open_window(qtbot, settings, plain, overlay=arterial, size=(1000, 420))
+    for view in w.grid.slice_views():
+        view.render()
+        width = view.render_window.GetSize()[0]
+        info, banner = (_box(a, view.renderer) for a in (view.info, view.synthetic_label))
+        bar_left = min(view.scale_bar.points.GetPoint(n)[0] for n in range(4))
+        assert info[2] < bar_left - 4  # the corner text ends before the scale bar begins
+        assert banner[2] <= width  # the banner wraps instead of being cut
+        assert "SYNTHETIC" in view.synthetic_label.GetInput()
+        assert "%" in view.info.GetInput()  # the opacity survives any shortening

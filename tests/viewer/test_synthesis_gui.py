@@ -51,7 +51,8 @@ def test_synthesis_keeps_the_viewer_responsive(qtbot, settings, phantom_volumes)
     assert "CPU" in w.synthesis.provider_label.text()
     assert red_text_pixels(capture(axial.render_window)) > 40
     banner = axial.synthetic_label.GetInput()
-    assert banner.startswith("SYNTHETIC") and "trained on synthetic phantoms" in banner
+    assert banner.startswith("SYNTHETIC") and "trained on synthetic phantoms" in " ".join(
+        banner.split())  # the banner wraps in narrow views, but says it all
     assert "Digital contrast ready" in w.statusBar().currentMessage()
     box = w.show_energy_report()
     assert "estimated" in box.text() or "measured" in box.text()

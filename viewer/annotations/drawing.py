@@ -48,7 +48,11 @@ class AnnotationDrawing:
             p = t.GetTextProperty()
             p.SetFontSize(13)
             p.SetBold(True)
-            p.SetShadow(True)
+            p.SetShadow(False)
+            # A dark band behind the text: readable over bone and contrast, and the anatomy
+            # still shows through it.
+            p.SetBackgroundColor(0.0, 0.0, 0.0)
+            p.SetBackgroundOpacity(0.55)
             p.SetJustificationToLeft()
             p.SetVerticalJustificationToBottom()
             t.GetPositionCoordinate().SetCoordinateSystemToWorld()
@@ -79,6 +83,13 @@ class AnnotationDrawing:
         if preview is not None:
             drawn.append((preview, "preview"))
         front = -look * 0.5  # just in front of the image, towards the camera
+        # Labels keep off every shape, not only off each other: a label must not hide what
+        # is measured.
+        for a, _style in drawn:
+            pts = np.vstack([self._project(p, origin, look) for p in
+                             self._shape_lines(a, origin, look, right, up, mm_per_px)])
+            xy = np.array([self._display(p) for p in pts])
+            placed.append((*xy.min(axis=0), *xy.max(axis=0)))
         for a, style in drawn:
             if style != "preview":
                 self.shown_ids.append(a.id)
@@ -101,8 +112,12 @@ class AnnotationDrawing:
                     t.GetTextProperty().SetJustificationToRight()
                 else:
                     t.GetTextProperty().SetJustificationToLeft()
+                shape_point = anchor
                 anchor = anchor + (side + up) * MARK_PX * mm_per_px
-                anchor = self._clear_of(placed, anchor, text, on_right, right, up, mm_per_px)
+                moved = self._clear_of(placed, anchor, text, on_right, right, up, mm_per_px)
+                if np.linalg.norm(moved - anchor) > 2 * mm_per_px:
+                    lines[style].append(np.array([shape_point, moved]))  # leader line
+                anchor = moved
                 t.GetPositionCoordinate().SetValue(*anchor)
                 t.SetInput(text)
                 t.GetTextProperty().SetColor(*COLOURS[style])
@@ -136,6 +151,12 @@ class AnnotationDrawing:
         shift = (self.renderer.GetDisplayPoint()[1] - y) * mm_per_px
         placed.append((x0, y, x0 + w, y + h))
         return anchor - up * shift + right * dx * mm_per_px
+
+    def _display(self, point: np.ndarray) -> tuple[float, float]:
+        self.renderer.SetWorldPoint(*point, 1.0)
+        self.renderer.WorldToDisplay()
+        x, y, _ = self.renderer.GetDisplayPoint()
+        return x, y
 
     @staticmethod
     def _project(points: np.ndarray, origin: np.ndarray, look: np.ndarray) -> np.ndarray:

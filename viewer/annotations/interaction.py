@@ -176,7 +176,8 @@ class AnnotationInput:
         self.drawing.update(
             ann.items, ann.selected, self.preview, self.host.plane_origin(), frame.look,
             frame.right, frame.up, self.host.half_thickness(), self.host.mm_per_px(),
-            lambda a: label_text(a, ann.stats(a, layers)))
+            lambda a: label_text(a, ann.stats(a, layers),
+                                 detailed=a.id == ann.selected or a is self.preview))
 
     def _pick(self, point: np.ndarray, frame: Frame) -> Hit | None:
         visible = [a for a in self.state.annotations.items if a.id in self.drawing.shown_ids]

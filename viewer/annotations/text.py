@@ -39,8 +39,24 @@ def stats_text(stats: dict[str, dict], short: bool = True) -> list[str]:
     return lines
 
 
-def label_text(annotation: Annotation, stats: dict[str, dict]) -> str:
-    """The label drawn next to a shape in the views."""
+COMPACT_SHORT = {"non_contrast": "NC", "synthetic": "SYN", "real_contrast": "REAL",
+                 "image": "Image", "overlay": "Overlay", "image 2": "Image 2"}
+
+
+def compact_stats(stats: dict[str, dict]) -> str:
+    """One line of mean HU per layer, e.g. 'NC 41 | SYN 250 HU'."""
+    parts = [f"{COMPACT_SHORT.get(layer, layer)} {s['mean']:.0f}"
+             for layer, s in stats.items() if s.get("voxels")]
+    return " | ".join(parts) + " HU" if parts else ""
+
+
+def label_text(annotation: Annotation, stats: dict[str, dict], detailed: bool = True) -> str:
+    """The label drawn next to a shape in the views: one compact line, or (for the selected
+    shape) the measurement and mean ± SD [min, max] of every layer."""
+    if not detailed:
+        if annotation.kind in (Kind.NOTE, Kind.POINT):
+            return annotation.text or ("(note)" if annotation.kind is Kind.NOTE else "")
+        return compact_stats(stats) or measurement_text(annotation)
     lines = []
     if annotation.kind is Kind.NOTE:
         lines.append(annotation.text or "(note)")

@@ -32,10 +32,19 @@ from viewer.pixels.layers import OverlayPixels
 from viewer.views.canvas import SliceCanvas
 from viewer.views.crosshair import Crosshair, line_colours
 from viewer.views.scale_bar import ScaleBar, ScreenLine
-from viewer.views.text import INFO_COLOUR, banner_text, corner_text, text_actor
+from viewer.views.text import (
+    INFO_COLOUR,
+    banner_text,
+    corner_text,
+    fit_lines,
+    text_actor,
+    wrap_words,
+)
 from viewer.views.vtk_panel import VtkPanel
 
 CAMERA_DISTANCE = 1000.0
+BANNER_CHAR_PX = 10.0  # widest glyphs of the 16-pt bold banner
+INFO_CHAR_PX = 7.4  # 13-pt bold corner text (measured 6.2 px for labels; margin for bold)
 SWIPE_DIVIDER = (0.16, 0.86, 1.0)  # cyan: no anatomy or crosshair is drawn in that colour
 ZOOM_STEP = 1.15
 
@@ -73,6 +82,8 @@ class SliceView(VtkPanel):
         self.volume: Volume | None = None
         self._drag: tuple[str, tuple[float, float], object] | None = None
         self.pixels = pixels
+        self._banner = ""
+        self._info: list[tuple[str, str]] = []
         self.overlay_drawn = False
         self._composed_key: tuple | None = None
         self.rgb = np.zeros((1, 1, 3), dtype=np.uint8)
@@ -161,7 +172,8 @@ class SliceView(VtkPanel):
                               and st.overlay is not None and st.base is not None
                               and st.overlay_visible)
         banner = provenance.slice_banner(st, self.cell.role, self.overlay_drawn)
-        self.synthetic_label.SetInput(banner or "")
+        self._banner = banner or ""
+        self.synthetic_label.SetInput(self._banner)
         self.synthetic_label.SetVisibility(banner is not None)
         # Keep the top orientation letter readable below the banner's lines.
         lines = banner.count("\n") + 1 if banner else 0
@@ -480,23 +492,48 @@ class SliceView(VtkPanel):
     def update_info(self) -> None:
         """The bottom-left text: series, slice number, window, overlay."""
         if self.volume is None or self.frame is None:
+            self._info = []
             self.info.SetInput("")
             return
         w = self.state.window
         desc = provenance.series_name(self.state, self.volume, self.cell.role.value)
-        overlay = ""
+        # Each line with a shorter form for narrow views: (full, short).
+        lines = [(desc, desc), (f"{self.plane.value.capitalize()} {self.slice_index() + 1}/"
+                               f"{self.slice_count()}   W {w.width:.0f} L {w.level:.0f}",
+                               f"{self.slice_index() + 1}/{self.slice_count()}  "
+                               f"W {w.width:.0f} L {w.level:.0f}")]
         if self.overlay_drawn:
             mode = self.state.overlay_mode
             pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"
             name = provenance.mode_name(self.state, mode)
-            overlay = f"\nOverlay{': ' + name if name else ''}{pct}"
+            full = f"Overlay{': ' + name if name else ''}{pct}"
+            short = f"Overlay{': ' + name.split()[0] if name else ''}{pct}"
             if mode is OverlayMode.DIFFERENCE and not self.state.compare_on_grid:
-                overlay += " - needs the real scan registered"
-        self.info.SetInput(f"{desc}\n{self.plane.value.capitalize()} "
-                           f"{self.slice_index() + 1}/{self.slice_count()}   "
-                           f"W {w.width:.0f} L {w.level:.0f}{overlay}")
+                full += " - needs the real scan registered"
+                short += " - register first"
+            lines.append((full, short))
+        self._info = lines
+        self.info.SetInput("\n".join(full for full, _short in lines))
+
+    def _fit_corner_texts(self) -> None:
+        """Fit the banner and the corner text to this view's width, now that it is known:
+        the banner wraps (it must be read whole), the info text is cut with an ellipsis
+        where it would run into the scale bar."""
+        w = self.render_window.GetSize()[0]
+        if w <= 0:
+            return
+        banner = wrap_words(self._banner, int((w - 12) / BANNER_CHAR_PX))
+        if banner != self.synthetic_label.GetInput():
+            self.synthetic_label.SetInput(banner)
+            lines = banner.count("\n") + 1 if self._banner else 0
+            self._labels["top"].SetPosition(0.5, 0.92 - 0.045 * lines)
+        # The scale bar takes up to a fifth of the width, plus its label and margin.
+        chars = int((w - 12 - (0.2 * w + 24)) / INFO_CHAR_PX)
+        fitted = [full if len(full) <= chars else short for full, short in self._info]
+        self.info.SetInput(fit_lines("\n".join(fitted), chars) if fitted else "")
 
     def _update_scale_bar(self) -> None:
+        self._fit_corner_texts()
         if self.frame is None:
             self.scale_bar.hide()
         else:

@@ -47,3 +47,25 @@ def banner_text(renderer: vtkRenderer) -> vtkTextActor:
     actor.GetTextProperty().SetBackgroundOpacity(0.6)
     actor.SetVisibility(False)
     return actor
+
+
+def fit_lines(text: str, max_chars: int) -> str:
+    """Each line cut to ``max_chars`` with an ellipsis (corner text must never overlap)."""
+    max_chars = max(4, max_chars)
+    return "\n".join(line if len(line) <= max_chars else line[: max_chars - 1] + "\u2026"
+                     for line in text.split("\n"))
+
+
+def wrap_words(text: str, max_chars: int) -> str:
+    """Each line wrapped at spaces to ``max_chars`` (a banner must be read whole, not cut)."""
+    out = []
+    for line in text.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            if current and len(current) + 1 + len(word) > max_chars:
+                out.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        out.append(current)
+    return "\n".join(out)
