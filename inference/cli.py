@@ -202,7 +202,10 @@ def _synthesize(args: argparse.Namespace) -> int:
     for note in session.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"model {card.label}; running on {session.device_label}", file=sys.stderr)
-    source = open_volume(args.input, series=args.series, progress=TerminalProgress()).volume
+    loaded = open_volume(args.input, series=args.series, progress=TerminalProgress())
+    for warning in loaded.warnings:  # e.g. files skipped as unreadable: say so, always
+        print(f"warning: {warning}", file=sys.stderr)
+    source = loaded.volume
     meter = EnergyMeter(country=args.country, intensity_override=args.grid_intensity)
     meter.start()
     result = synthesize(source, session=session, progress=TerminalProgress())

@@ -41,3 +41,16 @@ def test_synthesize_command_writes_labelled_volume_and_report(small_case, tmp_pa
     assert report["run"]["provider"] == "CPUExecutionProvider"
     assert report["energy"]["grid_intensity"]["g_per_kwh"] == 237.6
     assert {c["status"] for c in report["energy"]["components"]} <= {"measured", "estimated"}
+
+
+def test_synthesize_says_which_files_it_skipped(small_case, tmp_path, capsys):
+    import shutil
+
+    from inference.cli import main
+
+    folder = tmp_path / "series"
+    shutil.copytree(small_case.noncontrast, folder)
+    (folder / "broken.dcm").write_bytes(b"DICM" * 10)  # a truncated file
+    assert main(["synthesize", str(folder), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "skipped" in err

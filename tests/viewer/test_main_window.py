@@ -147,6 +147,11 @@ def test_hover_reports_hu_of_every_layer(window, phantom_volumes):
     plain = float(text.split("non-contrast: ")[1].split()[0])
     real = float(text.split("real contrast: ")[1].split()[0])
     assert plain == pytest.approx(40, abs=40) and real > 200
+    # The position says which side it is on, and follows the slice when scrolling.
+    assert " L  " in text or " R  " in text
+    before = text.split(" mm")[0]
+    wheel(axial.canvas, 3)
+    assert window.position_label.text().split(" mm")[0] != before
 
 
 def test_double_click_maximises_and_restores(window):

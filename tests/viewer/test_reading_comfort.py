@@ -169,3 +169,15 @@ def test_corner_texts_fit_and_never_overlap(qtbot, settings, phantom_volumes):
         assert banner[2] <= width  # the banner wraps instead of being cut
         assert "SYNTHETIC" in view.synthetic_label.GetInput()
         assert "%" in view.info.GetInput()  # the opacity survives any shortening
+
+
+def test_a_single_slice_says_why_the_reformats_are_empty(qtbot, settings, pydicom_file):
+    from inference.io.loader import open_volume
+
+    single = open_volume(pydicom_file("CT_small.dcm")).volume
+    assert single.shape[0] == 1
+    w = open_window(qtbot, settings, single, size=(1200, 420))
+    hints = {v.plane: v.hint.GetInput() for v in w.grid.slice_views()
+             if v.hint.GetVisibility()}
+    assert set(hints) == {Plane.CORONAL, Plane.SAGITTAL}
+    assert all("One slice only" in h for h in hints.values())

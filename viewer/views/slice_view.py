@@ -84,6 +84,7 @@ class SliceView(VtkPanel):
         self.pixels = pixels
         self._banner = ""
         self._info: list[tuple[str, str]] = []
+        self._hover_xy: tuple[float, float] | None = None
         self.overlay_drawn = False
         self._composed_key: tuple | None = None
         self.rgb = np.zeros((1, 1, 3), dtype=np.uint8)
@@ -138,6 +139,14 @@ class SliceView(VtkPanel):
         self.canvas.key_pressed.connect(self._on_key)
 
     # -- content -------------------------------------------------------------------------------
+    def _explain_single_slice(self, volume: Volume | None) -> None:
+        # One slice has no coronal or sagittal reformat: say so instead of a blank view.
+        if volume is not None and volume.shape[0] == 1:
+            frame = view_frame(self.plane, volume.geometry)
+            if frame.axis != 2:
+                self.hint.SetInput("One slice only:\nno coronal or sagittal\nreformat to show")
+                self.hint.SetVisibility(True)
+
     def show_hint(self, text: str) -> None:
         """What to do, drawn in the middle while the view has nothing to show."""
         self.hint.SetInput(text)
@@ -147,6 +156,7 @@ class SliceView(VtkPanel):
         """Re-read the series for this view's role and the overlay from the state."""
         volume = self.state.volumes.get(self.cell.role)
         self.hint.SetVisibility(volume is None and bool(self.hint.GetInput()))
+        self._explain_single_slice(volume)
         if volume is not self.volume:
             self.volume = volume
             self._composed_key = None
@@ -434,6 +444,7 @@ class SliceView(VtkPanel):
         self.annotations.release()
 
     def _on_hover(self, xy) -> None:
+        self._hover_xy = xy
         point = self.world_at_display(*xy)
         self.hovered.emit(point)
         if self._drag is None:
@@ -454,6 +465,12 @@ class SliceView(VtkPanel):
             self.render()
         else:
             self.scroll(notches)
+        self._refresh_hover()
+
+    def _refresh_hover(self) -> None:
+        # The mouse did not move but the slice under it did: the readout must follow.
+        if self._hover_xy is not None:
+            self.hovered.emit(self.world_at_display(*self._hover_xy))
 
     def _on_key(self, event: QKeyEvent) -> None:
         key = Qt.Key(event.key())
@@ -464,6 +481,7 @@ class SliceView(VtkPanel):
         steps = SCROLL_KEYS.get(key)
         if not used and steps is not None:
             self.scroll(steps)
+            self._refresh_hover()
             used = True
         if used:
             event.accept()
