@@ -80,3 +80,29 @@ def test_float_volumes_compose_too(dtype):
     out = np.empty((1, 2, 3), np.uint8)
     compose(base, W, LutCache(), out)
     assert out[0, 0, 0] == 128 and out[0, 1, 0] == 0
+
+
+def test_the_default_threshold_sits_above_the_noise_of_a_subtraction():
+    from viewer.pixels.enhancement import noise_threshold
+
+    rng = np.random.default_rng(5)
+    shape = (24, 96, 96)
+    geometry = Geometry((0.0, 0.0, 0.0), (1.0, 1.0, 2.0))
+    base = Volume(np.rint(rng.normal(40, 20, shape)).astype(np.int16), geometry)
+    same = rng.normal(40, 20, shape)  # a "synthetic" with no enhancement at all
+    diff = same - base.array
+    threshold = noise_threshold(base)
+    assert (diff > threshold).mean() < 0.01  # almost no noise coloured
+    assert (diff > 40).mean() > 0.05  # the old fixed 40 HU coloured noise everywhere
+    quiet = Volume(np.rint(rng.normal(40, 3, shape)).astype(np.int16), geometry)
+    assert noise_threshold(quiet) == 20.0  # never below a floor
+
+
+def test_the_difference_map_is_clear_outside_the_real_fov():
+    from viewer.pixels.enhancement import mask_outside
+
+    real = np.full((2, 4, 4), 100, np.int16)
+    real[:, :, 0] = -1024  # outside the registered scan's field of view
+    diff = np.full((2, 4, 4), 500, np.int16)
+    masked = mask_outside(diff, real)
+    assert (masked[:, :, 0] == 0).all() and (masked[:, :, 1:] == 500).all()

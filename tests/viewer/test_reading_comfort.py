@@ -181,3 +181,21 @@ def test_a_single_slice_says_why_the_reformats_are_empty(qtbot, settings, pydico
              if v.hint.GetVisibility()}
     assert set(hints) == {Plane.CORONAL, Plane.SAGITTAL}
     assert all("One slice only" in h for h in hints.values())
+
+
+def test_colour_maps_have_a_colour_bar_and_a_noise_aware_threshold(qtbot, settings,
+                                                                    phantom_volumes):
+    from viewer.model.state import OverlayMode
+    from viewer.pixels.enhancement import noise_threshold
+
+    plain, arterial = phantom_volumes
+    w = open_window(qtbot, settings, plain, overlay=arterial)
+    assert w.state.enhancement_threshold == noise_threshold(plain)
+    axial = w.grid.view(Plane.AXIAL)
+    axial.render()
+    assert not axial.colour_bar.actor.GetVisibility()  # greyscale: no colour bar
+    w.state.set_overlay_mode(OverlayMode.ENHANCEMENT)
+    axial.render()
+    bar = axial.colour_bar
+    assert bar.actor.GetVisibility() and "HU" in bar.actor.GetTitle()
+    assert bar.lut.GetRange() == pytest.approx((w.state.enhancement_threshold, 400.0))

@@ -58,3 +58,35 @@ class SubtractionCache:
             self._key = key
             self.computed += 1
         return self._array
+
+
+OUTSIDE_FOV_HU = -1020  # a registered scan is filled with air outside what it covered
+MIN_THRESHOLD_HU = 20.0
+
+
+def noise_threshold(base: Volume, sigmas: float = 3.0) -> float:
+    """A default enhancement threshold above the noise of a subtraction: ``sigmas`` times
+    the noise SD of (synthetic - non-contrast), estimated from the non-contrast scan.
+
+    The noise SD comes from differences of neighbouring voxels in soft tissue (a robust
+    MAD, so edges barely count); a subtraction of two such images has sqrt(2) times it.
+    """
+    a = base.array
+    step = max(1, a.shape[0] // 24)  # a few dozen slices estimate it well
+    sample = a[::step].astype(np.float32)
+    diff = np.diff(sample, axis=2)
+    soft = (np.abs(sample[..., 1:]) < 150) & (np.abs(sample[..., :-1]) < 150)
+    d = diff[soft]
+    if d.size < 100:
+        return 40.0
+    mad = float(np.median(np.abs(d - np.median(d))))
+    sigma = mad / 0.6745 / np.sqrt(2.0)  # one voxel's noise
+    threshold = sigmas * np.sqrt(2.0) * sigma
+    return float(max(MIN_THRESHOLD_HU, 5.0 * np.ceil(threshold / 5.0)))
+
+
+def mask_outside(difference: np.ndarray, real: np.ndarray) -> np.ndarray:
+    """The difference with voxels outside the real scan's field of view set to 0 (clear)."""
+    out = difference.copy()
+    out[real <= OUTSIDE_FOV_HU] = 0
+    return out

@@ -12,7 +12,7 @@ import numpy as np
 from viewer.model.layout import Role
 from viewer.model.state import OverlayMode, ViewerState
 from viewer.pixels.compositor import Blend, LutCache
-from viewer.pixels.enhancement import SubtractionCache
+from viewer.pixels.enhancement import SubtractionCache, mask_outside
 
 BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
           OverlayMode.SWIPE: Blend.SWIPE, OverlayMode.DIFFERENCE: Blend.DIVERGING}
@@ -25,6 +25,8 @@ class OverlayPixels:
         self.luts = LutCache()
         self.enhancement = SubtractionCache()
         self.difference = SubtractionCache()
+        self._masked: np.ndarray | None = None
+        self._masked_key: tuple[int, int] | None = None
 
     def source(self, state: ViewerState) -> np.ndarray | None:
         """The 3-D array the overlay draws in the state's mode (None: nothing to draw)."""
@@ -37,7 +39,14 @@ class OverlayPixels:
             # Only meaningful once the real scan sits on this grid (registered).
             if not state.compare_on_grid:
                 return None
-            return self.difference.get(state.volumes[Role.COMPARE], state.overlay)
+            real = state.volumes[Role.COMPARE]
+            key = (id(real), id(state.overlay))
+            if self._masked_key != key:
+                # Outside the real scan's field of view the "difference" is only its edge.
+                self._masked = mask_outside(self.difference.get(real, state.overlay),
+                                            real.array)
+                self._masked_key = key
+            return self._masked
         return state.overlay.array
 
     @staticmethod

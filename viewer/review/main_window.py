@@ -26,6 +26,7 @@ from viewer.model.orientation import Plane
 from viewer.model.shortcuts import key
 from viewer.model.state import ViewerState
 from viewer.model.window_level import WindowLevel, presets
+from viewer.pixels.enhancement import noise_threshold
 from viewer.review.compare_actions import CompareActions
 from viewer.review.comparison import ComparisonPanel
 from viewer.review.energy_dialog import show_energy_report
@@ -348,6 +349,9 @@ class MainWindow(QMainWindow):
         if role is Role.BASE:
             desc = volume.metadata.series_description or "volume"
             self.setWindowTitle(f"dcreview {__version__} - {desc}")
+            # Colour only enhancement above this scan's noise (a fixed 40 HU speckled red
+            # over liver and muscle in noisy scans).
+            self.state.set_enhancement_threshold(noise_threshold(volume))
         if self.load_warnings:
             self.show_status("; ".join(self.load_warnings), 15000)
 

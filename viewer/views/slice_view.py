@@ -30,6 +30,7 @@ from viewer.model.window_level import WindowLevel
 from viewer.pixels.compositor import compose, extract, slice_geometry
 from viewer.pixels.layers import OverlayPixels
 from viewer.views.canvas import SliceCanvas
+from viewer.views.colour_bar import ColourBar
 from viewer.views.crosshair import Crosshair, line_colours
 from viewer.views.scale_bar import ScaleBar, ScreenLine
 from viewer.views.text import (
@@ -116,6 +117,7 @@ class SliceView(VtkPanel):
                         for edge in ("left", "right", "top", "bottom")}
         self.info = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self.synthetic_label = banner_text(self.renderer)
+        self.colour_bar = ColourBar(self.renderer)
         self.hint = text_actor(self.renderer, 15, INFO_COLOUR)
         self.hint.SetPosition(0.5, 0.5)
         self.hint.GetTextProperty().SetBold(False)
@@ -214,9 +216,20 @@ class SliceView(VtkPanel):
         w, h = self.render_window.GetSize()
         self.swipe_divider.place((x * w, 0), (x * w, h), shown)
 
+    def _place_colour_bar(self) -> None:
+        mode = self.state.overlay_mode
+        if self.overlay_drawn and mode is OverlayMode.ENHANCEMENT:
+            self.colour_bar.show_enhancement(self.state.enhancement_threshold)
+        elif self.overlay_drawn and mode is OverlayMode.DIFFERENCE and (
+                self.state.compare_on_grid):
+            self.colour_bar.show_difference()
+        else:
+            self.colour_bar.hide()
+
     def before_render(self) -> None:
         """Compose the pixels (if anything changed) right before painting."""
         self._place_swipe_labels()
+        self._place_colour_bar()
         self.compose()
         self.annotations.draw()
 
