@@ -158,6 +158,8 @@ def _schema_problems(raw: dict) -> list[str]:
 
 
 def _meaning_problems(raw: dict, root: Path) -> list[str]:
+    """Mistakes the schema cannot see. Long on purpose: one short check per rule, in the
+    order a protocol is written, so every rule can be read in one place."""
     problems = []
     questions = {q["id"]: q for q in raw["questions"]}
     for kind, items in (("reader", raw["readers"]), ("case", raw["cases"]),

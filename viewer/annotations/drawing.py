@@ -72,7 +72,11 @@ class AnnotationDrawing:
                preview: Annotation | None, origin: np.ndarray, look: np.ndarray,
                right: np.ndarray, up: np.ndarray, half_thickness: float, mm_per_px: float,
                label: Callable[[Annotation], str]) -> None:
-        """Redraw everything on the plane through ``origin`` (projected onto it)."""
+        """Redraw everything on the plane through ``origin`` (projected onto it).
+
+        Long on purpose: outlines, handles, labels and leader lines are placed in one pass,
+        because each label's place depends on every shape and label placed before it.
+        """
         lines: dict[str, list[np.ndarray]] = {name: [] for name in COLOURS}
         n_labels = 0
         placed: list[tuple[float, float, float, float]] = []  # label boxes in display px

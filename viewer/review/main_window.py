@@ -31,12 +31,12 @@ from viewer.review.compare_actions import CompareActions
 from viewer.review.comparison import ComparisonPanel
 from viewer.review.energy_dialog import show_energy_report
 from viewer.review.exports import ExportActions, export_synthetic_dicom, export_synthetic_image
-from viewer.review.help import HelpDialog
+from viewer.review.help import HelpDialog, start_hint
 from viewer.review.loading import Loader
 from viewer.review.overlay_controls import OverlayControls
 from viewer.review.position import position_text
 from viewer.review.settings import ViewerSettings
-from viewer.review.synthesis import SynthesisController, SynthesisOutcome
+from viewer.review.synthesis import SynthesisController, SynthesisOutcome, ready_message
 from viewer.views.screenshot import save_png
 from viewer.views.slice_view import SliceView
 from viewer.views.view_grid import ViewGrid
@@ -45,18 +45,6 @@ log = logging.getLogger(__name__)
 
 LAYOUT_NAMES = {Layout.ONE: "1 x 1", Layout.ROW: "1 x 3", Layout.GRID: "2 x 2 (with 3D)",
                 Layout.COMPARE: "Compare series"}
-
-
-def start_hint(recent: list[str]) -> str:
-    """The start screen's text: how to open a study, and the last ones opened."""
-    # Short lines: the hint must fit the narrowest first view (1x3 at a small window).
-    lines = ["Open a study to begin:", "", "File > Open folder (Ctrl+O)",
-             "File > Open file (Ctrl+Shift+O)", "or drop a folder or file here", "",
-             "File > Open demo case:", "a synthetic phantom"]
-    if recent:
-        lines += ["", "Recent (File > Recent studies):"]
-        lines += [f"  {Path(p).name}" for p in recent[:3]]
-    return "\n".join(lines)
 
 
 class MainWindow(QMainWindow):
@@ -415,11 +403,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot show the synthetic series", str(exc))
             return
         self.state.set_overlay_visible(True)
-        notes = ("; " + "; ".join(result.notes)) if result.notes else ""
-        self.show_status(
-            f"Digital contrast ready: {result.slices} slices in {result.seconds:.1f} s on "
-            f"{result.provider.replace('ExecutionProvider', '')}; "
-            f"{outcome.energy.summary()}{notes}", 30000)
+        self.show_status(ready_message(outcome), 30000)
 
     def _on_synthesis_failed(self, exc: Exception) -> None:
         self.act_synthesize.setEnabled(True)

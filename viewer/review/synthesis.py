@@ -100,3 +100,12 @@ class SynthesisController(QObject):
     def _on_finished(self, outcome: SynthesisOutcome) -> None:
         self.last = outcome
         self.finished.emit(outcome)
+
+
+def ready_message(outcome: SynthesisOutcome) -> str:
+    """The status bar's line when a run finishes: size, time, device, energy, notes."""
+    result = outcome.result
+    notes = ("; " + "; ".join(result.notes)) if result.notes else ""
+    return (f"Digital contrast ready: {result.slices} slices in {result.seconds:.1f} s on "
+            f"{result.provider.replace('ExecutionProvider', '')}; "
+            f"{outcome.energy.summary()}{notes}")

@@ -30,23 +30,11 @@ from viewer.model.window_level import WindowLevel
 from viewer.pixels.compositor import compose, extract, slice_geometry
 from viewer.pixels.layers import OverlayPixels
 from viewer.views.canvas import SliceCanvas
-from viewer.views.colour_bar import ColourBar
 from viewer.views.crosshair import Crosshair, line_colours
-from viewer.views.scale_bar import ScaleBar, ScreenLine
-from viewer.views.text import (
-    INFO_COLOUR,
-    banner_text,
-    corner_text,
-    fit_lines,
-    text_actor,
-    wrap_words,
-)
+from viewer.views.slice_texts import SliceTexts
 from viewer.views.vtk_panel import VtkPanel
 
 CAMERA_DISTANCE = 1000.0
-BANNER_CHAR_PX = 10.0  # widest glyphs of the 16-pt bold banner
-INFO_CHAR_PX = 7.4  # 13-pt bold corner text (measured 6.2 px for labels; margin for bold)
-SWIPE_DIVIDER = (0.16, 0.86, 1.0)  # cyan: no anatomy or crosshair is drawn in that colour
 ZOOM_STEP = 1.15
 
 
@@ -74,6 +62,7 @@ class SliceView(VtkPanel):
 
     def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera, pixels: OverlayPixels,
                  parent: QWidget | None = None) -> None:
+        """Build the view's VTK scene. Long on purpose: one line per part of the scene."""
         super().__init__(parent)
         assert cell.plane is not None
         self.cell = cell
@@ -83,8 +72,6 @@ class SliceView(VtkPanel):
         self.volume: Volume | None = None
         self._drag: tuple[str, tuple[float, float], object] | None = None
         self.pixels = pixels
-        self._banner = ""
-        self._info: list[tuple[str, str]] = []
         self._hover_xy: tuple[float, float] | None = None
         self.overlay_drawn = False
         self._composed_key: tuple | None = None
@@ -111,26 +98,18 @@ class SliceView(VtkPanel):
         self.actor.SetUserMatrix(self._matrix)
         self.renderer.AddActor(self.actor)
         self.crosshair = Crosshair(self.renderer)
-        self.scale_bar = ScaleBar(self.renderer)
-        self.scale_text = self.scale_bar.text
-        self._labels = {edge: text_actor(self.renderer)
-                        for edge in ("left", "right", "top", "bottom")}
-        self.info = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
-        self.synthetic_label = banner_text(self.renderer)
-        self.colour_bar = ColourBar(self.renderer)
-        self.hint = text_actor(self.renderer, 15, INFO_COLOUR)
-        self.hint.SetPosition(0.5, 0.5)
-        self.hint.GetTextProperty().SetBold(False)
-        self.hint.SetVisibility(False)
-        self.swipe_divider = ScreenLine(self.renderer, SWIPE_DIVIDER)
-        self.swipe_labels = [text_actor(self.renderer, 13, INFO_COLOUR) for _ in range(2)]
-        for label, justify in zip(self.swipe_labels, ("Right", "Left"), strict=True):
-            getattr(label.GetTextProperty(), f"SetJustificationTo{justify}")()
-            label.SetVisibility(False)
+        self.texts = SliceTexts(self.renderer)
+        # Names the rest of the viewer (and its tests) use for the texts.
+        self.scale_bar, self.scale_text = self.texts.scale_bar, self.texts.scale_bar.text
+        self._labels, self.info = self.texts.edges, self.texts.info
+        self.synthetic_label, self.colour_bar = self.texts.banner, self.texts.colour_bar
+        self.hint, self.swipe_labels = self.texts.hint, self.texts.swipe_labels
         self.annotation_drawing = AnnotationDrawing(self.renderer)
         self.annotations = AnnotationInput(state, self, self.annotation_drawing,
                                            self.note_requested.emit)
-        self.renderer.AddObserver("StartEvent", lambda *_: self._update_scale_bar())
+        self.renderer.AddObserver("StartEvent", lambda *_: self.texts.place(
+            self.render_window, self.camera.GetParallelScale(), self.frame is not None,
+            self.state, self.overlay_drawn))
 
         self.canvas.pressed.connect(self._on_press)
         self.canvas.dragged.connect(self._on_drag)
@@ -146,13 +125,12 @@ class SliceView(VtkPanel):
         if volume is not None and volume.shape[0] == 1:
             frame = view_frame(self.plane, volume.geometry)
             if frame.axis != 2:
-                self.hint.SetInput("One slice only:\nno coronal or sagittal\nreformat to show")
-                self.hint.SetVisibility(True)
+                self.texts.show_hint("One slice only:\nno coronal or sagittal\nreformat to "
+                                     "show", True)
 
     def show_hint(self, text: str) -> None:
         """What to do, drawn in the middle while the view has nothing to show."""
-        self.hint.SetInput(text)
-        self.hint.SetVisibility(bool(text) and self.volume is None)
+        self.texts.show_hint(text, self.volume is None)
 
     def refresh_content(self) -> None:
         """Re-read the series for this view's role and the overlay from the state."""
@@ -168,12 +146,7 @@ class SliceView(VtkPanel):
             else:
                 self.frame = view_frame(self.plane, volume.geometry)
                 self.crosshair.colours = line_colours(self.frame, volume)
-                for edge, text in self.frame.edge_labels().items():
-                    self._labels[edge].SetInput(text)
-                positions = {"left": (0.025, 0.5), "right": (0.975, 0.5), "top": (0.5, 0.92),
-                             "bottom": (0.5, 0.1)}
-                for edge, pos in positions.items():
-                    self._labels[edge].SetPosition(*pos)
+                self.texts.set_frame(self.frame)
         self.refresh_overlay()
         self.refresh_cursor()
 
@@ -183,13 +156,7 @@ class SliceView(VtkPanel):
         self.overlay_drawn = (self.cell.overlay and self.cell.role is Role.BASE
                               and st.overlay is not None and st.base is not None
                               and st.overlay_visible)
-        banner = provenance.slice_banner(st, self.cell.role, self.overlay_drawn)
-        self._banner = banner or ""
-        self.synthetic_label.SetInput(self._banner)
-        self.synthetic_label.SetVisibility(banner is not None)
-        # Keep the top orientation letter readable below the banner's lines.
-        lines = banner.count("\n") + 1 if banner else 0
-        self._labels["top"].SetPosition(0.5, 0.92 - 0.045 * lines)
+        self.texts.set_banner(provenance.slice_banner(st, self.cell.role, self.overlay_drawn))
         self.update_info()
 
     def _swipe_column(self, geometry) -> tuple[float, bool]:
@@ -204,32 +171,8 @@ class SliceView(VtkPanel):
                                     rcond=None)[0][0])
         return col, bool(np.dot(col_vec, self.frame.right) > 0)
 
-    def _place_swipe_labels(self) -> None:
-        shown = self.overlay_drawn and self.state.overlay_mode is OverlayMode.SWIPE
-        texts = provenance.swipe_sides(self.state) if shown else ("", "")
-        x = self.state.swipe_position
-        for label, text, dx in zip(self.swipe_labels, texts, (-0.01, 0.01), strict=True):
-            label.SetInput(text)
-            label.SetPosition(min(max(x + dx, 0.02), 0.98), 0.80)
-            label.SetVisibility(bool(text))
-        # The divider is drawn on the screen, one pixel wide at any zoom.
-        w, h = self.render_window.GetSize()
-        self.swipe_divider.place((x * w, 0), (x * w, h), shown)
-
-    def _place_colour_bar(self) -> None:
-        mode = self.state.overlay_mode
-        if self.overlay_drawn and mode is OverlayMode.ENHANCEMENT:
-            self.colour_bar.show_enhancement(self.state.enhancement_threshold)
-        elif self.overlay_drawn and mode is OverlayMode.DIFFERENCE and (
-                self.state.compare_on_grid):
-            self.colour_bar.show_difference()
-        else:
-            self.colour_bar.hide()
-
     def before_render(self) -> None:
         """Compose the pixels (if anything changed) right before painting."""
-        self._place_swipe_labels()
-        self._place_colour_bar()
         self.compose()
         self.annotations.draw()
 
@@ -523,8 +466,7 @@ class SliceView(VtkPanel):
     def update_info(self) -> None:
         """The bottom-left text: series, slice number, window, overlay."""
         if self.volume is None or self.frame is None:
-            self._info = []
-            self.info.SetInput("")
+            self.texts.set_info([])
             return
         w = self.state.window
         desc = provenance.series_name(self.state, self.volume, self.cell.role.value)
@@ -543,29 +485,4 @@ class SliceView(VtkPanel):
                 full += " - needs the real scan registered"
                 short += " - register first"
             lines.append((full, short))
-        self._info = lines
-        self.info.SetInput("\n".join(full for full, _short in lines))
-
-    def _fit_corner_texts(self) -> None:
-        """Fit the banner and the corner text to this view's width, now that it is known:
-        the banner wraps (it must be read whole), the info text is cut with an ellipsis
-        where it would run into the scale bar."""
-        w = self.render_window.GetSize()[0]
-        if w <= 0:
-            return
-        banner = wrap_words(self._banner, int((w - 12) / BANNER_CHAR_PX))
-        if banner != self.synthetic_label.GetInput():
-            self.synthetic_label.SetInput(banner)
-            lines = banner.count("\n") + 1 if self._banner else 0
-            self._labels["top"].SetPosition(0.5, 0.92 - 0.045 * lines)
-        # The scale bar takes up to a fifth of the width, plus its label and margin.
-        chars = int((w - 12 - (0.2 * w + 24)) / INFO_CHAR_PX)
-        fitted = [full if len(full) <= chars else short for full, short in self._info]
-        self.info.SetInput(fit_lines("\n".join(fitted), chars) if fitted else "")
-
-    def _update_scale_bar(self) -> None:
-        self._fit_corner_texts()
-        if self.frame is None:
-            self.scale_bar.hide()
-        else:
-            self.scale_bar.place(self.render_window, self.camera.GetParallelScale())
+        self.texts.set_info(lines)

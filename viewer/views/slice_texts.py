@@ -1,0 +1,111 @@
+"""Everything a slice view draws over the image besides annotations: orientation letters,
+the provenance banner, the corner text, the scale bar, the swipe divider and its labels, the
+colour bar and the hint of an empty view. Each is fitted to the view's size at every render,
+so that none is cut or runs into another."""
+
+from __future__ import annotations
+
+from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow
+
+from viewer.model import provenance
+from viewer.model.orientation import ViewFrame
+from viewer.model.state import OverlayMode, ViewerState
+from viewer.views.colour_bar import ColourBar
+from viewer.views.scale_bar import ScaleBar, ScreenLine
+from viewer.views.text import (
+    INFO_COLOUR,
+    banner_text,
+    corner_text,
+    fit_lines,
+    text_actor,
+    wrap_words,
+)
+
+BANNER_CHAR_PX = 10.0  # widest glyphs of the 16-pt bold banner
+INFO_CHAR_PX = 7.4  # 13-pt bold corner text (measured 6.2 px for labels; margin for bold)
+SWIPE_DIVIDER = (0.16, 0.86, 1.0)  # cyan: no anatomy or crosshair is drawn in that colour
+EDGE_POSITIONS = {"left": (0.025, 0.5), "right": (0.975, 0.5), "top": (0.5, 0.92),
+                  "bottom": (0.5, 0.1)}
+
+
+class SliceTexts:
+    """The text and marks drawn over one slice view."""
+
+    def __init__(self, renderer: vtkRenderer) -> None:
+        self.scale_bar = ScaleBar(renderer)
+        self.edges = {edge: text_actor(renderer) for edge in EDGE_POSITIONS}
+        self.info = corner_text(renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
+        self.banner = banner_text(renderer)
+        self.colour_bar = ColourBar(renderer)
+        self.hint = text_actor(renderer, 15, INFO_COLOUR)
+        self.hint.SetPosition(0.5, 0.5)
+        self.hint.GetTextProperty().SetBold(False)
+        self.hint.SetVisibility(False)
+        self.swipe_divider = ScreenLine(renderer, SWIPE_DIVIDER)
+        self.swipe_labels = [text_actor(renderer, 13, INFO_COLOUR) for _ in range(2)]
+        for label, justify in zip(self.swipe_labels, ("Right", "Left"), strict=True):
+            getattr(label.GetTextProperty(), f"SetJustificationTo{justify}")()
+            label.SetVisibility(False)
+        self._banner = ""
+        self._info: list[tuple[str, str]] = []
+
+    def set_frame(self, frame: ViewFrame) -> None:
+        """Orientation letters for the view's plane."""
+        for edge, text in frame.edge_labels().items():
+            self.edges[edge].SetInput(text)
+            self.edges[edge].SetPosition(*EDGE_POSITIONS[edge])
+
+    def set_banner(self, banner: str | None) -> None:
+        """The provenance banner (the rule's text, or None for none)."""
+        self._banner = banner or ""
+        self.banner.SetInput(self._banner)
+        self.banner.SetVisibility(banner is not None)
+        self._keep_top_letter_below(self._banner)
+
+    def _keep_top_letter_below(self, shown: str) -> None:
+        lines = shown.count("\n") + 1 if self._banner else 0
+        self.edges["top"].SetPosition(0.5, 0.92 - 0.045 * lines)
+
+    def set_info(self, lines: list[tuple[str, str]]) -> None:
+        """Corner text lines, each with a shorter form for narrow views: (full, short)."""
+        self._info = lines
+        self.info.SetInput("\n".join(full for full, _short in lines))
+
+    def show_hint(self, text: str, shown: bool) -> None:
+        """A hint in the middle of the view (what to do, or why it is empty)."""
+        self.hint.SetInput(text)
+        self.hint.SetVisibility(shown and bool(text))
+
+    def place(self, window: vtkRenderWindow, parallel_scale: float, has_image: bool,
+              state: ViewerState, overlay_drawn: bool) -> None:
+        """Fit everything to the window's size and the state, right before a render."""
+        w, h = window.GetSize()
+        if w <= 0:
+            return
+        banner = wrap_words(self._banner, int((w - 12) / BANNER_CHAR_PX))
+        if banner != self.banner.GetInput():
+            self.banner.SetInput(banner)  # wrapped: a banner must be read whole, not cut
+            self._keep_top_letter_below(banner)
+        # The scale bar takes up to a fifth of the width, plus its label and margin.
+        chars = int((w - 12 - (0.2 * w + 24)) / INFO_CHAR_PX)
+        fitted = [full if len(full) <= chars else short for full, short in self._info]
+        self.info.SetInput(fit_lines("\n".join(fitted), chars) if fitted else "")
+        if has_image:
+            self.scale_bar.place(window, parallel_scale)
+        else:
+            self.scale_bar.hide()
+        swipe = overlay_drawn and state.overlay_mode is OverlayMode.SWIPE
+        texts = provenance.swipe_sides(state) if swipe else ("", "")
+        x = state.swipe_position
+        for label, text, dx in zip(self.swipe_labels, texts, (-0.01, 0.01), strict=True):
+            label.SetInput(text)
+            label.SetPosition(min(max(x + dx, 0.02), 0.98), 0.80)
+            label.SetVisibility(bool(text))
+        self.swipe_divider.place((x * w, 0), (x * w, h), swipe)  # one pixel at any zoom
+        if overlay_drawn and state.overlay_mode is OverlayMode.ENHANCEMENT:
+            self.colour_bar.show_enhancement(state.enhancement_threshold)
+        elif overlay_drawn and state.overlay_mode is OverlayMode.DIFFERENCE and (
+                state.compare_on_grid):
+            self.colour_bar.show_difference()
+        else:
+            self.colour_bar.hide()
