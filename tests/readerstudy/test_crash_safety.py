@@ -39,14 +39,16 @@ def run_until_killed(folder: Path, reader: str, after_lines: int,
         line = proc.stdout.readline()
         if not line:
             break
-        lines.append(line.strip())
+        if line.endswith("\n"):
+            lines.append(line.strip())
     time.sleep(extra_s)
     finished = proc.poll() is not None
     if not finished:
         proc.send_signal(signal.SIGKILL)
     rest, _err = proc.communicate(timeout=30)
-    lines += [line.strip() for line in rest.splitlines()]
-    return lines, finished
+    # Only whole lines are acknowledgements: a kill can cut the last one short.
+    lines += [line.strip() for line in rest.splitlines(keepends=True) if line.endswith("\n")]
+    return [line for line in lines if line], finished
 
 
 def check_after_kill(folder: Path, reader: str, acknowledged: set, finished_ack: set) -> None:
