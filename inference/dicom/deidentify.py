@@ -159,20 +159,19 @@ REPORT_SOURCE_FIELDS = ("description", "series_description", "study_description"
 def deidentify_report(report: dict, deid: Deidentifier) -> dict:
     """A run report fit to lie next to a de-identified export: the source's UIDs replaced,
     its descriptions dropped, paths cut to file names (a folder name can name a patient)."""
-    def clean(key: str, value, in_source: bool):
+    def clean(key: str, value):
         if isinstance(value, dict):
             # Descriptions can quote the source's (the synthetic one names it): all go.
-            return {k: clean(k, v, in_source) for k, v in value.items()
-                    if k not in REPORT_SOURCE_FIELDS}
+            return {k: clean(k, v) for k, v in value.items() if k not in REPORT_SOURCE_FIELDS}
         if isinstance(value, list):
-            return [clean(key, v, in_source) for v in value]
+            return [clean(key, v) for v in value]
         if isinstance(value, str) and key.endswith("uid") and value:
             return deid.uid(value)
         if isinstance(value, str) and key in ("path", "folder", "input_path") and value:
             return Path(value).name
         return value
 
-    out = clean("", report, False)
+    out = clean("", report)
     out["deidentified"] = {"method": METHOD, "codes": [v for v, _m in deid.options()]}
     return out
 

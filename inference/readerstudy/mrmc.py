@@ -169,11 +169,16 @@ class DifferenceResult:
     test: Test
 
 
-def _reader_variance(k: np.ndarray, n0: int, n1: int) -> float:
-    """U-statistic variance of one reader's AUC (M1..M4 of that reader alone)."""
+def _one_reader_coefficients(n0: int, n1: int) -> np.ndarray:
+    """Weights of M1..M4 in the variance of a single reader's AUC."""
     c = coefficients(1, n0, n1)[:4].copy()
     c[3] -= 1.0
-    return float(c @ moments(k[None], k[None])[:4])
+    return c
+
+
+def _reader_variance(k: np.ndarray, n0: int, n1: int) -> float:
+    """U-statistic variance of one reader's AUC (M1..M4 of that reader alone)."""
+    return float(_one_reader_coefficients(n0, n1) @ moments(k[None], k[None])[:4])
 
 
 def analyse_modality(table: ScoreTable, modality: str) -> ModalityResult:
@@ -213,9 +218,8 @@ def analyse_difference(table: ScoreTable, a: str, b: str) -> DifferenceResult:
     diff = auc_a - auc_b
     test = _finish(float(diff.mean()), 0.0, variance, df_bdg, df_h)
     reader_var = []
+    cr = _one_reader_coefficients(n0, n1)
     for r in range(nr):
-        cr = coefficients(1, n0, n1)[:4].copy()
-        cr[3] -= 1.0
         m1 = [moments(x[None], y[None])[:4] for x, y in ((ka[r], ka[r]), (kb[r], kb[r]),
                                                         (ka[r], kb[r]))]
         reader_var.append(round(float(cr @ (m1[0] + m1[1] - 2 * m1[2])), 8))
@@ -258,14 +262,20 @@ def _power(effect: float, variance: float, df: float) -> tuple[float, float]:
     return float(nct.sf(t) + nct.cdf(-t)), normal
 
 
-def reader_component(table: ScoreTable) -> float:
-    """The pilot's reader variance (BCK 1/NR component) of what is sized; can be negative."""
+def _pilot(table: ScoreTable) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Moments of what is sized (the first two modalities' difference, or the one modality)
+    and the pilot's (readers, non-diseased, diseased)."""
     kk = [kernels(*table.split(m)) for m in table.modalities[:2]]
     if len(kk) == 2:
         m = moments(kk[0], kk[0]) + moments(kk[1], kk[1]) - 2 * moments(kk[0], kk[1])
     else:
         m = moments(kk[0], kk[0])
-    return float((_BDG_TO_BCK @ m)[3])
+    return m, kk[0].shape
+
+
+def reader_component(table: ScoreTable) -> float:
+    """The pilot's reader variance (BCK 1/NR component) of what is sized; can be negative."""
+    return float((_BDG_TO_BCK @ _pilot(table)[0])[3])
 
 
 def size_study(table: ScoreTable, effect: float, power: float, max_readers: int = 30,
@@ -273,18 +283,8 @@ def size_study(table: ScoreTable, effect: float, power: float, max_readers: int 
     """For each reader count, the fewest cases (pilot's non-diseased:diseased ratio) whose
     difference between the first two modalities (or one modality against 0.5) reaches
     ``power`` at two-sided alpha 0.05, from the pilot's moments (as iMRMC's sizing)."""
-    if len(table.modalities) >= 2:
-        ka, kb = (kernels(*table.split(m)) for m in table.modalities[:2])
-        m = moments(ka, ka) + moments(kb, kb) - 2 * moments(ka, kb)
-        nr0, n00, n10 = ka.shape
-        ms_rows = [_BDG_TO_BCK @ biased(x, nr0, n00, n10) for x in
-                   (moments(ka, ka), moments(kb, kb), moments(ka, kb))]
-        bck = ms_rows[0] + ms_rows[1] - 2 * ms_rows[2]
-    else:
-        k = kernels(*table.split(table.modalities[0]))
-        m = moments(k, k)
-        nr0, n00, n10 = k.shape
-        bck = _BDG_TO_BCK @ biased(m, nr0, n00, n10)
+    m, (nr0, n00, n10) = _pilot(table)
+    bck = _BDG_TO_BCK @ biased(m, nr0, n00, n10)  # biased() is linear: A + B - 2AB at once
     share = n00 / (n00 + n10)
     options = []
     for nr in range(MIN_READERS, max_readers + 1):

@@ -89,15 +89,16 @@ class AnnotationDrawing:
         front = -look * 0.5  # just in front of the image, towards the camera
         # Labels keep off every shape, not only off each other: a label must not hide what
         # is measured.
-        for a, _style in drawn:
-            pts = np.vstack([self._project(p, origin, look) for p in
-                             self._shape_lines(a, origin, look, right, up, mm_per_px)])
+        outlines = [self._shape_lines(a, origin, look, right, up, mm_per_px)
+                    for a, _style in drawn]
+        for polys in outlines:
+            pts = np.vstack([self._project(p, origin, look) for p in polys])
             xy = np.array([self._display(p) for p in pts])
             placed.append((*xy.min(axis=0), *xy.max(axis=0)))
-        for a, style in drawn:
+        for (a, style), shape in zip(drawn, outlines, strict=True):
             if style != "preview":
                 self.shown_ids.append(a.id)
-            polys = self._shape_lines(a, origin, look, right, up, mm_per_px)
+            polys = list(shape)
             if style in ("selected", "preview"):
                 polys += self._handles(a, origin, look, right, up, mm_per_px)
             lines[style] += [self._project(p, origin, look) + front for p in polys]
