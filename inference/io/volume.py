@@ -32,6 +32,9 @@ class SeriesMetadata:
     window_center: float | None = None
     window_width: float | None = None
     source_format: str = ""
+    body_part: str = ""  # BodyPartExamined, upper case
+    kvp: float | None = None
+    contrast_agent: str = ""  # ContrastBolusAgent: set on a contrast-enhanced acquisition
 
 
 @dataclass

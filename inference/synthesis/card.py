@@ -1,9 +1,15 @@
-"""Model cards: what a synthesis model is, how to feed it, and the checksum that lets it run."""
+"""Model cards: what a synthesis model is, how to feed it, and the checksums that let it run.
+
+Schema version 2 (``model_card.schema.json``) adds 3-D patches, enhancement outputs, fp16,
+ensembles, test-time flips and the input domain; version 1 cards are still read and are
+upgraded in memory to the version 2 shape, so the engine reads one shape only.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,18 +20,31 @@ from inference.errors import ModelError
 from inference.resources import resource
 
 CARD_SUFFIX = ".card.json"
+SCHEMAS = {1: "model_card.v1.schema.json", 2: "model_card.schema.json"}
+# A v1 card declares no plausible output range: any finite value within this is accepted.
+V1_VALID_RANGE_HU = (-4000.0, 8000.0)
+# Largest model-grid slice (pixels) a card may lead to; beyond it the card is refused before
+# anything is allocated (a spacing of 0.001 mm once asked for 12.9 TiB).
+MAX_MODEL_PIXELS = 4096 * 4096
 
 
+@lru_cache(maxsize=2)
+def card_schema(version: int = 2) -> dict:
+    """The JSON Schema model cards of ``version`` must satisfy."""
+    return json.loads(resource("models", SCHEMAS[version]).read_text())
 
-@lru_cache(maxsize=1)
-def card_schema() -> dict:
-    """The JSON Schema every model card must satisfy."""
-    return json.loads(resource("models", "model_card.schema.json").read_text())
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One ONNX file of a card (an ensemble has several)."""
+
+    path: Path
+    sha256: str
 
 
 @dataclass(frozen=True)
 class ModelCard:
-    """A validated card; ``onnx_path`` sits next to it."""
+    """A validated card (in the version 2 shape); its ONNX files sit next to it."""
 
     path: Path
     data: dict
@@ -41,18 +60,26 @@ class ModelCard:
         return self.data["version"]
 
     @property
-    def sha256(self) -> str:
-        """Checksum of the ONNX file the card describes."""
-        return self.data["sha256"]
+    def files(self) -> list[ModelFile]:
+        """The ONNX files (ensemble members), each with the checksum the card declares."""
+        return [ModelFile(self.path.parent / f["file"], f["sha256"]) for f in self.data["files"]]
 
     @property
     def onnx_path(self) -> Path:
-        """The ONNX file, next to the card."""
-        return self.path.parent / self.data["file"]
+        """The (first) ONNX file."""
+        return self.files[0].path
+
+    @property
+    def sha256(self) -> str:
+        """The model's checksum: the file's, or for an ensemble one over the members' in order."""
+        shas = [f.sha256 for f in self.files]
+        if len(shas) == 1:
+            return shas[0]
+        return hashlib.sha256("\n".join(shas).encode()).hexdigest()
 
     @property
     def channels(self) -> int:
-        """Neighbouring slices fed as channels (2.5-D context)."""
+        """Input channels (2.5-D: neighbouring slices)."""
         return int(self.data["inputs"][0]["channels"])
 
     @property
@@ -64,6 +91,48 @@ class ModelCard:
     def output_name(self) -> str:
         """Name of the output tensor."""
         return self.data["outputs"][0]["name"]
+
+    @property
+    def input_dtype(self) -> str:
+        """float32 or float16."""
+        return self.data["inputs"][0]["dtype"]
+
+    @property
+    def dims(self) -> int:
+        """2 for slice models (NCHW), 3 for volume-patch models (NCDHW)."""
+        return 3 if self.data["inputs"][0]["layout"] == "NCDHW" else 2
+
+    @property
+    def tile(self) -> tuple[int, ...]:
+        """Patch size per spatial axis (2 values for 2-D models, 3 for 3-D)."""
+        t = self.data["tiling"]["tile"]
+        return tuple(int(v) for v in t) if isinstance(t, list) else (int(t),) * self.dims
+
+    @property
+    def output_kind(self) -> str:
+        """'image' (the enhanced CT in HU) or 'enhancement' (HU added to the input)."""
+        return self.data["outputs"][0]["kind"]
+
+    @property
+    def valid_range_hu(self) -> tuple[float, float]:
+        """Denormalised outputs outside this range stop the run."""
+        lo, hi = self.data["outputs"][0]["valid_range_hu"]
+        return float(lo), float(hi)
+
+    @property
+    def flips(self) -> list[str]:
+        """Test-time flips (each one more prediction per member)."""
+        return list(self.data.get("test_time_augmentation", {}).get("flips", []))
+
+    @property
+    def predictions_per_voxel(self) -> int:
+        """Members x (1 + flips): more than one gives an uncertainty layer."""
+        return len(self.files) * (1 + len(self.flips))
+
+    @property
+    def domain(self) -> dict | None:
+        """The declared input domain (None for a version 1 card)."""
+        return self.data.get("domain")
 
     @property
     def synthetic_phantoms_only(self) -> bool:
@@ -80,7 +149,9 @@ class ModelCard:
     def provenance(self) -> dict:
         """What every synthetic output records about the model."""
         return {"model": self.name, "model_version": self.version, "model_sha256": self.sha256,
-                "synthetic_phantoms_only": self.synthetic_phantoms_only}
+                "synthetic_phantoms_only": self.synthetic_phantoms_only,
+                "output_kind": self.output_kind, "ensemble_members": len(self.files),
+                "test_time_flips": self.flips}
 
 
 def file_sha256(path: Path) -> str:
@@ -92,23 +163,94 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a card may hold")
+
+
+def _read_json(path: Path) -> dict:
+    """The card's JSON, refusing non-UTF-8 text and NaN/Infinity with one readable line."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"model card {path.name} is not UTF-8 text (byte {exc.start}); "
+                         "save it as UTF-8") from exc
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"model card {path.name} is not valid JSON ({exc.msg}, line "
+                         f"{exc.lineno})") from exc
+    except ValueError as exc:
+        raise ModelError(f"model card {path.name} is invalid: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"model card {path.name} is not a JSON object")
+    return data
+
+
+def upgrade_v1(data: dict) -> dict:
+    """A version 1 card in the version 2 shape (no declared domain, image output)."""
+    out = {k: v for k, v in data.items() if k not in ("file", "sha256")}
+    out["schema_version"] = 2
+    out["files"] = [{"file": data["file"], "sha256": data["sha256"]}]
+    out["outputs"] = [{**data["outputs"][0], "kind": "image",
+                       "valid_range_hu": list(V1_VALID_RANGE_HU)}]
+    return out
+
+
+def _check_numbers(data: dict, name: str) -> None:
+    """Refuse cards whose numbers the schema admits but the engine cannot use."""
+    norm = data["normalisation"]
+    lo, hi = norm["input"]["clip_hu"]
+    if lo >= hi:
+        raise ModelError(f"model card {name} is invalid at normalisation/input/clip_hu: the "
+                         f"lower bound {lo} is not below the upper {hi}")
+    lo, hi = norm["output"]["clip_hu"]
+    if lo >= hi:
+        raise ModelError(f"model card {name} is invalid at normalisation/output/clip_hu: the "
+                         f"lower bound {lo} is not below the upper {hi}")
+    if norm["output"]["multiply"] == 0:
+        raise ModelError(f"model card {name} is invalid at normalisation/output/multiply: 0 "
+                         "would erase every prediction")
+    lo, hi = data["outputs"][0]["valid_range_hu"]
+    if lo >= hi:
+        raise ModelError(f"model card {name} is invalid at outputs/0/valid_range_hu: {lo} is "
+                         f"not below {hi}")
+    layout_in, layout_out = data["inputs"][0]["layout"], data["outputs"][0]["layout"]
+    tile = data["tiling"]["tile"]
+    if layout_in != layout_out:
+        raise ModelError(f"model card {name}: input layout {layout_in} and output layout "
+                         f"{layout_out} differ")
+    if (layout_in == "NCDHW") != isinstance(tile, list):
+        raise ModelError(f"model card {name} is invalid at tiling/tile: a {layout_in} model "
+                         "needs " + ("three patch sizes [depth, height, width]"
+                                     if layout_in == "NCDHW" else "one tile size"))
+    if layout_in == "NCDHW" and data["inputs"][0]["channels"] != 1:
+        raise ModelError(f"model card {name} is invalid at inputs/0/channels: a 3-D patch "
+                         "model takes one channel")
+    for key, rng in (data.get("domain") or {}).items():
+        if key.endswith("_mm") and rng[0] > rng[1]:
+            raise ModelError(f"model card {name} is invalid at domain/{key}: {rng[0]} > {rng[1]}")
+
+
 def load_card(path: str | Path, verify: bool = True) -> ModelCard:
-    """Read and validate a card; with ``verify`` also check the ONNX file's checksum."""
+    """Read and validate a card; with ``verify`` also check every ONNX file's checksum."""
     path = Path(path)
     if path.suffix == ".onnx":
         path = path.with_name(path.name[: -len(".onnx")] + CARD_SUFFIX)
     if not path.exists():
         raise ModelError(f"model card {path.name} not found: a model runs only with its card")
+    data = _read_json(path)
+    version = data.get("schema_version")
+    if version not in SCHEMAS:
+        raise ModelError(f"model card {path.name} has schema_version {version!r}; this "
+                         f"dcreview reads versions {', '.join(map(str, SCHEMAS))}")
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"model card {path.name} is not valid JSON ({exc.msg}, line "
-                         f"{exc.lineno})") from exc
-    try:
-        jsonschema.validate(data, card_schema())
+        jsonschema.validate(data, card_schema(version))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise ModelError(f"model card {path.name} is invalid at {where}: {exc.message}") from exc
+    if version == 1:
+        data = upgrade_v1(data)
+    _check_numbers(data, path.name)
     card = ModelCard(path, data)
     if verify:
         verify_checksum(card)
@@ -116,15 +258,27 @@ def load_card(path: str | Path, verify: bool = True) -> ModelCard:
 
 
 def verify_checksum(card: ModelCard) -> None:
-    """Refuse a model whose ONNX file is missing or differs from what its card describes."""
-    onnx = card.onnx_path
-    if not onnx.exists():
-        raise ModelError(f"model file {onnx.name} named by card {card.path.name} is missing")
-    actual = file_sha256(onnx)
-    if actual != card.sha256:
-        raise ModelError(f"model {card.name} refused: the checksum of {onnx.name} "
-                         f"({actual[:12]}...) does not match its card ({card.sha256[:12]}...); "
-                         "the file was changed or corrupted")
+    """Refuse a model whose ONNX files are missing or differ from what its card describes."""
+    for member in card.files:
+        onnx = member.path
+        if not onnx.exists():
+            raise ModelError(f"model file {onnx.name} named by card {card.path.name} is missing")
+        actual = file_sha256(onnx)
+        if actual != member.sha256:
+            raise ModelError(f"model {card.name} refused: the checksum of {onnx.name} "
+                             f"({actual[:12]}...) does not match its card "
+                             f"({member.sha256[:12]}...); the file was changed or corrupted")
+
+
+def model_grid_pixels(card: ModelCard, shape: tuple[int, ...],
+                      spacing: tuple[float, float, float]) -> int:
+    """Pixels of one model-grid slice for an input of ``shape`` (k, j, i) and ``spacing``."""
+    mx, my, _ = card.data["expected_spacing_mm"]
+    sx, sy, _ = spacing
+    _nk, nj, ni = shape
+    if not all(math.isfinite(v) and v > 0 for v in (sx, sy)):
+        raise ModelError("the input has no valid pixel spacing; it cannot be resampled")
+    return math.ceil(nj * sy / my) * math.ceil(ni * sx / mx)
 
 
 def installed_cards(folder: Path | None = None) -> list[ModelCard]:

@@ -1,4 +1,6 @@
-"""Digital contrast: run a synthesis model over a CT volume, slice batch by slice batch."""
+"""Digital contrast: run a synthesis model over a CT volume, slice batch by slice batch (2-D and
+2.5-D models) or patch by patch (3-D models), refusing inputs far outside the model's domain
+and outputs that are not finite or not plausible, so that nothing bad is ever written."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from scipy import ndimage
 from inference.errors import ModelError
 from inference.io.volume import Volume
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
-from inference.synthesis.card import ModelCard, default_card
+from inference.synthesis.card import MAX_MODEL_PIXELS, ModelCard, default_card, model_grid_pixels
+from inference.synthesis.domain import DomainReport, check_domain
 from inference.synthesis.runtime import CPU, ModelSession, cpu_fallback, create_session
 from inference.synthesis.tiling import tiled_predict
 
@@ -34,6 +37,8 @@ class SynthesisResult:
     slices: int
     batches: int
     notes: list[str] = field(default_factory=list)
+    domain: DomainReport = field(default_factory=DomainReport)
+    uncertainty: Volume | None = None  # voxel-wise SD (HU) over ensemble members and flips
 
     @property
     def slices_per_second(self) -> float:
@@ -41,20 +46,20 @@ class SynthesisResult:
         return self.slices / self.seconds if self.seconds else 0.0
 
 
-class _Pipeline:
-    """Per-run state: geometry of the model grid and the normalisation from the card."""
+class _Grid:
+    """The model's in-plane grid and the card's normalisation, both ways."""
 
     def __init__(self, card: ModelCard, volume: Volume) -> None:
         d = card.data
-        self.channels = card.channels
+        self.card = card
         self.multiple = int(d["spatial_multiple"])
-        self.tile = int(d["tiling"]["tile"])
-        self.overlap = float(d["tiling"]["overlap"])
         norm = d["normalisation"]
         self.in_lo, self.in_hi = norm["input"]["clip_hu"]
         self.in_sub, self.in_div = norm["input"]["subtract"], norm["input"]["divide"]
         self.out_mul, self.out_add = norm["output"]["multiply"], norm["output"]["add"]
         self.out_lo, self.out_hi = norm["output"]["clip_hu"]
+        self.valid_lo, self.valid_hi = card.valid_range_hu
+        self.enhancement = card.output_kind == "enhancement"
         sx, sy, _ = volume.geometry.spacing
         mx, my, _ = d["expected_spacing_mm"]
         _nk, nj, ni = volume.shape
@@ -65,14 +70,11 @@ class _Pipeline:
         self.model_shape = (max(1, round(nj * self.zoom[0])), max(1, round(ni * self.zoom[1])))
         m = self.multiple
         self.padded = tuple(-(-s // m) * m for s in self.model_shape)
-        self._cache: dict[int, np.ndarray] = {}
+        self.fill = (AIR_HU - self.in_sub) / self.in_div
 
-    def _model_slice(self, volume: Volume, k: int) -> np.ndarray:
-        """Slice k resampled to the model grid and normalised (each slice is made once)."""
-        cached = self._cache.get(k)
-        if cached is not None:
-            return cached
-        src = volume.array[k].astype(np.float32)
+    def to_model(self, hu: np.ndarray) -> np.ndarray:
+        """One slice resampled to the model grid and normalised (float32, unpadded)."""
+        src = hu.astype(np.float32)
         if self.zoom != (1.0, 1.0):
             mh, mw = self.model_shape
             src = ndimage.zoom(src, self.zoom, order=1, output=np.float32, grid_mode=True,
@@ -80,36 +82,81 @@ class _Pipeline:
         np.clip(src, self.in_lo, self.in_hi, out=src)
         src -= self.in_sub
         src /= self.in_div
-        self._cache[k] = src
         return src
 
-    def prepare(self, volume: Volume, ks: list[int]) -> np.ndarray:
+    def _to_source(self, model: np.ndarray) -> np.ndarray:
+        if self.zoom == (1.0, 1.0):
+            return model
+        (nj, ni), (mh, mw) = self.src_shape, self.model_shape
+        return ndimage.zoom(model, (nj / mh, ni / mw), order=1, output=np.float32,
+                            grid_mode=True, mode="nearest")[:nj, :ni]
+
+    def restore(self, preds: np.ndarray, source: np.ndarray, out: np.ndarray,
+                unc: np.ndarray | None) -> None:
+        """Write one slice: (P, H, W) predictions -> HU on the input grid, checked first."""
+        mh, mw = self.model_shape
+        p = preds[:, :mh, :mw]
+        if not np.isfinite(p).all():
+            bad = int(np.size(p) - np.count_nonzero(np.isfinite(p)))
+            raise ModelError(f"model {self.card.name} produced {bad} non-finite values (NaN or "
+                             "inf); the run was stopped and nothing was written")
+        hu = p * np.float32(self.out_mul) + np.float32(self.out_add)
+        lo, hi = float(hu.min()), float(hu.max())
+        if lo < self.valid_lo or hi > self.valid_hi:
+            what = "enhancement" if self.enhancement else "output"
+            raise ModelError(f"model {self.card.name} produced an {what} of {lo:.0f} to "
+                             f"{hi:.0f} HU, outside its card's plausible range "
+                             f"{self.valid_lo:g} to {self.valid_hi:g} HU; the run was stopped "
+                             "and nothing was written")
+        mean = self._to_source(hu.mean(axis=0) if hu.shape[0] > 1 else hu[0])
+        if self.enhancement:
+            # The enhancement is added to the acquired slice at its own resolution: the scan's
+            # noise texture stays, as it would in a real contrast acquisition.
+            mean = mean + source.astype(np.float32)
+        np.clip(mean, self.out_lo, self.out_hi, out=mean)
+        out[:] = np.rint(mean)
+        if unc is not None:
+            unc[:] = np.rint(np.clip(self._to_source(hu.std(axis=0)), 0, 32767))
+
+
+class _Slices:
+    """2-D and 2.5-D models: batches of slices with their neighbours as channels."""
+
+    def __init__(self, grid: _Grid, volume: Volume) -> None:
+        self.grid = grid
+        self.volume = volume
+        self.channels = grid.card.channels
+        self._cache: dict[int, np.ndarray] = {}
+
+    def _model_slice(self, k: int) -> np.ndarray:
+        cached = self._cache.get(k)
+        if cached is None:
+            cached = self._cache[k] = self.grid.to_model(self.volume.array[k])
+        return cached
+
+    def prepare(self, ks: list[int]) -> np.ndarray:
         """(B, C, H, W) normalised model input for slices ``ks`` (neighbours clamped at ends)."""
-        nk = volume.shape[0]
+        nk = self.volume.shape[0]
         half = self.channels // 2
-        h, w = self.padded
-        fill = (AIR_HU - self.in_sub) / self.in_div
-        batch = np.full((len(ks), self.channels, h, w), fill, dtype=np.float32)
+        h, w = self.grid.padded
+        batch = np.full((len(ks), self.channels, h, w), self.grid.fill, dtype=np.float32)
         for b, k in enumerate(ks):
             for c in range(self.channels):
-                src = self._model_slice(volume, int(np.clip(k - half + c, 0, nk - 1)))
+                src = self._model_slice(int(np.clip(k - half + c, 0, nk - 1)))
                 batch[b, c, : src.shape[0], : src.shape[1]] = src
         # Batches advance through the volume: slices behind the window are never needed again.
         for old in [j for j in self._cache if j < ks[0] - half]:
             del self._cache[old]
         return batch
 
-    def restore(self, pred: np.ndarray, out: np.ndarray) -> None:
-        """Write (B, 1, H, W) predictions as HU on the input grid into ``out`` (B, nj, ni)."""
-        mh, mw = self.model_shape
-        for b in range(pred.shape[0]):
-            hu = pred[b, 0, :mh, :mw] * self.out_mul + self.out_add
-            if self.zoom != (1.0, 1.0):
-                nj, ni = self.src_shape
-                hu = ndimage.zoom(hu, (nj / mh, ni / mw), order=1, output=np.float32,
-                                  grid_mode=True, mode="nearest")[:nj, :ni]
-            np.clip(hu, self.out_lo, self.out_hi, out=hu)
-            out[b] = np.rint(hu)
+
+def _bound_sizes(card: ModelCard, volume: Volume) -> None:
+    """Refuse, before allocating, a model grid no memory could hold."""
+    pixels = model_grid_pixels(card, volume.shape, volume.geometry.spacing)
+    if pixels > MAX_MODEL_PIXELS:
+        raise ModelError(f"model {card.name}: its expected spacing "
+                         f"{card.data['expected_spacing_mm'][:2]} mm would resample each slice "
+                         f"to {pixels:,} pixels; the card's spacing is implausible")
 
 
 def synthesize(volume: Volume, card: ModelCard | None = None, *,
@@ -121,45 +168,81 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
     if session is None:
         session = create_session(card or default_card(), device, threads)
     card = session.card
-    pipe = _Pipeline(card, volume)
+    domain = check_domain(volume, card)  # refuses hard limits before any inference
+    _bound_sizes(card, volume)
+    grid = _Grid(card, volume)
     nk = volume.shape[0]
-    batch_size = batch_size or int(card.data["tiling"]["batch"])
     out = np.empty(volume.shape, dtype=np.int16)  # pre-allocated once; nothing else is whole
+    unc = np.zeros(volume.shape, dtype=np.int16) if card.predictions_per_voxel > 1 else None
     # Every batch is real work: report each one (no rate limit), so cancel acts within one.
     reporter = ProgressReporter("Synthesising digital contrast", nk, progress, cancel,
                                 min_interval_s=0.0)
     t0 = time.perf_counter()
-    run_seconds = 0.0
-    batches = 0
-    k = 0
     reporter.step(0)
-    while k < nk:
-        ks = list(range(k, min(nk, k + batch_size)))
-        x = pipe.prepare(volume, ks)
-        try:
-            t1 = time.perf_counter()
-            pred = tiled_predict(x, session.run, pipe.tile, pipe.overlap)
-            run_seconds += time.perf_counter() - t1
-        except Exception as exc:
-            session, batch_size = _recover(session, batch_size, exc, threads)
-            continue
-        pipe.restore(pred, out[k:k + len(ks)])
-        batches += 1
-        k += len(ks)
-        reporter.step(k)
+    if card.dims == 3:
+        from inference.synthesis.patches3d import run_patches
+
+        session, run_seconds, batches = run_patches(session, grid, volume, out, unc, reporter,
+                                                    threads)
+    else:
+        session, run_seconds, batches = _run_slices(session, grid, volume, out, unc, reporter,
+                                                    batch_size, threads)
     seconds = time.perf_counter() - t0
     meta = volume.metadata
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    provenance = {**card.provenance(), "provider": session.active_provider, "created": created,
+                  "input_series_uid": meta.series_uid, "notes": list(session.notes),
+                  "domain": domain.as_dict()}
     synthetic = replace(
         volume, array=out, synthetic=True,
         metadata=replace(meta, series_description=(
             f"SYNTHETIC digital contrast ({card.name} {card.version}) of "
-            f"{meta.series_description or 'input'}"), window_center=40.0, window_width=400.0),
-        provenance={**card.provenance(), "provider": session.active_provider,
-                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "input_series_uid": meta.series_uid, "notes": list(session.notes)})
+            f"{meta.series_description or 'input'}"), window_center=40.0, window_width=400.0,
+            contrast_agent=""),
+        provenance=provenance)
+    uncertainty = None
+    if unc is not None:
+        uncertainty = replace(
+            volume, array=unc, synthetic=True,
+            metadata=replace(meta, series_description=(
+                f"SYNTHETIC uncertainty (SD over {card.predictions_per_voxel} predictions, "
+                f"{card.name} {card.version})"), window_center=25.0, window_width=50.0),
+            provenance={**provenance, "layer": "uncertainty"})
     log.info("synthesised %d slices in %.1f s on %s", nk, seconds, session.active_provider)
     return SynthesisResult(synthetic, session.active_provider, seconds, run_seconds, nk, batches,
-                           list(session.notes))
+                           list(session.notes), domain, uncertainty)
+
+
+def _run_slices(session: ModelSession, grid: _Grid, volume: Volume, out: np.ndarray,
+                unc: np.ndarray | None, reporter: ProgressReporter, batch_size: int | None,
+                threads: int | None) -> tuple[ModelSession, float, int]:
+    """The 2-D / 2.5-D loop; returns the (possibly fallen-back) session, run time, batches."""
+    card = session.card
+    slices = _Slices(grid, volume)
+    nk = volume.shape[0]
+    batch_size = batch_size or int(card.data["tiling"]["batch"])
+    tile = card.tile
+    overlap = float(card.data["tiling"]["overlap"])
+    run_seconds = 0.0
+    batches = 0
+    k = 0
+    while k < nk:
+        ks = list(range(k, min(nk, k + batch_size)))
+        x = slices.prepare(ks)
+        try:
+            t1 = time.perf_counter()
+            pred = tiled_predict(x, session.run, tile, overlap)
+            run_seconds += time.perf_counter() - t1
+        except Exception as exc:
+            session, batch_size = _recover(session, batch_size, exc, threads)
+            continue
+        for b, kk in enumerate(ks):  # checks run outside the retry: a bad output is final
+            grid.restore(pred[b], volume.array[kk], out[kk],
+                         None if unc is None else unc[kk])
+        batches += 1
+        k += len(ks)
+        reporter.step(k)
+    return session, run_seconds, batches
 
 
 def _recover(session: ModelSession, batch_size: int, exc: Exception,
@@ -171,4 +254,5 @@ def _recover(session: ModelSession, batch_size: int, exc: Exception,
         return session, batch_size // 2
     if session.active_provider != CPU:
         return cpu_fallback(session, threads), 1
-    raise ModelError(f"synthesis failed on the CPU: {exc}") from exc
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    raise ModelError(f"synthesis failed on the CPU: {first}") from exc

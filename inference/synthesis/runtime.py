@@ -1,4 +1,5 @@
-"""ONNX Runtime sessions: explicit provider order, and the truth about what actually loaded."""
+"""ONNX Runtime sessions: explicit provider order, the truth about what loaded, and a probe
+that checks the graph against its card before any volume is touched."""
 
 from __future__ import annotations
 
@@ -6,47 +7,90 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 
 from inference.errors import ModelError
 from inference.synthesis.card import ModelCard, verify_checksum
+from inference.synthesis.probe import probe_member
 
 log = logging.getLogger(__name__)
 
 PROVIDERS_ENV = "DCREVIEW_PROVIDERS"  # e.g. "cpu" or "cuda,cpu"
+TRT_CACHE_ENV = "DCREVIEW_TRT_CACHE"  # where TensorRT keeps its built engines
 ALIASES = {"cuda": "CUDAExecutionProvider", "directml": "DmlExecutionProvider",
            "dml": "DmlExecutionProvider", "coreml": "CoreMLExecutionProvider",
+           "tensorrt": "TensorrtExecutionProvider", "trt": "TensorrtExecutionProvider",
            "cpu": "CPUExecutionProvider"}
 CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+TENSORRT = "TensorrtExecutionProvider"
+# Test-time flips: the array axis each one mirrors, for NCHW and NCDHW inputs. In a 2.5-D
+# input the slice neighbours are the channels, so superior-inferior reverses their order.
+FLIP_AXES = {2: {"left-right": -1, "anterior-posterior": -2, "superior-inferior": 1},
+             3: {"left-right": -1, "anterior-posterior": -2, "superior-inferior": -3}}
 
 
 def preferred_providers(device: str = "auto") -> list[str]:
-    """Provider order for ``device`` (auto, cpu, cuda, ...), overridable by DCREVIEW_PROVIDERS."""
+    """Provider order for ``device`` (auto, cpu, cuda, tensorrt, ...), or DCREVIEW_PROVIDERS."""
     override = os.environ.get(PROVIDERS_ENV)
     if override:
         device = override
     if device != "auto":
         names = [ALIASES.get(d.strip().lower(), d.strip()) for d in device.split(",")]
+        if names[0] == TENSORRT and CUDA not in names:
+            names.insert(1, CUDA)  # TensorRT hands unsupported nodes to CUDA
         return names + ([CPU] if CPU not in names else [])
     if sys.platform == "win32":
-        order = ["CUDAExecutionProvider", "DmlExecutionProvider", CPU]
+        order = [CUDA, "DmlExecutionProvider", CPU]
     elif sys.platform == "darwin":
         order = ["CoreMLExecutionProvider", CPU]
     else:
-        order = ["CUDAExecutionProvider", CPU]
+        order = [CUDA, CPU]
     available = set(ort.get_available_providers())
     return [p for p in order if p in available] or [CPU]
 
 
+def trt_cache_dir() -> Path:
+    """TensorRT engine cache: building an engine takes minutes, so it is kept per user."""
+    env = os.environ.get(TRT_CACHE_ENV)
+    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME",
+                                                     Path.home() / ".cache")) / "dcreview"
+    return base / "tensorrt"
+
+
+def _provider_entries(names: list[str], card: ModelCard) -> list:
+    """Provider names with their options (TensorRT: engine cache, fp16 when the card allows)."""
+    entries: list = []
+    for name in names:
+        if name == TENSORRT:
+            cache = trt_cache_dir()
+            cache.mkdir(parents=True, exist_ok=True)
+            entries.append((name, {"trt_engine_cache_enable": True,
+                                   "trt_engine_cache_path": str(cache),
+                                   "trt_fp16_enable": bool(card.data.get("allow_fp16"))}))
+        else:
+            entries.append(name)
+    return entries
+
+
 @dataclass
 class ModelSession:
-    """A loaded model: the ORT session, its card, and which providers really run it."""
+    """A loaded model: one ORT session per ensemble member, and the providers really used."""
 
     card: ModelCard
-    session: ort.InferenceSession
+    sessions: list[ort.InferenceSession]
     requested: list[str]
     notes: list[str] = field(default_factory=list)
+    io_binding: bool = False  # inputs/outputs bound to the device (on by default on a GPU)
+    fixed_batch: int | None = None  # a graph with a fixed batch axis takes exactly this many
+
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The first member's session."""
+        return self.sessions[0]
 
     @property
     def providers(self) -> list[str]:
@@ -63,14 +107,60 @@ class ModelSession:
         """Short name for the status bar: 'CPU', 'CUDA', ..."""
         return self.active_provider.replace("ExecutionProvider", "")
 
-    def run(self, batch):
-        """One inference call on a (N, C, H, W) float32 batch."""
-        return self.session.run([self.card.output_name], {self.card.input_name: batch})[0]
+    def _run_one(self, sess: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
+        """One member on one batch, in the card's dtype; float32 back."""
+        if self.card.input_dtype == "float16":
+            x = x.astype(np.float16)
+        if not self.io_binding:
+            y = sess.run([self.card.output_name], {self.card.input_name: x})[0]
+            return np.asarray(y, dtype=np.float32)
+        # IO binding: the input is copied to the device once and the output stays there until
+        # the single copy back, instead of ORT staging both through extra host buffers.
+        device = "cuda" if self.active_provider in (CUDA, TENSORRT) else "cpu"
+        binding = sess.io_binding()
+        binding.bind_ortvalue_input(self.card.input_name,
+                                    ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(x),
+                                                                     device, 0))
+        binding.bind_output(self.card.output_name, device, 0)
+        sess.run_with_iobinding(binding)
+        return np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)
+
+    def _run_member(self, sess: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
+        """A member over a batch, split or padded to a fixed batch axis where the graph has one."""
+        b = self.fixed_batch
+        if b is None or x.shape[0] == b:
+            return self._run_one(sess, x)
+        parts = []
+        for i in range(0, x.shape[0], b):
+            chunk = x[i:i + b]
+            n = chunk.shape[0]
+            if n < b:
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], b - n, axis=0)])
+            parts.append(self._run_one(sess, chunk)[:n])
+        return np.concatenate(parts)
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """All predictions for a normalised batch: (N, P, *S), P = members x (1 + flips)."""
+        preds = []
+        axes = FLIP_AXES[self.card.dims]
+        for sess in self.sessions:
+            preds.append(self._run_member(sess, batch)[:, 0])
+            for flip in self.card.flips:
+                axis = axes[flip]
+                y = self._run_member(sess, np.flip(batch, axis=axis).copy())[:, 0]
+                if axis != 1:  # a reversed neighbour order predicts the same centre slice
+                    y = np.flip(y, axis=axis if axis < 0 else axis - 1)
+                preds.append(y)
+        return np.stack(preds, axis=1)
+
+
+def _open(path: Path, options: ort.SessionOptions, providers: list) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
 
 
 def create_session(card: ModelCard, device: str = "auto", threads: int | None = None,
-                   verify: bool = True) -> ModelSession:
-    """Load the card's model with the preferred providers, falling back to CPU quietly."""
+                   verify: bool = True, io_binding: bool | None = None) -> ModelSession:
+    """Load and probe the card's model(s) with the preferred providers (CPU as fallback)."""
     if verify:
         verify_checksum(card)
     requested = preferred_providers(device)
@@ -78,17 +168,26 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
     options.log_severity_level = 3  # a failed CUDA load must not spray the user's terminal
     if threads:
         options.intra_op_num_threads = threads
-    notes = []
-    try:
-        session = ort.InferenceSession(str(card.onnx_path), sess_options=options,
-                                       providers=requested)
-    except Exception as exc:
-        if requested == [CPU]:
-            raise ModelError(f"model {card.name} could not be loaded: {exc}") from exc
-        notes.append(f"{requested[0]} could not start ({type(exc).__name__}); using the CPU")
-        session = ort.InferenceSession(str(card.onnx_path), sess_options=options,
-                                       providers=[CPU])
-    ms = ModelSession(card, session, requested, notes)
+    notes: list[str] = []
+    sessions = []
+    for member in card.files:
+        try:
+            sess = _open(member.path, options, _provider_entries(requested, card))
+        except Exception as exc:
+            if requested == [CPU]:
+                raise ModelError(f"model {card.name} could not be loaded from "
+                                 f"{member.path.name}: {str(exc).splitlines()[0][:200]}") from exc
+            notes.append(f"{requested[0]} could not start ({type(exc).__name__}); using the CPU")
+            requested = [CPU]
+            sess = _open(member.path, options, [CPU])
+        sessions.append(sess)
+    fixed_batch = None
+    for member, sess in zip(card.files, sessions, strict=True):
+        fixed_batch = probe_member(card, member.path.name, sess) or fixed_batch
+    on_gpu = sessions[0].get_providers()[0] in (CUDA, TENSORRT)
+    ms = ModelSession(card, sessions, requested, notes,
+                      io_binding=on_gpu if io_binding is None else io_binding,
+                      fixed_batch=fixed_batch)
     if ms.active_provider != requested[0]:
         ms.notes.append(f"{requested[0]} is not usable here; running on {ms.device_label}")
     log.info("model %s %s on %s", card.name, card.version, ms.active_provider)

@@ -21,19 +21,27 @@ class Pair:
 
     seed: int
     plain: np.ndarray  # int16 HU (k, j, i), with scanner noise
-    arterial: np.ndarray  # int16 HU, the noise-free arterial image (the training target)
-    lumen: np.ndarray  # bool, aortic/arterial lumen
+    enhancement: np.ndarray  # int16 HU, noise-free arterial minus noise-free plain (the target)
+    labels: np.ndarray  # uint8 tissue labels
+
+    @property
+    def lumen(self) -> np.ndarray:
+        """Aortic lumen voxels."""
+        return self.labels == Tissue.AORTA_LUMEN
 
 
 def make_pair(seed: int, matrix: int = 320, slices: int = 112,
               pixel_mm: float = MODEL_PIXEL_MM, slice_mm: float = MODEL_SLICE_MM) -> Pair:
-    """A varied anatomy: a noisy non-contrast scan and its noise-free arterial image."""
+    """A varied anatomy: a noisy non-contrast scan and its noise-free iodine enhancement."""
     rng = np.random.default_rng(10_000 + seed)
     anatomy = Anatomy.create(seed, vary=True)
     g = centred_geometry(matrix, slices, pixel_mm, slice_mm)
     shape = (slices, matrix, matrix)
     plain, labels = simulate_scan(anatomy, g, shape, phase="noncontrast",
                                   noise_sd=float(rng.uniform(9, 18)), seed=seed * 2 + 1)
-    # Clean targets: the model learns the expected arterial image, not one noise pattern.
+    # Clean targets: the model learns the expected enhancement, not one noise pattern; the
+    # acquired noise of the input is kept by adding the enhancement to it.
     arterial, _ = simulate_scan(anatomy, g, shape, phase="arterial", noise_sd=0.0)
-    return Pair(seed, plain, arterial, labels == Tissue.AORTA_LUMEN)
+    clean_plain, _ = simulate_scan(anatomy, g, shape, phase="noncontrast", noise_sd=0.0)
+    enhancement = (arterial.astype(np.int16) - clean_plain).astype(np.int16)
+    return Pair(seed, plain, enhancement, labels)

@@ -14,15 +14,18 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class UNet25D(nn.Module):
-    """Three resolution levels; predicts a residual added to the centre input slice.
+    """Three resolution levels; predicts the iodine enhancement of the centre slice.
 
-    Input (N, C, H, W) normalised HU with C neighbouring slices; H and W multiples of 8.
+    Input (N, C, H, W) normalised HU with C neighbouring slices; H and W multiples of 8. With
+    ``residual`` the centre slice is added (an image model); without, the output is the
+    enhancement alone, which the engine adds to the acquired slice so its noise stays.
     """
 
-    def __init__(self, channels: int = 3, width: int = 16) -> None:
+    def __init__(self, channels: int = 3, width: int = 16, residual: bool = False) -> None:
         super().__init__()
         w = width
         self.centre = channels // 2
+        self.residual = residual
         self.enc1 = _block(channels, w)
         self.enc2 = _block(w, 2 * w)
         self.enc3 = _block(2 * w, 4 * w)
@@ -37,7 +40,7 @@ class UNet25D(nn.Module):
         self.head = nn.Conv2d(w, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Residual prediction of the contrast-enhanced centre slice."""
+        """Enhancement (or, residual, the enhanced image) of the centre slice."""
         e1 = self.enc1(x)
         e2 = self.enc2(self.pool(e1))
         e3 = self.enc3(self.pool(e2))
@@ -45,4 +48,5 @@ class UNet25D(nn.Module):
         d3 = self.dec3(torch.cat([self.up3(b), e3], dim=1))
         d2 = self.dec2(torch.cat([self.up2(d3), e2], dim=1))
         d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
-        return x[:, self.centre:self.centre + 1] + self.head(d1)
+        out = self.head(d1)
+        return x[:, self.centre:self.centre + 1] + out if self.residual else out

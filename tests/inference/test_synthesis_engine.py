@@ -129,7 +129,7 @@ def test_out_of_memory_retries_with_smaller_batches(card_path):
                 raise MemoryError("simulated device out of memory")
             return real_run(batch)
 
-    limited = SmallMemorySession(session.card, session.session, session.requested, [])
+    limited = SmallMemorySession(session.card, session.sessions, session.requested, [])
     v = volume()
     result = synthesize(v, session=limited, batch_size=8)
     expected = synthesize(v, load_card(card_path), device="cpu").volume.array

@@ -45,6 +45,7 @@ def _metadata(h: FileHeader, fmt: str) -> SeriesMetadata:
         series_number=h.series_number, manufacturer=h.manufacturer,
         convolution_kernel=h.convolution_kernel, patient_pseudonym=h.patient_pseudonym,
         window_center=h.window_center, window_width=h.window_width, source_format=fmt,
+        body_part=h.body_part, kvp=h.kvp, contrast_agent=h.contrast_agent,
     )
 
 

@@ -33,7 +33,8 @@ _KEYWORDS = (
     "InstanceNumber", "AcquisitionNumber", "RescaleSlope", "RescaleIntercept", "BitsAllocated",
     "BitsStored", "PixelRepresentation", "SamplesPerPixel", "SeriesDescription", "SeriesNumber",
     "AcquisitionTime", "SeriesTime", "Manufacturer", "ConvolutionKernel", "WindowCenter",
-    "WindowWidth", "PatientID", "PatientBirthDate", "PixelData",
+    "WindowWidth", "PatientID", "PatientBirthDate", "BodyPartExamined", "KVP",
+    "ContrastBolusAgent", "PixelData",
 )
 _TAGS = [tag_for_keyword(k) for k in _KEYWORDS]
 _BINARY = {"US": "<H", "SS": "<h", "UL": "<I", "SL": "<i"}
@@ -112,6 +113,9 @@ class FileHeader:
     window_width: float | None
     patient_pseudonym: str
     frame_index: int | None = None
+    body_part: str = ""
+    kvp: float | None = None
+    contrast_agent: str = ""
 
     @property
     def is_localizer(self) -> bool:
@@ -246,6 +250,9 @@ def read_header(path: str | Path) -> FileHeader | None:
         window_width=_first_number(ds.get("WindowWidth")),
         patient_pseudonym=pseudonymise(str(ds.get("PatientID", "")),
                                        str(ds.get("PatientBirthDate", ""))),
+        body_part=str(ds.get("BodyPartExamined", "") or "").upper(),
+        kvp=_first_number(ds.get("KVP")),
+        contrast_agent=str(ds.get("ContrastBolusAgent", "") or ""),
     )
 
 
