@@ -1,9 +1,14 @@
-"""Synthesis speed of the demo model: seconds per volume, slices/s, pipeline overhead.
+"""Synthesis speed and memory: the demo model, a realistic-size network, and peak memory.
 
-Overhead = total pipeline time / sum of raw session.run time on the same batches, where the
-raw batches are prepared beforehand and run back to back in the same process.
+Speed: seconds per volume, slices/s, and pipeline overhead = total pipeline time / raw
+session.run time on the same prepared batches, run back to back in the same process.
+Realistic network: a ~31 M-parameter 2-D U-Net with random weights (benchmarks/unet_onnx.py),
+whole-slice windows; on CUDA also in fp16 and with IO binding on and off.
+Memory: peak RSS of `dcreview synthesize` on a NIfTI input minus that of a process that only
+loads the model, as a multiple of the int16 volume (floor: at most 3x).
 
-    python benchmarks/synthesis.py [--slices 300] [--matrix 512] [--device cpu]
+    python benchmarks/synthesis.py [--slices 300] [--matrix 512] [--device cpu|cuda]
+                                   [--unet-slices 8] [--skip-unet] [--skip-memory]
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -22,21 +29,87 @@ import numpy as np  # noqa: E402
 from reporting import finish  # noqa: E402
 
 
-def make_input(matrix: int, slices: int):
-    """Phantom non-contrast volume at 0.75 mm pixels, 1.25 mm slices (cached on disk)."""
-    from inference.io.image_file import read_image, write_image
+def input_path(matrix: int, slices: int) -> Path:
+    """Phantom non-contrast volume at 384 mm field of view, 1.25 mm slices (cached on disk)."""
+    from inference.io.image_file import write_image
     from inference.io.volume import Volume
     from inference.phantom.anatomy import Anatomy
     from inference.phantom.scan import centred_geometry, simulate_scan
 
     path = HERE / "data" / f"synthesis_input_{matrix}x{slices}.nii.gz"
-    if path.exists():
-        return read_image(path)
-    print(f"generating a {matrix}x{matrix}x{slices} phantom ...", flush=True)
-    g = centred_geometry(matrix, slices, 384.0 / matrix, 1.25)
-    hu, _ = simulate_scan(Anatomy.create(7, vary=True), g, (slices, matrix, matrix), seed=3)
-    write_image(Volume(hu, g), path)
-    return read_image(path)
+    if not path.exists():
+        print(f"generating a {matrix}x{matrix}x{slices} phantom ...", flush=True)
+        g = centred_geometry(matrix, slices, 384.0 / matrix, 1.25)
+        hu, _ = simulate_scan(Anatomy.create(7, vary=True), g, (slices, matrix, matrix), seed=3)
+        write_image(Volume(hu, g), path)
+    return path
+
+
+def speed(session, volume) -> dict:
+    """Pipeline time vs raw session.run on the same batches."""
+    from inference.synthesis.engine import _Grid, _Slices, synthesize
+    from inference.synthesis.tiling import tiled_predict
+
+    card = session.card
+    session.run(np.zeros((1, card.channels, 64, 64), np.float32))  # warm-up
+    result = synthesize(volume, session=session)
+    grid = _Grid(card, volume)
+    slices = _Slices(grid, volume)
+    batch = int(card.data["tiling"]["batch"])
+    batches = [slices.prepare(list(range(k, min(volume.shape[0], k + batch))))
+               for k in range(0, volume.shape[0], batch)]
+    t0 = time.perf_counter()
+    for x in batches:
+        tiled_predict(x, session.run, card.tile, float(card.data["tiling"]["overlap"]))
+    raw = time.perf_counter() - t0
+    return {"model": f"{card.name} {card.version}", "provider": result.provider,
+            "io_binding": session.io_binding, "input_dtype": card.input_dtype,
+            "input": list(volume.shape), "model_grid": list(grid.padded), "batch": batch,
+            "seconds_per_volume": result.seconds, "slices_per_second": result.slices_per_second,
+            "raw_session_run_seconds": raw, "overhead_vs_raw": result.seconds / raw}
+
+
+def realistic(device: str, volume, slices: int) -> list[dict]:
+    """The ~31 M-parameter U-Net: fp32 (and on a GPU fp16, IO binding on and off)."""
+    from unet_onnx import build_unet, unet_card
+
+    from inference.synthesis.card import load_card
+    from inference.synthesis.runtime import create_session
+
+    sub = replace(volume, array=np.ascontiguousarray(volume.array[:slices]))
+    rows = []
+    variants = [(False, None)]
+    if device != "cpu":
+        variants = [(False, True), (False, False), (True, True)]
+    for fp16, binding in variants:
+        path = HERE / "data" / f"unet31m{'_fp16' if fp16 else ''}.onnx"
+        if not path.exists():
+            params = build_unet(path, fp16=fp16)
+            print(f"built {path.name}: {params / 1e6:.1f} M parameters", flush=True)
+        card = load_card(unet_card(path, fp16, tile=512))
+        session = create_session(card, device, io_binding=binding)
+        rows.append(speed(session, sub))
+    return rows
+
+
+def peak_memory(path: Path, shape: tuple[int, ...], device: str) -> dict:
+    """Peak RSS of the synthesize command over a model-only process, per int16 volume."""
+    load = ("from inference.synthesis.card import default_card\n"
+            "from inference.synthesis.runtime import create_session\n"
+            f"create_session(default_card(), {device!r})\n")
+    full = ("import tempfile\nfrom inference.cli import main\n"
+            f"main(['synthesize', {str(path)!r}, '-o', tempfile.mkdtemp(), '--device', "
+            f"{device!r}])\n")
+    tail = "import resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    peaks = []
+    for code in (load, full):
+        out = subprocess.run([sys.executable, "-c", code + tail], capture_output=True,
+                             text=True, cwd=HERE.parent, check=True)
+        peaks.append(int(out.stdout.strip().splitlines()[-1]) / 1024)
+    volume_mb = int(np.prod(shape)) * 2 / 2**20
+    return {"volume_int16_mb": volume_mb, "model_only_peak_mb": peaks[0],
+            "synthesize_peak_mb": peaks[1], "extra_mb": peaks[1] - peaks[0],
+            "ratio_to_volume": (peaks[1] - peaks[0]) / volume_mb}
 
 
 def main() -> int:
@@ -44,48 +117,41 @@ def main() -> int:
     parser.add_argument("--matrix", type=int, default=512)
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--unet-slices", type=int, default=8)
+    parser.add_argument("--skip-unet", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "synthesis.json")
     args = parser.parse_args()
 
+    from inference.io.image_file import read_image
     from inference.synthesis.card import default_card
-    from inference.synthesis.engine import _Pipeline, synthesize
     from inference.synthesis.runtime import create_session
-    from inference.synthesis.tiling import tiled_predict
 
-    volume = make_input(args.matrix, args.slices)
-    session = create_session(default_card(), args.device)
-    card = session.card
-    session.run(np.zeros((1, card.channels, 64, 64), np.float32))  # warm-up
-    result = synthesize(volume, session=session)
-
-    pipe = _Pipeline(card, volume)
-    batch = int(card.data["tiling"]["batch"])
-    batches = [pipe.prepare(volume, list(range(k, min(volume.shape[0], k + batch))))
-               for k in range(0, volume.shape[0], batch)]
-    t0 = time.perf_counter()
-    for x in batches:
-        tiled_predict(x, session.run, pipe.tile, pipe.overlap)
-    raw = time.perf_counter() - t0
-
-    report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "model": f"{card.name} {card.version}", "provider": result.provider,
-        "input": {"shape": list(volume.shape), "spacing_mm": list(volume.geometry.spacing)},
-        "model_grid": list(pipe.padded), "batch": batch,
-        "seconds_per_volume": result.seconds, "slices_per_second": result.slices_per_second,
-        "run_seconds_inside_pipeline": result.run_seconds,
-        "raw_session_run_seconds": raw,
-        "overhead_vs_raw": result.seconds / raw,
-    }
-    report["floors"] = {"overhead <= 1.15": report["overhead_vs_raw"] <= 1.15,
-                        "512x512x300 under 60 s on CPU": result.seconds < 60}
-    print(f"\n{card.name} {card.version} on {result.provider}, input "
-          f"{'x'.join(map(str, volume.shape[::-1]))}, model grid {pipe.padded}, batch {batch}")
-    print(f"{'seconds per volume':<34}{result.seconds:>9.2f}")
-    print(f"{'slices per second':<34}{result.slices_per_second:>9.1f}")
-    print(f"{'raw session.run, same batches (s)':<34}{raw:>9.2f}")
-    print(f"{'pipeline overhead (x raw)':<34}{report['overhead_vs_raw']:>9.3f}")
+    path = input_path(args.matrix, args.slices)
+    volume = read_image(path)
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                "platform": platform.platform()}, "device": args.device}
+    demo = speed(create_session(default_card(), args.device), volume)
+    report["demo"] = demo
+    rows = [demo]
+    if not args.skip_unet:
+        report["realistic"] = realistic(args.device, volume, args.unet_slices)
+        rows += report["realistic"]
+    print(f"\ninput {'x'.join(map(str, volume.shape[::-1]))}, device {args.device}")
+    print(f"{'model':<34}{'dtype':>8}{'iobind':>7}{'slices':>7}{'s/vol':>9}{'slices/s':>9}"
+          f"{'overhead':>9}")
+    for r in rows:
+        print(f"{r['model'][:33]:<34}{r['input_dtype']:>8}{r['io_binding']!s:>7}"
+              f"{r['input'][0]:>7}{r['seconds_per_volume']:>9.2f}{r['slices_per_second']:>9.2f}"
+              f"{r['overhead_vs_raw']:>9.3f}")
+    floors = {"demo overhead <= 1.15": demo["overhead_vs_raw"] <= 1.15}
+    if not args.skip_memory:
+        mem = peak_memory(path, volume.shape, args.device)
+        report["memory"] = mem
+        print(f"\npeak memory of synthesize: {mem['extra_mb']:.0f} MB over the model alone, "
+              f"{mem['ratio_to_volume']:.2f}x the {mem['volume_int16_mb']:.0f} MB int16 volume")
+        floors["synthesize peak <= 3x volume"] = mem["ratio_to_volume"] <= 3.0
+    report["floors"] = floors
     return finish(report, args.out)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from inference import __version__
 from inference.errors import DcreviewError, LoadError
 
-COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations")
+COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations", "model")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     from inference.annotations.exports import add_parser as add_annotations_parser
 
     add_annotations_parser(sub)
+    from inference.synthesis.model_cli import add_parser as add_model_parser
+
+    add_model_parser(sub)
     from inference.readerstudy.cli import add_parser as add_study_parser
 
     add_study_parser(sub)
@@ -63,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--label", type=int, nargs="+", default=[9],
                     help="label value(s) forming the ROI (default 9: phantom aortic lumen)")
     ev.add_argument("--threshold", type=float, default=150.0, help="lumen threshold (HU)")
+    ev.add_argument("--uncertainty", help="uncertainty volume written by synthesize (ensemble or "
+                                          "flip models): correlated with the error")
     ev.add_argument("--json", help="write the figures to this JSON file")
     return parser
 
@@ -79,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
         from inference.readerstudy.cli import run as run_study
 
         return run_study(args)
+    if args.command == "model":
+        from inference.synthesis.model_cli import run as run_model
+
+        return run_model(args)
     if args.command == "annotations":
         from inference.annotations.exports import run as run_annotations
 
@@ -170,6 +179,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     figures = compare(ncct.array, synthetic.array, real.array, roi, args.threshold)
     if registration is not None:
         figures["registration"] = registration
+    if args.uncertainty:
+        from inference.compare.metrics import uncertainty_error_correlation
+
+        unc = open_volume(args.uncertainty).volume
+        if unc.shape != ncct.shape:
+            raise LoadError("the uncertainty volume is not on the non-contrast grid")
+        figures["uncertainty"] = uncertainty_error_correlation(unc.array, synthetic.array,
+                                                               real.array)
     s, b = figures["synthetic_vs_real"], figures["identity_baseline"]
     print(f"{'':<22}{'MAE HU':>9}{'PSNR dB':>9}{'SSIM':>8}")
     print(f"{'synthetic vs real':<22}{s['mae_hu']:>9.1f}{s['psnr_db']:>9.2f}{s['ssim']:>8.4f}")
@@ -181,6 +198,11 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"synthetic {m['synthetic']:.0f}, real {m['real']:.0f}; bias "
               f"{r['bias_hu']:+.0f} HU; lumen Dice at {r['threshold_hu']:g} HU "
               f"{r['lumen_dice']:.3f} (identity {r['identity_lumen_dice']:.3f})")
+    if "uncertainty" in figures:
+        u = figures["uncertainty"]
+        print(f"uncertainty vs absolute error inside the body: Spearman {u['spearman']:.3f} "
+              f"over {u['voxels']} voxels; error {u['error_hu_low']:.1f} HU where uncertainty is "
+              f"lowest (quartile), {u['error_hu_high']:.1f} HU where highest")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0
@@ -210,6 +232,8 @@ def _synthesize(args: argparse.Namespace) -> int:
     meter.start()
     result = synthesize(source, session=session, progress=TerminalProgress())
     energy = meter.stop(result.provider)
+    for warning in result.domain.warnings:  # outside the model's domain: say so, always
+        print(f"warning: OUTSIDE MODEL DOMAIN: {warning}", file=sys.stderr)
     outdir = Path(args.outdir)
     deid = None
     if args.dicom and args.deidentify:
@@ -223,12 +247,24 @@ def _synthesize(args: argparse.Namespace) -> int:
     if suffix == ".nrrd":
         print("note: the input is gantry-tilted; the synthetic volume is written as NRRD, "
               "which keeps its sheared grid exactly", file=sys.stderr)
-    out_path = write_image(shown, outdir / f"synthetic_digital_contrast{suffix}")
+    out_path = outdir / f"synthetic_digital_contrast{suffix}"
     report = build_report(source, result, session, energy, out_path)
+    source_uid = source.metadata.series_uid
+    # The input's pixels are not needed any more: releasing them before the writer makes its
+    # own copy keeps the peak at about three volumes (benchmarks/synthesis.py measures it).
+    del loaded, source
+    write_image(shown, out_path)
+    if result.uncertainty is not None:
+        shown_unc = result.uncertainty if deid is None else deidentify_volume(result.uncertainty,
+                                                                              deid)
+        unc_path = write_image(shown_unc, outdir / f"synthetic_uncertainty{suffix}")
+        report["output"]["uncertainty"] = {
+            "path": str(unc_path), "unit": "HU (SD)",
+            "predictions_per_voxel": card.predictions_per_voxel}
     if args.dicom:
         from inference.dicom.synthetic_series import find_source_series, write_synthetic_series
 
-        series = find_source_series(args.input, source.metadata.series_uid)
+        series = find_source_series(args.input, source_uid)
         files = write_synthetic_series(result.volume, series, outdir / "dicom",
                                        deidentify=deid or False)
         report["output"]["dicom"] = {"folder": str(outdir / "dicom"), "files": len(files),
@@ -239,6 +275,10 @@ def _synthesize(args: argparse.Namespace) -> int:
             report = deidentify_report(report, deid)
     report_path = write_report(report, Path(args.report) if args.report
                                else outdir / "report.json")
+    if not result.domain.in_domain:
+        print(f"warning: the input is outside model {card.name}'s declared domain "
+              f"({len(result.domain.warnings)} finding(s) above); read the output with that in "
+              "mind", file=sys.stderr)
     print(f"{SYNTHETIC_LABEL}\nwrote {out_path}\nwrote {report_path}\n"
           f"{result.slices} slices in {result.seconds:.1f} s on {result.provider}; "
           f"{energy.summary()}")

@@ -133,3 +133,23 @@ def compare(noncontrast: np.ndarray, synthetic: np.ndarray, real: np.ndarray,
                       "lumen_dice": lumen_dice(real, synthetic, roi, threshold_hu),
                       "identity_lumen_dice": lumen_dice(real, noncontrast, roi, threshold_hu)}
     return out
+
+
+def uncertainty_error_correlation(uncertainty: np.ndarray, synthetic: np.ndarray,
+                                  real: np.ndarray, max_voxels: int = 1_000_000) -> dict:
+    """Does the model know where it is wrong? Spearman rank correlation of the uncertainty with
+    the absolute error inside the body, and the mean error in its lowest and highest quartile."""
+    from scipy.stats import spearmanr
+
+    mask = body_mask(real)
+    u = uncertainty[mask].astype(np.float64)
+    err = np.abs(synthetic[mask].astype(np.float64) - real[mask])
+    if u.size > max_voxels:  # an even subsample: ranks of a million voxels are plenty
+        step = u.size // max_voxels + 1
+        u, err = u[::step], err[::step]
+    rho = float(spearmanr(u, err).statistic) if u.size > 2 and u.std() > 0 else 0.0
+    lo, hi = np.quantile(u, [0.25, 0.75]) if u.size else (0.0, 0.0)
+    low, high = err[u <= lo], err[u >= hi]
+    return {"spearman": rho, "voxels": int(u.size),
+            "error_hu_low": float(low.mean()) if low.size else 0.0,
+            "error_hu_high": float(high.mean()) if high.size else 0.0}

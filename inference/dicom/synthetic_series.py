@@ -33,6 +33,15 @@ def _copy(src: Dataset, keywords: tuple[str, ...]) -> dict:
     return {k: src.data_element(k).value for k in keywords if k in src}
 
 
+def _comments(provenance: dict) -> str:
+    """The label, and any out-of-domain warning, which travels with every slice."""
+    text = "SYNTHETIC - AI-generated digital contrast, not acquired"
+    warnings = (provenance.get("domain") or {}).get("warnings") or []
+    if warnings:
+        text += "; OUTSIDE MODEL DOMAIN: " + "; ".join(warnings)
+    return text[:10240]  # LT
+
+
 def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | Path,
                            deidentify: bool | Deidentifier = False) -> list[Path]:
     """One file per slice, same study and frame of reference, labelled derived and synthetic."""
@@ -67,7 +76,7 @@ def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | 
                 "SYNTHETIC, not an acquired image"
                 + ("; model trained on synthetic phantoms only, not for clinical use"
                    if prov.get("synthetic_phantoms_only") else ""))[:1024],
-            "ImageComments": "SYNTHETIC - AI-generated digital contrast, not acquired",
+            "ImageComments": _comments(prov),
             "BurnedInAnnotation": "NO",
             **_copy(first, ("ReferringPhysicianName", "StudyID", "BodyPartExamined",
                             "PatientPosition")),

@@ -29,11 +29,11 @@ def build_report(source: Volume, result: SynthesisResult, session: ModelSession,
     card = session.card
     out = result.volume
     report = {
-        "report_version": 1,
+        "report_version": 2,
         "synthetic": True,
         "label": SYNTHETIC_LABEL,
         "model": {**card.provenance(), "intended_use": card.data["intended_use"],
-                  "card": card.path.name},
+                  "card": card.path.name, "card_schema_version": card.data["schema_version"]},
         "input": {"series_uid": source.metadata.series_uid, "shape": list(source.shape),
                   "spacing_mm": list(source.geometry.spacing),
                   "description": source.metadata.series_description},
@@ -45,6 +45,7 @@ def build_report(source: Volume, result: SynthesisResult, session: ModelSession,
                 "slices": result.slices, "slices_per_second": result.slices_per_second,
                 "batches": result.batches, "notes": result.notes,
                 "created": out.provenance["created"]},
+        "domain": result.domain.as_dict(),
         "energy": energy.as_dict(),
     }
     jsonschema.validate(report, report_schema())

@@ -166,6 +166,10 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
     requested = preferred_providers(device)
     options = ort.SessionOptions()
     options.log_severity_level = 3  # a failed CUDA load must not spray the user's terminal
+    # Without the arena the activations of one call are returned after it: a volume-sized
+    # output and the model's working memory are then never held at the same time as a
+    # grown arena (measured in benchmarks/synthesis.py).
+    options.enable_cpu_mem_arena = False
     if threads:
         options.intra_op_num_threads = threads
     notes: list[str] = []

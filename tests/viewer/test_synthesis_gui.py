@@ -106,3 +106,62 @@ def test_export_digital_contrast_as_dicom_from_the_viewer(qtbot, settings, small
     assert again.synthetic
     assert np.array_equal(again.array, w.state.overlay.array)
     assert again.geometry.same_grid(w.state.overlay.geometry)
+
+
+def test_head_ct_shows_the_domain_warning_under_the_label(qtbot, settings, tmp_path):
+    """A real head CT through the abdominal demo model: the view says so, visibly."""
+    from tests.inference.head_ct import head_ct
+
+    w = open_window(qtbot, settings, head_ct())
+    w.start_synthesis()
+    qtbot.waitUntil(lambda: not w.synthesis.running, timeout=240_000)
+    axial = w.views[Plane.AXIAL]
+    banner = " ".join(axial.synthetic_label.GetInput().split())
+    assert banner.startswith("SYNTHETIC") and "OUTSIDE MODEL DOMAIN" in banner
+    assert "more: Synthesis > Model and input check" in banner
+    assert "OUTSIDE MODEL DOMAIN" in w.statusBar().currentMessage()
+    image = capture(axial.render_window)
+    top = image[:90].astype(int)
+    red = int(((top[..., 0] > 200) & (top[..., 1] < 110) & (top[..., 2] < 110)).sum())
+    # The label line alone is the top strip; the warning lines below it are drawn too.
+    assert red > red_text_pixels(image) + 100
+    from PIL import Image
+
+    Image.fromarray(image).save(tmp_path / "head_ct_domain_warning.png")
+    box = w.show_model_check()
+    assert box.text().count("OUTSIDE MODEL DOMAIN") == len(
+        w.synthesis.last.result.domain.warnings) >= 2
+
+
+def test_ensemble_uncertainty_is_an_overlay_mode(qtbot, settings, phantom_volumes, tmp_path):
+    from inference.synthesis.card import load_card
+    from tests.inference.onnx_models import conv_model, write_card_v2
+    from viewer.model.state import OverlayMode
+
+    a = conv_model(tmp_path / "a.onnx", gain=1.0, bias=0.0)
+    b = conv_model(tmp_path / "b.onnx", gain=1.1, bias=0.05)
+    card = load_card(write_card_v2([a, b], spacing=(4.0, 4.0, 7.5), valid_range=(-1500, 4000),
+                                   domain={"body_region": ["ABDOMEN"], "phase": "non-contrast",
+                                           "pixel_spacing_mm": [1, 5],
+                                           "slice_spacing_mm": [1, 10],
+                                           "field_of_view_mm": [200, 500], "min_slices": 8}))
+    w = open_window(qtbot, settings, phantom_volumes[0])
+    combo = w.overlay.mode_combo
+    index = list(OverlayMode).index(OverlayMode.UNCERTAINTY)
+    assert not combo.model().item(index).isEnabled()  # no spread before an ensemble ran
+    w.synthesis.choose(card)
+    w.start_synthesis()
+    qtbot.waitUntil(lambda: not w.synthesis.running, timeout=120_000)
+    assert w.state.uncertainty is not None and combo.model().item(index).isEnabled()
+    axial = w.views[Plane.AXIAL]
+    before = coloured_pixels(capture(axial.render_window))
+    w.state.set_overlay_mode(OverlayMode.UNCERTAINTY)
+    w.grid.render_all()
+    assert axial.texts.colour_bar.kind == "uncertainty"
+    assert coloured_pixels(capture(axial.render_window)) > before + 500
+
+
+def coloured_pixels(pixels: np.ndarray) -> int:
+    """Pixels with clear colour (not grey) below the banner strip."""
+    body = pixels[60:].astype(int)
+    return int(((body.max(axis=-1) - body.min(axis=-1)) > 60).sum())

@@ -18,14 +18,36 @@ if TYPE_CHECKING:
 
 SYNTHETIC_TEXT = "SYNTHETIC - AI-generated digital contrast"
 PHANTOM_MODEL_TEXT = "demo model trained on synthetic phantoms:\nnot for clinical use"
+DOMAIN_TEXT = "OUTSIDE MODEL DOMAIN"
+MODEL_CHECK_ACTION = "Model and input check"
+DOMAIN_LINE_CHARS = 60  # one warning per line under the label; the rest are counted
 BLINDED_NAME = "Image"
 
 
+def domain_lines(volume: Volume | None) -> list[str]:
+    """Warning lines for an input outside the model's declared domain (empty: inside)."""
+    if volume is None:
+        return []
+    warnings = (volume.provenance.get("domain") or {}).get("warnings") or []
+    if not warnings:
+        return []
+    first = warnings[0]
+    if len(first) > DOMAIN_LINE_CHARS:
+        first = first[:DOMAIN_LINE_CHARS - 3].rstrip() + "..."
+    lines = [f"{DOMAIN_TEXT}: {first}"]
+    if len(warnings) > 1:
+        lines.append(f"+{len(warnings) - 1} more: Synthesis > {MODEL_CHECK_ACTION}")
+    return lines
+
+
 def synthetic_banner(volume: Volume | None) -> str:
-    """The banner for synthetic pixels, naming a phantom-trained model as such."""
+    """The banner for synthetic pixels: the label, a phantom-trained model named as such, and
+    a warning line when the input was outside the model's declared domain."""
+    lines = [SYNTHETIC_TEXT]
     if volume is not None and volume.provenance.get("synthetic_phantoms_only"):
-        return f"{SYNTHETIC_TEXT}\n{PHANTOM_MODEL_TEXT}"
-    return SYNTHETIC_TEXT
+        lines.append(PHANTOM_MODEL_TEXT)
+    lines.extend(domain_lines(volume))
+    return "\n".join(lines)
 
 
 def slice_banner(state: ViewerState, role: Role, overlay_drawn: bool) -> str | None:

@@ -26,6 +26,7 @@ class OverlayMode(Enum):
     ENHANCEMENT = "iodine enhancement (colour)"
     SWIPE = "swipe"
     DIFFERENCE = "difference (synthetic - real)"
+    UNCERTAINTY = "uncertainty (model spread)"
 
 
 class ViewerState:
@@ -52,6 +53,9 @@ class ViewerState:
         self.overlay_mode_changed = Event()  # (OverlayMode)
         self.enhancement_threshold_changed = Event()  # (float)
         self.swipe_position_changed = Event()  # (float)
+        # Voxel-wise spread of an ensemble's / flipped predictions, for the overlay in view.
+        self.uncertainty: Volume | None = None
+        self.uncertainty_changed = Event()  # (Volume | None)
         self.layout_changed = Event()  # (Layout)
         self.annotations = AnnotationState()
         # Only a reader study's blinded arm sets this; its protocol records the hidden label.
@@ -78,6 +82,8 @@ class ViewerState:
             for other in (Role.OVERLAY, Role.COMPARE):
                 if other in self.volumes:
                     self.set_volume(other, None)
+        if role is not Role.COMPARE and self.uncertainty is not None:
+            self.set_uncertainty(None)  # it described the overlay being replaced
         if volume is None:
             self.volumes.pop(role, None)
         else:
@@ -140,6 +146,19 @@ class ViewerState:
             self.overlay_mode = mode
             self.overlay_mode_changed.emit(mode)
 
+    def set_uncertainty(self, volume: Volume | None) -> None:
+        """The spread of the overlay's predictions (None: the model gave a single one)."""
+        if volume is not self.uncertainty:
+            self.uncertainty = volume
+            if volume is None and self.overlay_mode is OverlayMode.UNCERTAINTY:
+                self.set_overlay_mode(OverlayMode.SYNTHETIC)
+            self.uncertainty_changed.emit(volume)
+
+    def available_modes(self) -> list[OverlayMode]:
+        """Overlay modes that can draw something now (uncertainty needs a spread)."""
+        return [m for m in OverlayMode
+                if m is not OverlayMode.UNCERTAINTY or self.uncertainty is not None]
+
     def set_enhancement_threshold(self, hu: float) -> None:
         """Lowest enhancement (HU) coloured in the iodine overlay."""
         if float(hu) != self.enhancement_threshold:
@@ -155,8 +174,9 @@ class ViewerState:
 
     def next_overlay_mode(self) -> None:
         """Cycle through the overlay modes (the M key)."""
-        modes = list(OverlayMode)
-        self.set_overlay_mode(modes[(modes.index(self.overlay_mode) + 1) % len(modes)])
+        modes = self.available_modes()
+        current = modes.index(self.overlay_mode) if self.overlay_mode in modes else -1
+        self.set_overlay_mode(modes[(current + 1) % len(modes)])
 
     def set_layout(self, layout: Layout) -> None:
         """Switch the screen layout."""

@@ -14,7 +14,12 @@ import numpy as np
 
 from inference.io.volume import Volume
 from viewer.model.window_level import WindowLevel
-from viewer.pixels.enhancement import ENHANCEMENT_MAX_HU, iodine_table
+from viewer.pixels.enhancement import (
+    ENHANCEMENT_MAX_HU,
+    UNCERTAINTY_MAX_HU,
+    UNCERTAINTY_THRESHOLD_HU,
+    iodine_table,
+)
 
 _OFFSET = 32768  # int16 value v sits at LUT index v + 32768
 
@@ -26,6 +31,7 @@ class Blend(Enum):
     COLOUR = "colour"  # enhancement map through the iodine colour table
     DIVERGING = "diverging"  # signed difference: blue below zero, red above
     SWIPE = "swipe"  # overlay on one side of a column, base on the other
+    SPREAD = "spread"  # model uncertainty (HU SD) through the same hot colours, finer scale
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,16 @@ class LutCache:
             self._grey = (window, lut)
         return self._grey[1]
 
-    def colour(self, threshold: float) -> np.ndarray:
-        """RGBA uint8 (65536 x 4) iodine colours for every int16 enhancement value."""
-        if self._colour is None or self._colour[0] != threshold:
-            table = (iodine_table(threshold) * 255).round().astype(np.uint8)
+    def colour(self, threshold: float, max_hu: float = ENHANCEMENT_MAX_HU) -> np.ndarray:
+        """RGBA uint8 (65536 x 4) iodine colours for every int16 value over [0, max_hu]."""
+        key = (threshold, max_hu)
+        if self._colour is None or self._colour[0] != key:
+            table = (iodine_table(threshold, max_hu=max_hu) * 255).round().astype(np.uint8)
             values = np.arange(-_OFFSET, _OFFSET, dtype=np.float32)
-            idx = np.clip(values / ENHANCEMENT_MAX_HU * (len(table) - 1), 0, len(table) - 1)
+            idx = np.clip(values / max_hu * (len(table) - 1), 0, len(table) - 1)
             lut = table[idx.astype(np.int64)]
             lut[values < 0] = 0  # negative enhancement is never coloured
-            self._colour = (threshold, lut)
+            self._colour = (key, lut)
         return self._colour[1]
 
 
@@ -150,7 +157,12 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
         mixed >>= np.uint16(8)
         out[...] = mixed.astype(np.uint8)[..., None]
         return out
-    table = luts.diverging(*diverging) if blend is Blend.DIVERGING else luts.colour(threshold)
+    if blend is Blend.DIVERGING:
+        table = luts.diverging(*diverging)
+    elif blend is Blend.SPREAD:
+        table = luts.colour(UNCERTAINTY_THRESHOLD_HU, UNCERTAINTY_MAX_HU)
+    else:
+        table = luts.colour(threshold)
     rgba = lookup(table, overlay)
     alpha = rgba[..., 3:4].astype(np.float32) * np.float32(opacity / 255.0)
     out[...] = np.rint(grey[..., None] * (1 - alpha) + rgba[..., :3] * alpha).astype(np.uint8)

@@ -10,6 +10,10 @@ from inference.io.volume import Volume
 IODINE_STOPS = ((0.0, (0.45, 0.0, 0.0)), (0.35, (0.9, 0.15, 0.0)), (0.7, (1.0, 0.6, 0.0)),
                 (1.0, (1.0, 1.0, 0.7)))
 ENHANCEMENT_MAX_HU = 400.0
+# Model uncertainty (SD of an ensemble's predictions, HU): same colours on a finer scale;
+# spreads below a couple of HU are left uncoloured so that agreement reads as plain grey.
+UNCERTAINTY_MAX_HU = 50.0
+UNCERTAINTY_THRESHOLD_HU = 2.0
 
 
 def enhancement(base: Volume, overlay: Volume) -> np.ndarray:

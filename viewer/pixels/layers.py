@@ -15,7 +15,8 @@ from viewer.pixels.compositor import Blend, LutCache
 from viewer.pixels.enhancement import SubtractionCache, mask_outside
 
 BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
-          OverlayMode.SWIPE: Blend.SWIPE, OverlayMode.DIFFERENCE: Blend.DIVERGING}
+          OverlayMode.SWIPE: Blend.SWIPE, OverlayMode.DIFFERENCE: Blend.DIVERGING,
+          OverlayMode.UNCERTAINTY: Blend.SPREAD}
 
 
 class OverlayPixels:
@@ -33,6 +34,8 @@ class OverlayPixels:
         if state.overlay is None or state.base is None:
             return None
         mode = state.overlay_mode
+        if mode is OverlayMode.UNCERTAINTY:
+            return None if state.uncertainty is None else state.uncertainty.array
         if mode is OverlayMode.ENHANCEMENT:
             return self.enhancement.get(state.base, state.overlay)
         if mode is OverlayMode.DIFFERENCE:

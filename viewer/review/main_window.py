@@ -23,6 +23,7 @@ from inference.phantom.demo_case import DEMO_NOTICE
 from viewer.annotations.actions import AnnotationActions
 from viewer.model.layout import Layout, Role
 from viewer.model.orientation import Plane
+from viewer.model.provenance import MODEL_CHECK_ACTION
 from viewer.model.shortcuts import key
 from viewer.model.state import ViewerState
 from viewer.model.window_level import WindowLevel, presets
@@ -36,7 +37,12 @@ from viewer.review.loading import Loader
 from viewer.review.overlay_controls import OverlayControls
 from viewer.review.position import position_text
 from viewer.review.settings import ViewerSettings
-from viewer.review.synthesis import SynthesisController, SynthesisOutcome, ready_message
+from viewer.review.synthesis import (
+    SynthesisController,
+    SynthesisOutcome,
+    model_check_text,
+    ready_message,
+)
 from viewer.views.screenshot import save_png
 from viewer.views.slice_view import SliceView
 from viewer.views.view_grid import ViewGrid
@@ -211,6 +217,7 @@ class MainWindow(QMainWindow):
             model_menu.addAction(act)
         model_menu.setEnabled(bool(self.synthesis.cards))
         synth_menu.addAction(self.act_energy)
+        synth_menu.addAction(self._action(f"{MODEL_CHECK_ACTION}...", self.show_model_check))
         compare_menu = self.menuBar().addMenu("&Compare")
         for act in self.compare.menu_actions:
             compare_menu.addAction(act)
@@ -232,6 +239,15 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About dcreview",
                           f"dcreview {__version__}\nReview workstation for digital contrast CT.\n\n"
                           f"The built-in demo case is a {DEMO_NOTICE.lower()}")
+
+    def show_model_check(self) -> QMessageBox:
+        """The model's card and the last input check, every domain warning in full."""
+        box = QMessageBox(QMessageBox.Icon.Information, MODEL_CHECK_ACTION,
+                          model_check_text(self.synthesis.card, self.synthesis.last),
+                          QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def show_help(self) -> HelpDialog:
         """Open the shortcuts dialog (non-blocking)."""
@@ -402,6 +418,7 @@ class MainWindow(QMainWindow):
         except DcreviewError as exc:
             self.show_error("Cannot show the synthetic series", str(exc))
             return
+        self.state.set_uncertainty(result.uncertainty)
         self.state.set_overlay_visible(True)
         self.show_status(ready_message(outcome), 30000)
 

@@ -48,6 +48,7 @@ class OverlayControls(QObject):
         state.enhancement_threshold_changed.connect(self._sync_threshold)
         state.swipe_position_changed.connect(self._sync_swipe)
         state.volumes_changed.connect(lambda _role: self._sync_enabled())
+        state.uncertainty_changed.connect(lambda _u: self._sync_modes_available())
 
     def build_toolbar(self, bar: QToolBar, parent: QWidget) -> None:
         """Add the overlay's widgets to ``bar``."""
@@ -94,6 +95,19 @@ class OverlayControls(QObject):
         self._sync_threshold(st.enhancement_threshold)
         self._sync_swipe(st.swipe_position)
         self._sync_enabled()
+        self._sync_modes_available()
+
+    def _sync_modes_available(self) -> None:
+        """Grey out the uncertainty mode unless the model gave a spread."""
+        available = self.state.available_modes()
+        model = self.mode_combo.model()
+        for i, mode in enumerate(OverlayMode):
+            item = model.item(i)
+            if item is not None:
+                item.setEnabled(mode in available)
+                if mode is OverlayMode.UNCERTAINTY:
+                    item.setToolTip("" if mode in available else
+                                    "Needs a model card with an ensemble or test-time flips")
 
     @staticmethod
     def _quietly(widget: QObject, setter: Callable[[], None]) -> None:

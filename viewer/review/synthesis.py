@@ -102,10 +102,35 @@ class SynthesisController(QObject):
         self.finished.emit(outcome)
 
 
+def model_check_text(card: ModelCard | None, outcome: SynthesisOutcome | None) -> str:
+    """The model's card in brief and what the input check found in the last run."""
+    if card is None:
+        return "No synthesis model is installed."
+    d = card.data
+    lines = [card.label, "", f"Intended use: {d['intended_use']}", "", "Limits:",
+             *[f"  - {limit}" for limit in d["limits"]], "",
+             f"Output: {card.output_kind}; {len(card.files)} file(s) x "
+             f"{1 + len(card.flips)} prediction(s) per voxel"]
+    if outcome is None:
+        lines += ["", "No run yet: the input is checked against the model's domain when "
+                      "digital contrast is synthesised."]
+        return "\n".join(lines)
+    domain = outcome.result.domain
+    lines += ["", "Last run's input check:"]
+    if domain.in_domain:
+        lines.append("  inside the model's declared domain")
+    else:
+        lines += [f"  OUTSIDE MODEL DOMAIN: {w}" for w in domain.warnings]
+        lines.append("  Read the digital contrast with this in mind.")
+    return "\n".join(lines)
+
+
 def ready_message(outcome: SynthesisOutcome) -> str:
     """The status bar's line when a run finishes: size, time, device, energy, notes."""
     result = outcome.result
     notes = ("; " + "; ".join(result.notes)) if result.notes else ""
+    if not result.domain.in_domain:
+        notes += f"; OUTSIDE MODEL DOMAIN ({len(result.domain.warnings)} finding(s))"
     return (f"Digital contrast ready: {result.slices} slices in {result.seconds:.1f} s on "
             f"{result.provider.replace('ExecutionProvider', '')}; "
             f"{outcome.energy.summary()}{notes}")

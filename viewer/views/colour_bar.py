@@ -7,7 +7,12 @@ from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
-from viewer.pixels.enhancement import ENHANCEMENT_MAX_HU, iodine_table
+from viewer.pixels.enhancement import (
+    ENHANCEMENT_MAX_HU,
+    UNCERTAINTY_MAX_HU,
+    UNCERTAINTY_THRESHOLD_HU,
+    iodine_table,
+)
 
 DIFFERENCE_RANGE_HU = 300.0
 
@@ -44,6 +49,13 @@ class ColourBar:
         hu = np.linspace(0, ENHANCEMENT_MAX_HU, len(table))
         keep = hu >= threshold
         self._set(table[keep], float(max(threshold, 0)), ENHANCEMENT_MAX_HU, "enhancement")
+
+    def show_uncertainty(self) -> None:
+        """The spread of the model's predictions (SD, HU), in the hot colours."""
+        table = iodine_table(UNCERTAINTY_THRESHOLD_HU, max_hu=UNCERTAINTY_MAX_HU)
+        hu = np.linspace(0, UNCERTAINTY_MAX_HU, len(table))
+        keep = hu >= UNCERTAINTY_THRESHOLD_HU
+        self._set(table[keep], UNCERTAINTY_THRESHOLD_HU, UNCERTAINTY_MAX_HU, "uncertainty")
 
     def show_difference(self) -> None:
         """Blue (synthetic below real) through white to red (above)."""

@@ -107,5 +107,8 @@ class SliceTexts:
         elif overlay_drawn and state.overlay_mode is OverlayMode.DIFFERENCE and (
                 state.compare_on_grid):
             self.colour_bar.show_difference()
+        elif overlay_drawn and state.overlay_mode is OverlayMode.UNCERTAINTY and (
+                state.uncertainty is not None):
+            self.colour_bar.show_uncertainty()
         else:
             self.colour_bar.hide()

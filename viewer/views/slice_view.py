@@ -221,7 +221,7 @@ class SliceView(VtkPanel):
             swipe = self._swipe_column(geometry)
         key = (id(self.volume), axis, index, st.window, self.overlay_drawn,
                id(st.overlay) if self.overlay_drawn else None,
-               id(st.volumes.get(Role.COMPARE)),
+               id(st.volumes.get(Role.COMPARE)), id(st.uncertainty),
                (mode, st.overlay_opacity, st.enhancement_threshold, swipe)
                if self.overlay_drawn else None)
         if key == self._composed_key:

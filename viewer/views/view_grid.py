@@ -47,6 +47,7 @@ class ViewGrid(QWidget):
         state.overlay_opacity_changed.connect(lambda _o: self._on_overlay_pixels())
         state.enhancement_threshold_changed.connect(lambda _t: self._on_overlay_pixels(False))
         state.swipe_position_changed.connect(lambda _s: self._on_overlay_pixels(False))
+        state.uncertainty_changed.connect(lambda _u: self._on_overlay_pixels(False))
         state.layout_changed.connect(lambda _layout: self.rebuild())
         state.annotations.changed.connect(lambda: self.render_all(slices_only=True))
         state.annotations.selection_changed.connect(
