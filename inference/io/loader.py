@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,9 @@ def _load_dicom(path: Path, *, series: str | int | None = None, allow_gaps: bool
     result = load_ct_series(chosen, allow_gaps=allow_gaps, require_ct=require_ct,
                             progress=progress, cancel=cancel)
     if study.skipped:
-        result.warnings.insert(0, f"{len(study.skipped)} file(s) skipped (not DICOM images)")
+        reasons = Counter(s.reason for s in study.skipped)
+        result.warnings.insert(0, f"{len(study.skipped)} file(s) skipped: " + "; ".join(
+            f"{n} {reason}" for reason, n in reasons.most_common()))
     return result
 
 

@@ -168,3 +168,17 @@ def test_compressed_multiframe_beyond_int16_is_promoted_not_refused(pydicom_file
     assert v.array.dtype == np.float32
     np.testing.assert_allclose(v.array, (raw * 40 + float(pvt.RescaleIntercept))[::-1])
     assert any("32-bit float" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9])
+def test_truncated_dicom_is_called_truncated_not_not_dicom(pydicom_file, tmp_path, keep):
+    """A cut-short MR file was reported as 'not DICOM'; it is DICOM, and damaged."""
+    from inference.errors import LoadError, NotDicomError
+    from inference.io.loader import open_volume
+
+    data = pydicom_file("MR_small.dcm").read_bytes()
+    path = tmp_path / "cut.dcm"
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(LoadError, match="truncated") as info:
+        open_volume(path)
+    assert not isinstance(info.value, NotDicomError)

@@ -14,11 +14,13 @@ import numpy as np
 import pydicom
 from platformdirs import user_cache_dir
 
-from inference.errors import NoImagesError, NotDicomError, UnsupportedFormatError
-from inference.io.dicom.header import NATIVE_SYNTAXES, FileHeader, read_header
+from inference.errors import LoadError, NoImagesError, NotDicomError, UnsupportedFormatError
+from inference.io.dicom.header import NATIVE_SYNTAXES, FileHeader, looks_like_dicom, read_header
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
 
 log = logging.getLogger(__name__)
+DAMAGED = "truncated or damaged DICOM file (its header cannot be read)"
+TRUNCATED = "DICOM file is truncated (image data incomplete)"
 
 
 @dataclass(frozen=True)
@@ -216,13 +218,17 @@ def scan(path: str | Path, progress: ProgressCallback | None = None,
         header = read_header(f)
         if header is None:
             if Path(f).name.upper() != "DICOMDIR":
-                result.skipped.append(SkippedFile(f, "not a DICOM file"))
+                # A DICOM file that cannot be parsed is damaged, not "not DICOM": say which.
+                result.skipped.append(SkippedFile(f, DAMAGED if looks_like_dicom(f)
+                                                  else "not a DICOM file"))
         elif not header.has_pixels:
-            result.skipped.append(SkippedFile(f, "DICOM object without an image"))
+            # Rows and columns declared but no pixel data: the file was cut short.
+            result.skipped.append(SkippedFile(f, TRUNCATED if header.rows and header.columns
+                                              else "DICOM object without an image"))
         elif not header.series_uid:
             result.skipped.append(SkippedFile(f, "no SeriesInstanceUID"))
         elif _truncated(header):
-            result.skipped.append(SkippedFile(f, "file is truncated (image data incomplete)"))
+            result.skipped.append(SkippedFile(f, TRUNCATED))
         else:
             groups[header.series_uid].append(header)
         reporter.step(n)
@@ -239,6 +245,9 @@ def scan(path: str | Path, progress: ProgressCallback | None = None,
     log.info("scan found %d series, skipped %d files", len(result.series), len(result.skipped))
     if not result.series:
         if path.is_file() and len(files) == 1 and result.skipped:
-            raise NotDicomError(path.name)
+            reason = result.skipped[0].reason
+            if reason == "not a DICOM file":
+                raise NotDicomError(path.name)
+            raise LoadError(f"file {path.name} cannot be used: {reason}")
         raise NoImagesError(path.name, skipped=len(result.skipped))
     return result

@@ -191,6 +191,16 @@ def _pixel_element_location(fp, explicit_vr: bool) -> tuple[int | None, int | No
     return offset, (None if length == 0xFFFFFFFF else length)
 
 
+def looks_like_dicom(path: str | Path) -> bool:
+    """True when a file carries the DICOM Part 10 preamble ('DICM' at byte 128)."""
+    try:
+        with open(path, "rb") as fp:
+            fp.seek(128)
+            return fp.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
 def read_header(path: str | Path) -> FileHeader | None:
     """Parse a file's header; None when it is not DICOM. Never decodes pixel data."""
     path = str(path)
