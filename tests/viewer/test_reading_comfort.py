@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from tests.viewer.conftest import open_window
 from viewer.model.layout import Layout, Role
@@ -199,3 +199,30 @@ def test_colour_maps_have_a_colour_bar_and_a_noise_aware_threshold(qtbot, settin
     bar = axial.colour_bar
     assert bar.actor.GetVisibility() and "HU" in bar.actor.GetTitle()
     assert bar.lut.GetRange() == pytest.approx((w.state.enhancement_threshold, 400.0))
+
+
+def test_status_messages_are_not_cut_off_by_the_position_readout(qtbot, settings,
+                                                                 phantom_volumes):
+    """The registration result and its 'Accept, or use Compare > Manual adjust' were cut off by
+    the position readout beside them."""
+    w = open_window(qtbot, settings, phantom_volumes[0], size=(1200, 460))
+    w._on_hover(w.state.cursor)
+    readout = w.position_label
+    assert readout.isVisible() and "HU" in readout.text()
+    message = ("Registered (rigid): body outlines agree to 1.2 mm (mean surface distance), "
+               "Mattes MI -0.512; rotation (0.8, -0.5, 1.5) deg, translation (2.5, -1.8, 3.0) "
+               "mm. Accept, or use Compare > Manual adjust")
+    w.show_status(message, 30000)
+    w._on_hover(w.state.cursor)  # the mouse keeps moving while the message is new
+    QApplication.processEvents()
+    room = w.statusBar().width() - sum(
+        c.width() for c in w.statusBar().findChildren(QLabel) if c.isVisible()
+        and c is not readout and c.text())
+    assert not readout.isVisible()
+    assert w.statusBar().fontMetrics().horizontalAdvance(message) < room
+    assert w.statusBar().toolTip() == message  # kept whole for later
+    w.status_line._since -= 10  # after the message's first seconds, hovering shows it again
+    w._on_hover(w.state.cursor)
+    assert readout.isVisible()
+    w.statusBar().clearMessage()
+    assert readout.isVisible() and w.statusBar().toolTip() == ""

@@ -37,6 +37,7 @@ from viewer.review.loading import Loader
 from viewer.review.overlay_controls import OverlayControls
 from viewer.review.position import position_text
 from viewer.review.settings import ViewerSettings
+from viewer.review.status_line import StatusLine
 from viewer.review.synthesis import (
     SynthesisController,
     SynthesisOutcome,
@@ -69,8 +70,8 @@ class MainWindow(QMainWindow):
         self.base_source: Path | None = None  # where the non-contrast series was loaded from
         self.grid = ViewGrid(self.state, self)
         self.setCentralWidget(self.grid)
-        self.position_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.position_label)
+        self.status_line = StatusLine(self.statusBar())
+        self.position_label = self.status_line.position
         self.grid.hovered.connect(self._on_hover)
         self.loader = Loader(self, self.settings, self.show_error, self.show_status)
         self.loader.loaded.connect(self._on_loaded)
@@ -450,7 +451,7 @@ class MainWindow(QMainWindow):
 
     # -- position, screenshots -----------------------------------------------------------------
     def _on_hover(self, point: np.ndarray | None) -> None:
-        self.position_label.setText(position_text(self.state, point))
+        self.status_line.show_position(position_text(self.state, point))
 
     def capture(self) -> np.ndarray:
         """RGB pixels of the visible views as laid out (labels included)."""
