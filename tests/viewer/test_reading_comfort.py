@@ -226,3 +226,48 @@ def test_status_messages_are_not_cut_off_by_the_position_readout(qtbot, settings
     assert readout.isVisible()
     w.statusBar().clearMessage()
     assert readout.isVisible() and w.statusBar().toolTip() == ""
+
+
+def _speckle(rgb: np.ndarray) -> int:
+    """Faint non-background pixels away from the spine and the marker: rendered noise."""
+    h, wd, _ = rgb.shape
+    background = rgb[5, wd // 2]
+    faint = (np.abs(rgb - background).max(axis=-1) > 6) & (rgb.max(axis=-1) < 90)
+    faint[:, int(0.42 * wd): int(0.58 * wd)] = False  # the spine column
+    faint[:, int(0.78 * wd):] = False  # the orientation marker
+    faint[: int(0.1 * h)] = faint[int(0.9 * h):] = False  # banner and title
+    return int(faint.sum())
+
+
+def test_the_3d_view_has_no_noise_box_and_fits_its_title(qtbot, settings, small_case,
+                                                          phantom_volumes):
+    """Noise in soft tissue drew a faint speckled box around the body; a long synthetic
+    series title ran out of the view."""
+    from dataclasses import replace
+
+    from inference.io.loader import open_volume
+
+    full = open_volume(small_case.noncontrast).volume
+    w = open_window(qtbot, settings, full, size=(900, 700))
+    w.state.set_layout(Layout.GRID)
+    QApplication.processEvents()
+    view = w.grid.volume_view
+    view.render()
+    smooth = _speckle(capture(view.render_window).astype(int))
+    strided = replace(full, array=full.array[::1].copy())  # same pixels, no smoothing
+    from viewer.views import volume_view
+
+    original = volume_view.decimated
+    volume_view.decimated = lambda v: v  # the old behaviour: raw voxels
+    try:
+        view.show_volume(strided, None, "raw")
+        view.render()
+        raw = _speckle(capture(view.render_window).astype(int))
+    finally:
+        volume_view.decimated = original
+    assert smooth * 3 < raw, (smooth, raw)
+    long = "SYNTHETIC digital contrast (a-consortium-model 3.1.4) of " + "Abdomen " * 12
+    view.show_volume(replace(full, array=full.array.copy()), None, long)
+    view.render()
+    title = view.title.GetInput()
+    assert title.endswith("\u2026") and len(title) * 7.4 < 0.8 * view.render_window.GetSize()[0]
