@@ -96,6 +96,13 @@ def test_the_default_threshold_sits_above_the_noise_of_a_subtraction():
     assert (diff > 40).mean() > 0.05  # the old fixed 40 HU coloured noise everywhere
     quiet = Volume(np.rint(rng.normal(40, 3, shape)).astype(np.int16), geometry)
     assert noise_threshold(quiet) == 20.0  # never below a floor
+    # Measured on the subtraction itself: a texture-keeping model adds an enhancement to
+    # the acquired scan, so its subtraction has no noise and 20 HU of iodine is shown...
+    enhanced = Volume(base.array + 25, geometry)
+    assert noise_threshold(base, enhanced) == 20.0
+    # ...while a noise-free image model subtracts to the scan's own noise (SD 20 here).
+    clean = Volume(np.full(shape, 65, np.int16), geometry)
+    assert 45.0 <= noise_threshold(base, clean) <= 75.0
 
 
 def test_the_difference_map_is_clear_outside_the_real_fov():

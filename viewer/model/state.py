@@ -53,6 +53,9 @@ class ViewerState:
         self.overlay_mode_changed = Event()  # (OverlayMode)
         self.enhancement_threshold_changed = Event()  # (float)
         self.swipe_position_changed = Event()  # (float)
+        # Optional in-plane smoothing (mm) of the colour maps; 0 shows them voxel by voxel.
+        self.map_smoothing_mm = 0.0
+        self.map_smoothing_changed = Event()  # (float)
         # Voxel-wise spread of an ensemble's / flipped predictions, for the overlay in view.
         self.uncertainty: Volume | None = None
         self.uncertainty_changed = Event()  # (Volume | None)
@@ -145,6 +148,13 @@ class ViewerState:
         if mode is not self.overlay_mode:
             self.overlay_mode = mode
             self.overlay_mode_changed.emit(mode)
+
+    def set_map_smoothing(self, sigma_mm: float) -> None:
+        """Smooth the enhancement and difference maps in-plane (0: off)."""
+        value = max(0.0, float(sigma_mm))
+        if value != self.map_smoothing_mm:
+            self.map_smoothing_mm = value
+            self.map_smoothing_changed.emit(value)
 
     def set_uncertainty(self, volume: Volume | None) -> None:
         """The spread of the overlay's predictions (None: the model gave a single one)."""

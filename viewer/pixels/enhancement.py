@@ -68,25 +68,46 @@ OUTSIDE_FOV_HU = -1020  # a registered scan is filled with air outside what it c
 MIN_THRESHOLD_HU = 20.0
 
 
-def noise_threshold(base: Volume, sigmas: float = 3.0) -> float:
-    """A default enhancement threshold above the noise of a subtraction: ``sigmas`` times
-    the noise SD of (synthetic - non-contrast), estimated from the non-contrast scan.
+def noise_threshold(base: Volume, overlay: Volume | None = None, sigmas: float = 3.0) -> float:
+    """A default enhancement threshold above the noise of the subtraction it colours:
+    ``sigmas`` times the noise SD of (overlay - base).
 
-    The noise SD comes from differences of neighbouring voxels in soft tissue (a robust
-    MAD, so edges barely count); a subtraction of two such images has sqrt(2) times it.
+    With an overlay the noise is measured on the subtraction itself: a model that keeps the
+    acquired texture (an enhancement model) subtracts to almost no noise, a noise-free image
+    model to the scan's own noise, a second acquisition to sqrt(2) times it. Without one it
+    assumes two independent acquisitions. The noise SD comes from differences of neighbouring
+    voxels in soft tissue (a robust MAD, so edges barely count).
     """
     a = base.array
     step = max(1, a.shape[0] // 24)  # a few dozen slices estimate it well
     sample = a[::step].astype(np.float32)
-    diff = np.diff(sample, axis=2)
     soft = (np.abs(sample[..., 1:]) < 150) & (np.abs(sample[..., :-1]) < 150)
-    d = diff[soft]
+    if overlay is None:
+        image, factor = sample, np.sqrt(2.0)
+    else:
+        image, factor = overlay.array[::step].astype(np.float32) - sample, 1.0
+    d = np.diff(image, axis=2)[soft]
     if d.size < 100:
         return 40.0
     mad = float(np.median(np.abs(d - np.median(d))))
     sigma = mad / 0.6745 / np.sqrt(2.0)  # one voxel's noise
-    threshold = sigmas * np.sqrt(2.0) * sigma
+    threshold = sigmas * factor * sigma
     return float(max(MIN_THRESHOLD_HU, 5.0 * np.ceil(threshold / 5.0)))
+
+
+def smooth_in_plane(array: np.ndarray, spacing: tuple[float, float, float],
+                    sigma_mm: float) -> np.ndarray:
+    """An int16 map smoothed within each axial slice (Gaussian, ``sigma_mm`` but at least one
+    voxel, so coarse scans are smoothed too): calms the speckle of a noisy subtraction; one
+    slice at a time, so no whole float copy."""
+    from scipy import ndimage
+
+    sx, sy, _ = spacing
+    sigma = (max(1.0, sigma_mm / sy), max(1.0, sigma_mm / sx))
+    out = np.empty_like(array)
+    for k in range(array.shape[0]):
+        out[k] = np.rint(ndimage.gaussian_filter(array[k].astype(np.float32), sigma))
+    return out
 
 
 def mask_outside(difference: np.ndarray, real: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 from viewer.model.layout import Role
 from viewer.model.state import OverlayMode, ViewerState
 from viewer.pixels.compositor import Blend, LutCache
-from viewer.pixels.enhancement import SubtractionCache, mask_outside
+from viewer.pixels.enhancement import SubtractionCache, mask_outside, smooth_in_plane
 
 BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
           OverlayMode.SWIPE: Blend.SWIPE, OverlayMode.DIFFERENCE: Blend.DIVERGING,
@@ -28,6 +28,8 @@ class OverlayPixels:
         self.difference = SubtractionCache()
         self._masked: np.ndarray | None = None
         self._masked_key: tuple[int, int] | None = None
+        self._smoothed: np.ndarray | None = None
+        self._smoothed_key: tuple[int, float] | None = None
 
     def source(self, state: ViewerState) -> np.ndarray | None:
         """The 3-D array the overlay draws in the state's mode (None: nothing to draw)."""
@@ -36,21 +38,33 @@ class OverlayPixels:
         mode = state.overlay_mode
         if mode is OverlayMode.UNCERTAINTY:
             return None if state.uncertainty is None else state.uncertainty.array
-        if mode is OverlayMode.ENHANCEMENT:
-            return self.enhancement.get(state.base, state.overlay)
-        if mode is OverlayMode.DIFFERENCE:
-            # Only meaningful once the real scan sits on this grid (registered).
-            if not state.compare_on_grid:
-                return None
-            real = state.volumes[Role.COMPARE]
-            key = (id(real), id(state.overlay))
-            if self._masked_key != key:
-                # Outside the real scan's field of view the "difference" is only its edge.
-                self._masked = mask_outside(self.difference.get(real, state.overlay),
-                                            real.array)
-                self._masked_key = key
-            return self._masked
+        if mode in (OverlayMode.ENHANCEMENT, OverlayMode.DIFFERENCE):
+            raw = self._map(state)
+            if raw is None or state.map_smoothing_mm <= 0:
+                return raw
+            key = (id(raw), state.map_smoothing_mm)
+            if self._smoothed_key != key:
+                self._smoothed = smooth_in_plane(raw, state.base.geometry.spacing,
+                                                 state.map_smoothing_mm)
+                self._smoothed_key = key
+            return self._smoothed
         return state.overlay.array
+
+    def _map(self, state: ViewerState) -> np.ndarray | None:
+        """The enhancement or (registered) difference map, unsmoothed."""
+        assert state.base is not None and state.overlay is not None
+        if state.overlay_mode is OverlayMode.ENHANCEMENT:
+            return self.enhancement.get(state.base, state.overlay)
+        # The difference is only meaningful once the real scan sits on this grid (registered).
+        if not state.compare_on_grid:
+            return None
+        real = state.volumes[Role.COMPARE]
+        key = (id(real), id(state.overlay))
+        if self._masked_key != key:
+            # Outside the real scan's field of view the "difference" is only its edge.
+            self._masked = mask_outside(self.difference.get(real, state.overlay), real.array)
+            self._masked_key = key
+        return self._masked
 
     @staticmethod
     def blend(mode: OverlayMode) -> Blend:

@@ -351,6 +351,10 @@ class MainWindow(QMainWindow):
         self.state.set_volume(role, volume)
         if role is Role.COMPARE:
             self.state.set_layout(Layout.COMPARE)
+        if role is Role.OVERLAY and self.state.base is not None:
+            # Now the subtraction's own noise is known (a texture-keeping model has almost
+            # none): colour what stands above it.
+            self.state.set_enhancement_threshold(noise_threshold(self.state.base, volume))
         if role is Role.BASE:
             desc = volume.metadata.series_description or "volume"
             self.setWindowTitle(f"dcreview {__version__} - {desc}")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QLabel,
@@ -25,6 +26,7 @@ from viewer.model.shortcuts import key
 from viewer.model.state import OverlayMode, ViewerState
 
 FADE_STEP = 0.1
+SMOOTHING_MM = 1.5  # about two voxels: speckle goes, a vessel wall stays
 
 
 class OverlayControls(QObject):
@@ -49,6 +51,7 @@ class OverlayControls(QObject):
         state.swipe_position_changed.connect(self._sync_swipe)
         state.volumes_changed.connect(lambda _role: self._sync_enabled())
         state.uncertainty_changed.connect(lambda _u: self._sync_modes_available())
+        state.map_smoothing_changed.connect(self._sync_smoothing)
 
     def build_toolbar(self, bar: QToolBar, parent: QWidget) -> None:
         """Add the overlay's widgets to ``bar``."""
@@ -84,6 +87,12 @@ class OverlayControls(QObject):
         self.swipe_slider.setFixedWidth(120)
         self.swipe_slider.valueChanged.connect(lambda v: st.set_swipe_position(v / 100))
         self.swipe_action = bar.addWidget(self.swipe_slider)
+        self.smooth_check = QCheckBox(f"Smooth map ({SMOOTHING_MM:g} mm)", parent)
+        self.smooth_check.setToolTip("Smooth the colour map within each slice: calms the speckle "
+                                     "of a noisy subtraction (the pixels are unchanged)")
+        self.smooth_check.toggled.connect(
+            lambda on: st.set_map_smoothing(SMOOTHING_MM if on else 0.0))
+        self.smooth_action = bar.addWidget(self.smooth_check)
         self.sync()
 
     def sync(self) -> None:
@@ -93,9 +102,13 @@ class OverlayControls(QObject):
         self._sync_opacity(st.overlay_opacity)
         self._sync_mode(st.overlay_mode)
         self._sync_threshold(st.enhancement_threshold)
+        self._sync_smoothing(st.map_smoothing_mm)
         self._sync_swipe(st.swipe_position)
         self._sync_enabled()
         self._sync_modes_available()
+
+    def _sync_smoothing(self, sigma_mm: float) -> None:
+        self._quietly(self.smooth_check, lambda: self.smooth_check.setChecked(sigma_mm > 0))
 
     def _sync_modes_available(self) -> None:
         """Grey out the uncertainty mode unless the model gave a spread."""
@@ -136,6 +149,7 @@ class OverlayControls(QObject):
         self.threshold_action.setVisible(enhancement)
         self.threshold_spin_action.setVisible(enhancement)
         self.swipe_action.setVisible(mode is OverlayMode.SWIPE)
+        self.smooth_action.setVisible(mode in (OverlayMode.ENHANCEMENT, OverlayMode.DIFFERENCE))
 
     def _sync_threshold(self, hu: float) -> None:
         self._quietly(self.threshold_spin, lambda: self.threshold_spin.setValue(hu))

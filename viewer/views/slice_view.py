@@ -222,7 +222,8 @@ class SliceView(VtkPanel):
         key = (id(self.volume), axis, index, st.window, self.overlay_drawn,
                id(st.overlay) if self.overlay_drawn else None,
                id(st.volumes.get(Role.COMPARE)), id(st.uncertainty),
-               (mode, st.overlay_opacity, st.enhancement_threshold, swipe)
+               (mode, st.overlay_opacity, st.enhancement_threshold, swipe,
+                st.map_smoothing_mm)
                if self.overlay_drawn else None)
         if key == self._composed_key:
             return

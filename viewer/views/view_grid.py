@@ -48,6 +48,7 @@ class ViewGrid(QWidget):
         state.enhancement_threshold_changed.connect(lambda _t: self._on_overlay_pixels(False))
         state.swipe_position_changed.connect(lambda _s: self._on_overlay_pixels(False))
         state.uncertainty_changed.connect(lambda _u: self._on_overlay_pixels(False))
+        state.map_smoothing_changed.connect(lambda _s: self._on_overlay_pixels(False))
         state.layout_changed.connect(lambda _layout: self.rebuild())
         state.annotations.changed.connect(lambda: self.render_all(slices_only=True))
         state.annotations.selection_changed.connect(
