@@ -298,3 +298,26 @@ def test_colour_maps_can_be_smoothed(qtbot, settings, phantom_volumes):
     assert smooth[k, j, i] > 150
     w.state.set_map_smoothing(0.0)
     assert not w.overlay.smooth_check.isChecked()
+
+
+def test_menus_say_w_l_not_window(qtbot, settings, phantom_volumes):
+    """'Window' read as window management; the presets live under 'W/L'."""
+    w = open_window(qtbot, settings, phantom_volumes[0])
+    titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
+    assert "W/L" in titles and "Window" not in titles
+    wl = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "W/L")
+    assert any("Angio" in a.text() or "angio" in a.text().lower() for a in wl.actions())
+
+
+def test_energy_report_is_a_table_with_headers():
+    """The energy dialog was a cramped table without column headers."""
+    from inference.energy.meter import EnergyMeter
+    from viewer.review.energy_dialog import energy_html
+
+    meter = EnergyMeter(country="UK")
+    meter.start()
+    sum(range(200_000))
+    html = energy_html(meter.stop("CPUExecutionProvider"))
+    headers = [h.rsplit(">", 1)[1] for h in html.split("</th>")[:-1]]
+    assert headers == ["Component", "Energy", "Status", "Method"]
+    assert html.count("<tr>") >= 2 and "g CO2e" in html
