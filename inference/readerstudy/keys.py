@@ -54,10 +54,14 @@ def coordinator_key_path(study_id: str) -> Path:
     return key_dir() / f"{study_id}.key"
 
 
+def reader_token(reader: str) -> str:
+    """A reader's name as a short hash: what file and folder names carry instead of it."""
+    return hashlib.sha256(reader.encode()).hexdigest()[:16]
+
+
 def reader_key_path(study_id: str, reader: str) -> Path:
     """Where a reader's key is installed on a reading workstation."""
-    token = hashlib.sha256(reader.encode()).hexdigest()[:16]
-    return key_dir() / f"{study_id}.reader-{token}.key"
+    return key_dir() / f"{study_id}.reader-{reader_token(reader)}.key"
 
 
 def create_coordinator_key(study_id: str) -> bytes:

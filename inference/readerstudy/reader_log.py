@@ -8,7 +8,6 @@ never write the same file, and a lock keeps the same reader from running twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from inference.errors import ReaderStudyError
 from inference.readerstudy import audit
+from inference.readerstudy.keys import reader_token
 
 LOG_NAME = "audit.jsonl"
 LOCK_NAME = "writer.lock"
@@ -32,7 +32,7 @@ def now_utc() -> datetime:
 
 def reader_folder(study_dir: Path, reader: str) -> Path:
     """The reader's own folder (named by a hash: no names in file names)."""
-    return study_dir / "readers" / hashlib.sha256(reader.encode()).hexdigest()[:16]
+    return study_dir / "readers" / reader_token(reader)
 
 
 @dataclass
