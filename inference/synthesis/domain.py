@@ -38,7 +38,13 @@ class DomainReport:
     """What the checks found: warnings (run goes on, visibly) and the figures behind them."""
 
     warnings: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # a few words per warning, for labels
     figures: dict = field(default_factory=dict)
+
+    def warn(self, reason: str, text: str) -> None:
+        """Record one finding: a short reason (for a view's label) and the full sentence."""
+        self.reasons.append(reason)
+        self.warnings.append(text)
 
     @property
     def in_domain(self) -> bool:
@@ -48,7 +54,7 @@ class DomainReport:
     def as_dict(self) -> dict:
         """For the run report and the output's provenance."""
         return {"in_domain": self.in_domain, "warnings": list(self.warnings),
-                "figures": dict(self.figures)}
+                "reasons": list(self.reasons), "figures": dict(self.figures)}
 
     def summary(self) -> str:
         """One line for a status bar or a DICOM comment."""
@@ -110,8 +116,8 @@ def _range_check(report: DomainReport, what: str, value: float, rng: list[float]
     if refuse_far and (value < lo / FAR_OUTSIDE_FACTOR or value > hi * FAR_OUTSIDE_FACTOR):
         raise DomainRefused(f"refused: the input's {what} ({value:.3g} {unit}) is far outside "
                             f"what the model was made for ({lo:g}-{hi:g} {unit})")
-    report.warnings.append(f"{what} {value:.3g} {unit} is outside the model's range "
-                           f"{lo:g}-{hi:g} {unit}")
+    report.warn(what, f"{what} {value:.3g} {unit} is outside the model's range "
+                      f"{lo:g}-{hi:g} {unit}")
 
 
 def check_domain(volume: Volume, card: ModelCard) -> DomainReport:
@@ -124,8 +130,8 @@ def check_domain(volume: Volume, card: ModelCard) -> DomainReport:
                             "volume (a series of axial slices)")
     domain = card.domain
     if domain is None:
-        report.warnings.append(f"model card {card.path.name} declares no input domain: the "
-                               "input cannot be checked against what the model was made for")
+        report.warn("no declared domain", f"model card {card.path.name} declares no input "
+                    "domain: the input cannot be checked against what the model was made for")
         return report
     pixel = float(np.sqrt(sx * sy))
     fov = float(max(nj * sy, ni * sx))
@@ -135,8 +141,8 @@ def check_domain(volume: Volume, card: ModelCard) -> DomainReport:
     _range_check(report, "slice spacing", sz, domain["slice_spacing_mm"], "mm", True)
     _range_check(report, "field of view", fov, domain["field_of_view_mm"], "mm", False)
     if nk < domain["min_slices"]:
-        report.warnings.append(f"only {nk} slices; the model expects at least "
-                               f"{domain['min_slices']}")
+        report.warn("too few slices", f"only {nk} slices; the model expects at least "
+                                      f"{domain['min_slices']}")
     meta = volume.metadata
     if meta.kvp is not None and "kvp" in domain:
         report.figures["kvp"] = meta.kvp
@@ -145,24 +151,25 @@ def check_domain(volume: Volume, card: ModelCard) -> DomainReport:
     if meta.body_part:
         report.figures["body_part"] = meta.body_part
         if meta.body_part.upper() not in regions:
-            report.warnings.append(f"body part {meta.body_part} is not one the model was made "
-                                   f"for ({', '.join(regions)})")
+            report.warn("body part", f"body part {meta.body_part} is not one the model was "
+                                     f"made for ({', '.join(regions)})")
     if meta.contrast_agent:
-        report.warnings.append("the input records a contrast agent: the model expects a "
-                               "non-contrast scan")
+        report.warn("contrast agent recorded", "the input records a contrast agent: the model "
+                                               "expects a non-contrast scan")
     ml, mean_hu = enhanced_vessel_ml(volume)
     report.figures["enhanced_volume_ml"] = round(ml, 1)
     if ml >= ENHANCED_MIN_ML:
-        report.warnings.append(f"the input already looks contrast-enhanced ({ml:.0f} ml at a "
-                               f"mean {mean_hu:.0f} HU outside bone); the model expects a "
-                               "non-contrast scan")
+        report.warn("already enhanced", f"the input already looks contrast-enhanced ({ml:.0f} "
+                                        f"ml at a mean {mean_hu:.0f} HU outside bone); the "
+                                        "model expects a non-contrast scan")
     ref = domain.get("reference_histogram")
     if ref is not None:
         dist = histogram_distance(body_histogram(volume.array, ref["edges_hu"]),
                                   ref["fraction"])
         report.figures["histogram_distance"] = round(dist, 3)
         if dist > ref["max_distance"]:
-            report.warnings.append(f"the input's CT numbers differ from the training scans' "
-                                   f"(histogram distance {dist:.2f} > {ref['max_distance']:g}; "
-                                   f"made for {', '.join(regions).lower()})")
+            report.warn("CT numbers unlike training",
+                        f"the input's CT numbers differ from the training scans' (histogram "
+                        f"distance {dist:.2f} > {ref['max_distance']:g}; made for "
+                        f"{', '.join(regions).lower()})")
     return report

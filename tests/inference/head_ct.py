@@ -24,7 +24,9 @@ def head_ct() -> Volume:
         info = plistlib.loads(tar.extractfile(members["main.plist"]).read())
         raw = tar.extractfile(members[info["matrix"]["filename"]]).read()
     shape = tuple(info["matrix"]["shape"])
-    array = np.frombuffer(raw, dtype=info["matrix"]["dtype"]).reshape(shape).copy()
+    array = np.frombuffer(raw, dtype=info["matrix"]["dtype"]).reshape(shape)
+    # InVesalius keeps rows bottom-up; LPS rows run anterior to posterior (the face on top).
+    array = np.ascontiguousarray(array[:, ::-1, :])
     sx, sy, sz = (float(v) for v in info["spacing"])
     return Volume(array.astype(np.int16), Geometry((0.0, 0.0, 0.0), (sx, sy, sz)),
                   metadata=SeriesMetadata(series_uid="2.25.1", series_description="head"))

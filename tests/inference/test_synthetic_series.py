@@ -30,6 +30,10 @@ def test_series_is_derived_synthetic_and_in_the_source_study(exported, small_cas
     assert ds.SeriesDescription.startswith("SYNTHETIC CONTRAST - NOT ACQUIRED")
     assert "dcreview-demo-phantom" in ds.DerivationDescription
     assert "not for clinical use" in ds.DerivationDescription
+    # The small case's 4 mm pixels and 7.5 mm slices are outside the demo model's domain:
+    # the warning travels with every slice.
+    assert ds.ImageComments.startswith("SYNTHETIC")
+    assert "OUTSIDE MODEL DOMAIN: pixel spacing 4 mm" in ds.ImageComments
     assert ds.StudyInstanceUID == first_src.StudyInstanceUID
     assert ds.FrameOfReferenceUID == first_src.FrameOfReferenceUID
     assert ds.SeriesInstanceUID != first_src.SeriesInstanceUID

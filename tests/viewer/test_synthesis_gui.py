@@ -118,7 +118,7 @@ def test_head_ct_shows_the_domain_warning_under_the_label(qtbot, settings, tmp_p
     axial = w.views[Plane.AXIAL]
     banner = " ".join(axial.synthetic_label.GetInput().split())
     assert banner.startswith("SYNTHETIC") and "OUTSIDE MODEL DOMAIN" in banner
-    assert "more: Synthesis > Model and input check" in banner
+    assert "field of view" in banner and "CT numbers unlike training" in banner
     assert "OUTSIDE MODEL DOMAIN" in w.statusBar().currentMessage()
     image = capture(axial.render_window)
     top = image[:90].astype(int)

@@ -20,24 +20,19 @@ SYNTHETIC_TEXT = "SYNTHETIC - AI-generated digital contrast"
 PHANTOM_MODEL_TEXT = "demo model trained on synthetic phantoms:\nnot for clinical use"
 DOMAIN_TEXT = "OUTSIDE MODEL DOMAIN"
 MODEL_CHECK_ACTION = "Model and input check"
-DOMAIN_LINE_CHARS = 60  # one warning per line under the label; the rest are counted
 BLINDED_NAME = "Image"
 
 
 def domain_lines(volume: Volume | None) -> list[str]:
-    """Warning lines for an input outside the model's declared domain (empty: inside)."""
+    """The warning line for an input outside the model's declared domain (empty: inside):
+    short reasons only; the sentences are in Synthesis > Model and input check."""
     if volume is None:
         return []
-    warnings = (volume.provenance.get("domain") or {}).get("warnings") or []
-    if not warnings:
+    domain = volume.provenance.get("domain") or {}
+    if not domain.get("warnings"):
         return []
-    first = warnings[0]
-    if len(first) > DOMAIN_LINE_CHARS:
-        first = first[:DOMAIN_LINE_CHARS - 3].rstrip() + "..."
-    lines = [f"{DOMAIN_TEXT}: {first}"]
-    if len(warnings) > 1:
-        lines.append(f"+{len(warnings) - 1} more: Synthesis > {MODEL_CHECK_ACTION}")
-    return lines
+    reasons = domain.get("reasons") or [f"{len(domain['warnings'])} finding(s)"]
+    return [f"{DOMAIN_TEXT}: {', '.join(reasons)}"]
 
 
 def synthetic_banner(volume: Volume | None) -> str:
