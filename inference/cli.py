@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from inference import __version__
 from inference.errors import DcreviewError, LoadError
 
-COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations", "model")
+COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations", "model",
+            "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     from inference.annotations.exports import add_parser as add_annotations_parser
 
     add_annotations_parser(sub)
+    from inference.batch.cli import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
     from inference.synthesis.model_cli import add_parser as add_model_parser
 
     add_model_parser(sub)
@@ -84,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
         from inference.readerstudy.cli import run as run_study
 
         return run_study(args)
+    if args.command == "batch":
+        from inference.batch.cli import run as run_batch
+
+        return run_batch(args)
     if args.command == "model":
         from inference.synthesis.model_cli import run as run_model
 

@@ -4,6 +4,8 @@ and outputs that are not finite or not plausible, so that nothing bad is ever wr
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 
 SPACING_TOLERANCE = 0.05  # relative: closer than this, no resampling
 AIR_HU = -1000.0
+# Windows per session.run: the model's working memory grows with it, its speed hardly does
+# (measured in benchmarks/synthesis.py: peak memory and slices/s).
+TILES_PER_CALL = 2
 
 
 @dataclass
@@ -150,6 +155,13 @@ class _Slices:
         return batch
 
 
+def return_free_heap() -> None:
+    """Hand freed heap back to the system (glibc keeps it otherwise, tens of MB after a run),
+    so that writing the output does not stack on top of it. A no-op elsewhere."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _bound_sizes(card: ModelCard, volume: Volume) -> None:
     """Refuse, before allocating, a model grid no memory could hold."""
     pixels = model_grid_pixels(card, volume.shape, volume.geometry.spacing)
@@ -188,6 +200,7 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
         session, run_seconds, batches = _run_slices(session, grid, volume, out, unc, reporter,
                                                     batch_size, threads)
     seconds = time.perf_counter() - t0
+    return_free_heap()
     meta = volume.metadata
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     provenance = {**card.provenance(), "provider": session.active_provider, "created": created,
@@ -231,7 +244,7 @@ def _run_slices(session: ModelSession, grid: _Grid, volume: Volume, out: np.ndar
         x = slices.prepare(ks)
         try:
             t1 = time.perf_counter()
-            pred = tiled_predict(x, session.run, tile, overlap)
+            pred = tiled_predict(x, session.run, tile, overlap, TILES_PER_CALL)
             run_seconds += time.perf_counter() - t1
         except Exception as exc:
             session, batch_size = _recover(session, batch_size, exc, threads)

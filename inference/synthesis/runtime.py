@@ -86,6 +86,7 @@ class ModelSession:
     notes: list[str] = field(default_factory=list)
     io_binding: bool = False  # inputs/outputs bound to the device (on by default on a GPU)
     fixed_batch: int | None = None  # a graph with a fixed batch axis takes exactly this many
+    run_options: ort.RunOptions | None = None
 
     @property
     def session(self) -> ort.InferenceSession:
@@ -112,7 +113,7 @@ class ModelSession:
         if self.card.input_dtype == "float16":
             x = x.astype(np.float16)
         if not self.io_binding:
-            y = sess.run([self.card.output_name], {self.card.input_name: x})[0]
+            y = sess.run([self.card.output_name], {self.card.input_name: x}, self.run_options)[0]
             return np.asarray(y, dtype=np.float32)
         # IO binding: the input is copied to the device once and the output stays there until
         # the single copy back, instead of ORT staging both through extra host buffers.
@@ -122,7 +123,7 @@ class ModelSession:
                                     ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(x),
                                                                      device, 0))
         binding.bind_output(self.card.output_name, device, 0)
-        sess.run_with_iobinding(binding)
+        sess.run_with_iobinding(binding, self.run_options)
         return np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)
 
     def _run_member(self, sess: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
@@ -166,10 +167,6 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
     requested = preferred_providers(device)
     options = ort.SessionOptions()
     options.log_severity_level = 3  # a failed CUDA load must not spray the user's terminal
-    # Without the arena the activations of one call are returned after it: a volume-sized
-    # output and the model's working memory are then never held at the same time as a
-    # grown arena (measured in benchmarks/synthesis.py).
-    options.enable_cpu_mem_arena = False
     if threads:
         options.intra_op_num_threads = threads
     notes: list[str] = []
@@ -189,9 +186,15 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
     for member, sess in zip(card.files, sessions, strict=True):
         fixed_batch = probe_member(card, member.path.name, sess) or fixed_batch
     on_gpu = sessions[0].get_providers()[0] in (CUDA, TENSORRT)
+    # The arena keeps a call fast (its many activations reuse one block) but would keep that
+    # block for good: shrinking it after each call returns the model's working memory before
+    # the next batch and before the output is written (benchmarks/synthesis.py measures it).
+    run_options = ort.RunOptions()
+    run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage",
+                                     "cpu:0")  # a GPU arena stays: cudaMalloc is slow
     ms = ModelSession(card, sessions, requested, notes,
                       io_binding=on_gpu if io_binding is None else io_binding,
-                      fixed_batch=fixed_batch)
+                      fixed_batch=fixed_batch, run_options=run_options)
     if ms.active_provider != requested[0]:
         ms.notes.append(f"{requested[0]} is not usable here; running on {ms.device_label}")
     log.info("model %s %s on %s", card.name, card.version, ms.active_provider)

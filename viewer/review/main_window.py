@@ -41,8 +41,8 @@ from viewer.review.status_line import StatusLine
 from viewer.review.synthesis import (
     SynthesisController,
     SynthesisOutcome,
-    model_check_text,
     ready_message,
+    show_model_check,
 )
 from viewer.views.screenshot import save_png
 from viewer.views.slice_view import SliceView
@@ -243,12 +243,7 @@ class MainWindow(QMainWindow):
 
     def show_model_check(self) -> QMessageBox:
         """The model's card and the last input check, every domain warning in full."""
-        box = QMessageBox(QMessageBox.Icon.Information, MODEL_CHECK_ACTION,
-                          model_check_text(self.synthesis.card, self.synthesis.last),
-                          QMessageBox.StandardButton.Close, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return box
+        return show_model_check(self, self.synthesis.card, self.synthesis.last)
 
     def show_help(self) -> HelpDialog:
         """Open the shortcuts dialog (non-blocking)."""

@@ -6,8 +6,8 @@ import logging
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QMessageBox, QStatusBar, QWidget
 
 from inference.energy.meter import EnergyMeter, EnergyReport
 from inference.io.volume import Volume
@@ -15,6 +15,7 @@ from inference.progress import ProgressEvent
 from inference.synthesis.card import ModelCard, installed_cards
 from inference.synthesis.engine import SynthesisResult, synthesize
 from inference.synthesis.runtime import ModelSession, create_session
+from viewer.model.provenance import MODEL_CHECK_ACTION
 from viewer.review.jobs import BackgroundJob, StatusProgress, Worker
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,16 @@ def model_check_text(card: ModelCard | None, outcome: SynthesisOutcome | None) -
         lines += [f"  OUTSIDE MODEL DOMAIN: {w}" for w in domain.warnings]
         lines.append("  Read the digital contrast with this in mind.")
     return "\n".join(lines)
+
+
+def show_model_check(parent: QWidget, card: ModelCard | None,
+                     outcome: SynthesisOutcome | None) -> QMessageBox:
+    """Open Synthesis > Model and input check (non-blocking) and return the dialog."""
+    box = QMessageBox(QMessageBox.Icon.Information, MODEL_CHECK_ACTION,
+                      model_check_text(card, outcome), QMessageBox.StandardButton.Close, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
 
 
 def ready_message(outcome: SynthesisOutcome) -> str:

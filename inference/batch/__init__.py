@@ -1,0 +1,1 @@
+"""Cohorts: batch synthesis and evaluation over many cases, on Dask (local or a cluster)."""

@@ -1,0 +1,90 @@
+"""The batch ledger: one SQLite row per (input content, model, settings), written only by
+the client, so a re-run after a crash or Ctrl+C skips what finished and redoes the rest.
+
+A case's key hashes the bytes of its input files with the model's checksum and the run's
+settings: a changed scan, model or setting is a new key and is redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from inference.batch.manifest import CaseSpec
+
+LEDGER = "ledger.sqlite"
+DONE, FAILED = "done", "failed"
+
+
+def _files(path: str) -> list[Path]:
+    p = Path(path)
+    return sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+
+
+def content_hash(case: CaseSpec) -> str:
+    """SHA-256 over every input file's relative name and bytes (scan, real scan, labels)."""
+    h = hashlib.sha256()
+    for role, path in (("noncontrast", case.noncontrast), ("real", case.real),
+                       ("roi", case.roi)):
+        if not path:
+            continue
+        root = Path(path)
+        for f in _files(path):
+            h.update(f"{role}:{f.relative_to(root) if root.is_dir() else f.name}\n".encode())
+            with open(f, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+    return h.hexdigest()
+
+
+def case_key(content: str, model_sha256: str, settings: dict) -> str:
+    """The ledger key: input content + model checksum + settings."""
+    blob = json.dumps({"content": content, "model": model_sha256, "settings": settings},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class Ledger:
+    """SQLite in the output folder; every write is its own committed transaction."""
+
+    def __init__(self, outdir: str | Path) -> None:
+        self.path = Path(outdir) / LEDGER
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")  # a finished case survives a power cut
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS cases (key TEXT PRIMARY KEY, case_id TEXT NOT NULL, "
+            "status TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, result TEXT, "
+            "finished TEXT NOT NULL, writer_pid INTEGER NOT NULL)")
+        self.db.commit()
+
+    def done(self, key: str) -> dict | None:
+        """The recorded result of a finished case, or None."""
+        row = self.db.execute("SELECT result FROM cases WHERE key = ? AND status = ?",
+                              (key, DONE)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def record(self, key: str, case_id: str, status: str, result: dict | None,
+               reason: str | None, attempts: int) -> None:
+        """Record a case's outcome (a later success replaces an earlier failure)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, case_id, status, reason, attempts, json.dumps(result) if result else None,
+             datetime.now(UTC).isoformat(timespec="seconds"), os.getpid()))
+        self.db.commit()
+
+    def rows(self) -> list[dict]:
+        """Every recorded case."""
+        cur = self.db.execute("SELECT key, case_id, status, reason, attempts, result, finished "
+                              "FROM cases ORDER BY case_id")
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
