@@ -77,7 +77,8 @@ def run_case(case: CaseSpec, key: str, outdir: str, settings: dict) -> dict:
 
     t0 = time.perf_counter()
     final = Path(outdir) / CASES_DIR / case.case_id
-    base = {"case": case.case_id, "key": key, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    base = {"case": case.case_id, "key": key, "worker": f"{socket.gethostname()}:{os.getpid()}",
+            "noncontrast": case.noncontrast, "real": case.real}
     try:
         session = worker_session(settings["card"], settings["device"], settings["threads"])
         loaded = open_volume(case.noncontrast)

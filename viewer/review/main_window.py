@@ -28,6 +28,7 @@ from viewer.model.shortcuts import key
 from viewer.model.state import ViewerState
 from viewer.model.window_level import WindowLevel, presets
 from viewer.pixels.enhancement import noise_threshold
+from viewer.review.batch_results import BatchResults
 from viewer.review.compare_actions import CompareActions
 from viewer.review.comparison import ComparisonPanel
 from viewer.review.energy_dialog import show_energy_report
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self.position_label = self.status_line.position
         self.grid.hovered.connect(self._on_hover)
         self.loader = Loader(self, self.settings, self.show_error, self.show_status)
+        self.batch = BatchResults(self, self.loader, self.settings, self.show_error,
+                                  self.show_status)
         self.loader.loaded.connect(self._on_loaded)
         self.synthesis = SynthesisController(self.statusBar(), self)
         self.synthesis.finished.connect(self._on_synthesised)
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
              lambda: self.loader.choose_file(Role.COMPARE, self.state.base is not None)),
             ("Open digital contrast &volume (overlay)...", None,
              lambda: self.loader.choose_file(Role.OVERLAY, self.state.base is not None)),
+            ("Open &batch results...", None, lambda: self.batch.choose()),
         ):
             file_menu.addAction(self._action(text, slot, shortcut))
         self.recent_menu = file_menu.addMenu("&Recent studies")
