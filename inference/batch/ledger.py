@@ -1,5 +1,5 @@
-"""The batch ledger: one SQLite row per (input content, model, settings), written only by
-the client, so a re-run after a crash or Ctrl+C skips what finished and redoes the rest.
+"""The batch ledger: one SQLite row per case and (input content, model, settings), written by
+the client only, so a re-run after a crash or Ctrl+C skips what finished and redoes the rest.
 
 A case's key hashes the bytes of its input files with the model's checksum and the run's
 settings: a changed scan, model or setting is a new key and is redone.
@@ -25,11 +25,13 @@ def _files(path: str) -> list[Path]:
     return sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
 
 
-def content_hash(case: CaseSpec) -> str:
-    """SHA-256 over every input file's relative name and bytes (scan, real scan, labels)."""
+def content_hash(case: CaseSpec | dict[str, str | None]) -> str:
+    """SHA-256 over every input file's role, relative name and bytes (a CaseSpec's scan, real
+    scan and labels, or any {role: path})."""
     h = hashlib.sha256()
-    for role, path in (("noncontrast", case.noncontrast), ("real", case.real),
-                       ("roi", case.roi)):
+    paths = case if isinstance(case, dict) else {
+        "noncontrast": case.noncontrast, "real": case.real, "roi": case.roi}
+    for role, path in sorted(paths.items()):
         if not path:
             continue
         root = Path(path)
@@ -58,20 +60,20 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a finished case survives a power cut
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS cases (key TEXT PRIMARY KEY, case_id TEXT NOT NULL, "
+            "CREATE TABLE IF NOT EXISTS cases (key TEXT NOT NULL, case_id TEXT NOT NULL, "
             "status TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, result TEXT, "
-            "finished TEXT NOT NULL, writer_pid INTEGER NOT NULL)")
+            "finished TEXT NOT NULL, writer_pid INTEGER NOT NULL, PRIMARY KEY (case_id, key))")
         self.db.commit()
 
-    def done(self, key: str) -> dict | None:
-        """The recorded result of a finished case, or None."""
-        row = self.db.execute("SELECT result FROM cases WHERE key = ? AND status = ?",
-                              (key, DONE)).fetchone()
+    def done(self, case_id: str, key: str) -> dict | None:
+        """The recorded result of a case finished with this key, or None."""
+        row = self.db.execute("SELECT result FROM cases WHERE case_id = ? AND key = ? AND "
+                              "status = ?", (case_id, key, DONE)).fetchone()
         return json.loads(row[0]) if row else None
 
     def record(self, key: str, case_id: str, status: str, result: dict | None,
                reason: str | None, attempts: int) -> None:
-        """Record a case's outcome (a later success replaces an earlier failure)."""
+        """Record a case's outcome (a later one for the same case and key replaces it)."""
         self.db.execute(
             "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (key, case_id, status, reason, attempts, json.dumps(result) if result else None,

@@ -76,14 +76,123 @@ def _clean_partials(outdir: Path) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
+@dataclass
+class Cluster:
+    """Where jobs run: a scheduler address, or a LocalCluster of this shape."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    threads: int = 1
+    gpus: int = 0
+    retries: int = 2
+    max_failures: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One case's work: its ledger key and the call a worker makes."""
+
+    case_id: str
+    key: str
+    fn: Callable[..., dict]
+    args: tuple
+
+
+def _run_here(jobs: list[Job], ledger: Ledger, outcome: BatchOutcome, stage: str,
+              already_done: int, progress: Callable[[ProgressEvent], None] | None,
+              max_failures: int | None) -> BatchOutcome:
+    """The same jobs and ledger, one after another in this process (no cluster needed)."""
+    total = already_done + len(jobs)
+    for n, job in enumerate(jobs, 1):
+        try:
+            result = job.fn(*job.args)
+        except DcreviewError as exc:
+            result = {"case": job.case_id, "key": job.key, "status": "failed",
+                      "reason": one_line(exc)}
+        ok = result["status"] == "ok"
+        ledger.record(job.key, job.case_id, DONE if ok else FAILED, result,
+                      None if ok else result["reason"], 1)
+        outcome.results.append(result)
+        outcome.failed += not ok
+        if progress:
+            progress(ProgressEvent(stage, already_done + n, total))
+        if max_failures is not None and outcome.failed >= max_failures:
+            raise BatchError(f"stopped after {outcome.failed} failed case(s); the last: "
+                             f"{job.case_id}: {result['reason']}")
+    return outcome
+
+
+def run_jobs(jobs: list[Job], ledger: Ledger, cluster: Cluster | None, *,
+             stage: str = "Batch",
+             already_done: int = 0, outcome: BatchOutcome | None = None,
+             progress: Callable[[ProgressEvent], None] | None = None,
+             on_dashboard: Callable[[str], None] | None = None) -> BatchOutcome:
+    """Run ``jobs`` on Dask, recording each result in the ledger as it completes.
+
+    The one job runner of batches and study preparation: retries, the failure limit, the
+    progress with ETA; a job's result dict carries ``status`` ('ok' or 'failed') and
+    ``reason``. With no cluster the jobs run here, one after another, with the same ledger.
+    """
+    from dask.distributed import as_completed
+
+    outcome = outcome or BatchOutcome()
+    if cluster is None:
+        return _run_here(jobs, ledger, outcome, stage, already_done, progress, None)
+    total = already_done + len(jobs)
+    finished = already_done
+    if progress:
+        progress(ProgressEvent(stage, finished, total))
+    if not jobs:
+        return outcome
+    workers = cluster.workers or max(1, (os.cpu_count() or 2) // max(1, cluster.threads))
+    client, local = _cluster(cluster.scheduler, workers, cluster.threads, cluster.gpus)
+    try:
+        outcome.dashboard = client.dashboard_link
+        if on_dashboard:
+            on_dashboard(outcome.dashboard)
+        resources = {"GPU": 1} if cluster.gpus else None
+        futures = {client.submit(j.fn, *j.args, key=f"{stage.lower()}-{j.case_id}-{j.key[:12]}",
+                                 pure=False, retries=cluster.retries, resources=resources): j
+                   for j in jobs}
+        t0 = time.perf_counter()
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # a crash retried to its limit, or a killed worker
+                result = {"case": job.case_id, "key": job.key, "status": "failed",
+                          "reason": one_line(exc)}
+            ok = result["status"] == "ok"
+            ledger.record(job.key, job.case_id, DONE if ok else FAILED, result,
+                          None if ok else result["reason"], 1)
+            outcome.results.append(result)
+            finished += 1
+            if not ok:
+                outcome.failed += 1
+                log.warning("case %s failed: %s", job.case_id, result["reason"])
+            if progress:
+                run = finished - already_done
+                eta = (time.perf_counter() - t0) / run * (total - finished) if run else None
+                progress(ProgressEvent(stage, finished, total, eta_s=eta))
+            if cluster.max_failures is not None and outcome.failed >= cluster.max_failures:
+                for other in futures:
+                    other.cancel()
+                raise BatchError(f"stopped after {outcome.failed} failed case(s) "
+                                 f"(--max-failures {cluster.max_failures}); the last: "
+                                 f"{job.case_id}: {result['reason']}")
+    finally:
+        client.close()
+        if local is not None:
+            local.close()
+    return outcome
+
+
 def run_batch(cases: list[CaseSpec], outdir: str | Path, settings: BatchSettings, *,
               scheduler: str | None = None, workers: int | None = None, threads: int = 1,
               gpus: int = 0, retries: int = 2, max_failures: int | None = None,
               progress: Callable[[ProgressEvent], None] | None = None,
               on_dashboard: Callable[[str], None] | None = None) -> BatchOutcome:
     """Run every case not already done; returns the outcome. Raises BatchError at the limit."""
-    from dask.distributed import as_completed
-
     from inference.synthesis.card import load_card
 
     outdir = Path(outdir)
@@ -92,70 +201,23 @@ def run_batch(cases: list[CaseSpec], outdir: str | Path, settings: BatchSettings
     card = load_card(settings.card)  # refuse a bad card before any cluster starts
     ledger = Ledger(outdir)
     outcome = BatchOutcome()
-    keys = {c.case_id: case_key(content_hash(c), card.sha256, settings.key_fields())
-            for c in cases}
-    pending = []
+    settings.threads = threads
+    jobs = []
     for c in cases:
-        done = ledger.done(keys[c.case_id])
+        key = case_key(content_hash(c), card.sha256, settings.key_fields())
+        done = ledger.done(c.case_id, key)
         if done is not None and (outdir / CASES_DIR / c.case_id).exists():
             outcome.results.append(done)
             outcome.skipped += 1
         else:
-            pending.append(c)
-    total = len(cases)
-    finished = outcome.skipped
-    if progress:
-        progress(ProgressEvent("Batch", finished, total))
-    if not pending:
-        ledger.close()
-        return outcome
-    for c in pending:  # a redo replaces an older output of the same case
-        shutil.rmtree(outdir / CASES_DIR / c.case_id, ignore_errors=True)
-    workers = workers or max(1, (os.cpu_count() or 2) // max(1, threads))
-    settings.threads = threads
-    client, cluster = _cluster(scheduler, workers, threads, gpus)
+            # A redo replaces an older output of the same case.
+            shutil.rmtree(outdir / CASES_DIR / c.case_id, ignore_errors=True)
+            jobs.append(Job(c.case_id, key, run_case, (c, key, str(outdir), vars(settings))))
     try:
-        outcome.dashboard = client.dashboard_link
-        if on_dashboard:
-            on_dashboard(outcome.dashboard)
-        resources = {"GPU": 1} if gpus else None
-        futures = {}
-        for c in pending:
-            fut = client.submit(run_case, c, keys[c.case_id], str(outdir), vars(settings),
-                                key=f"case-{c.case_id}-{keys[c.case_id][:12]}", pure=False,
-                                retries=retries, resources=resources)
-            futures[fut] = c
-        t0 = time.perf_counter()
-        for fut in as_completed(list(futures)):
-            c = futures[fut]
-            try:
-                result = fut.result()
-            except Exception as exc:  # a crash retried to its limit, or a killed worker
-                result = {"case": c.case_id, "key": keys[c.case_id], "status": "failed",
-                          "reason": one_line(exc)}
-            ok = result["status"] == "ok"
-            ledger.record(keys[c.case_id], c.case_id, DONE if ok else FAILED, result,
-                          None if ok else result["reason"], 1)
-            outcome.results.append(result)
-            finished += 1
-            if not ok:
-                outcome.failed += 1
-                log.warning("case %s failed: %s", c.case_id, result["reason"])
-            if progress:
-                elapsed = time.perf_counter() - t0
-                run = finished - outcome.skipped
-                eta = elapsed / run * (total - finished) if run else None
-                progress(ProgressEvent("Batch", finished, total, eta_s=eta))
-            if max_failures is not None and outcome.failed >= max_failures:
-                for other in futures:
-                    other.cancel()
-                raise BatchError(f"stopped after {outcome.failed} failed case(s) "
-                                 f"(--max-failures {max_failures}); the last: "
-                                 f"{c.case_id}: {result['reason']}")
+        return run_jobs(jobs, ledger, Cluster(scheduler, workers, threads, gpus, retries,
+                                              max_failures),
+                        already_done=outcome.skipped, outcome=outcome, progress=progress,
+                        on_dashboard=on_dashboard)
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
         ledger.close()
         _clean_partials(outdir)
-    return outcome

@@ -19,6 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                         "every case on one grid (synthesise, register)")
     init.add_argument("protocol", help="protocol file (.toml or .json)")
     init.add_argument("--dir", required=True, help="study folder to create")
+    init.add_argument("--workers", type=int, help="prepare on a local Dask cluster of N "
+                                                  "workers (default: here, one case at a time)")
+    init.add_argument("--scheduler", help="prepare on a running Dask scheduler tcp://HOST:PORT")
     val = ssub.add_parser("validate", help="check a protocol file; with --dir, also that it is "
                                            "the version the study runs")
     val.add_argument("protocol")
@@ -88,11 +91,15 @@ def run(args: argparse.Namespace) -> int:
             print("the study runs this version")
         return 0
     if cmd == "init":
+        from inference.batch.runner import Cluster
         from inference.readerstudy.prepare import prepare_study
 
         protocol = load_protocol(args.protocol)
+        # Re-running init on the same folder re-opens it: prepared cases are skipped.
         store = StudyStore.create(Path(args.dir), protocol)
-        prepare_study(protocol, Path(args.dir) / "prepared")
+        cluster = (Cluster(args.scheduler, args.workers)
+                   if args.scheduler or args.workers else None)
+        prepare_study(protocol, Path(args.dir) / "prepared", cluster=cluster)
         print(f"study {protocol.name!r} ready in {args.dir} (protocol {protocol.hash[:12]}); "
               "next: dcreview study assign")
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +22,7 @@ def _plain(volume: Volume) -> Volume:
 
 
 def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
-                 log: Callable[[str], None] = print) -> dict:
+                 log: Callable[[str], None] = print, key: str = "") -> dict:
     """Write the case's layers on the non-contrast grid; returns what was done."""
     out.mkdir(parents=True, exist_ok=True)
     done_file = out / "prepared.json"
@@ -29,7 +30,7 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
         return json.loads(done_file.read_text())
     nc = open_volume(case.noncontrast).volume
     write_image(_plain(nc), out / LAYER_FILES["noncontrast"])
-    info: dict = {"case": case.id}
+    info: dict = {"case": case.id, "key": key}  # the inputs + model it was prepared from
     if need_synthetic:
         if case.synthetic is not None:
             syn = open_volume(case.synthetic).volume
@@ -61,17 +62,70 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
     return info
 
 
-def prepare_study(protocol: Protocol, folder: Path,
-                  log: Callable[[str], None] = print) -> list[dict]:
-    """Prepare every case of the protocol under ``folder``/<case id>."""
+def prepare_job(case: Case, out: str, need_synthetic: bool, need_real: bool,
+                key: str = "") -> dict:
+    """A case's preparation as a batch job (on a Dask worker or here): a result dict."""
+    from inference.errors import DcreviewError
+
+    try:
+        info = prepare_case(case, Path(out), need_synthetic, need_real, log=lambda _m: None,
+                            key=key)
+    except DcreviewError as exc:
+        from inference.batch.worker import one_line
+
+        return {"case": case.id, "status": "failed", "reason": one_line(exc)}
+    return {"case": case.id, "status": "ok", "reason": None, "info": info}
+
+
+def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] = print,
+                  cluster=None) -> list[dict]:
+    """Prepare every case under ``folder``/<case id> through the batch job runner: a ledger
+    in ``folder`` skips what was prepared (same inputs and model), and with a ``cluster``
+    (inference.batch.runner.Cluster) the cases are prepared on Dask workers."""
+    from inference.batch.ledger import Ledger, case_key, content_hash
+    from inference.batch.runner import BatchError, Job, run_jobs
+    from inference.synthesis.card import default_card
+
     shows = {a.show for a in protocol.arms}
     need_syn = bool(shows & set(SHOWS_SYNTHETIC))
     need_real = bool(shows & set(SHOWS_REAL))
-    out = []
-    for n, case in enumerate(protocol.cases, 1):
-        log(f"case {n}/{len(protocol.cases)}: {case.id}")
-        out.append(prepare_case(case, folder / case.id, need_syn, need_real, log))
-    return out
+    model = default_card().sha256 if need_syn else ""
+    settings = {"need_synthetic": need_syn, "need_real": need_real}
+    folder.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(folder)
+    done, jobs = [], []
+    for case in protocol.cases:
+        paths = {"noncontrast": str(case.noncontrast),
+                 "real": str(case.real) if case.real and need_real else None,
+                 "synthetic": str(case.synthetic) if case.synthetic else None}
+        key = case_key(content_hash(paths), model if case.synthetic is None else "", settings)
+        marker = folder / case.id / "prepared.json"
+        previous = ledger.done(case.id, key)
+        if marker.exists() and (previous is not None
+                                or json.loads(marker.read_text()).get("key") == key):
+            # Prepared from these very inputs and model (recorded, or a copied folder).
+            done.append(previous or {"case": case.id, "status": "ok", "reason": None,
+                                     "info": json.loads(marker.read_text())})
+            log(f"case {case.id}: already prepared")
+            continue
+        shutil.rmtree(folder / case.id, ignore_errors=True)  # inputs or model changed
+        jobs.append(Job(case.id, key, prepare_job, (case, str(folder / case.id), need_syn,
+                                                    need_real, key)))
+
+    def progress(event) -> None:
+        if event.done > len(done):
+            log(f"prepared {event.done}/{event.total}")
+
+    try:
+        outcome = run_jobs(jobs, ledger, cluster, stage="Prepare", already_done=len(done),
+                           progress=progress)
+    finally:
+        ledger.close()
+    failed = [r for r in outcome.results if r["status"] != "ok"]
+    if failed:
+        raise BatchError(f"{len(failed)} case(s) could not be prepared; the first: "
+                         f"{failed[0]['case']}: {failed[0]['reason']}")
+    return done + outcome.results
 
 
 def load_layer(folder: Path, layer: str) -> Volume:

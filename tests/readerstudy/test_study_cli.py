@@ -61,3 +61,25 @@ def test_init_assign_summary_export_verify(tmp_path, small_case, prepared_cases,
     assert main(["study", "validate", str(protocol), "--dir", str(folder)]) == 1
     assert main(["study", "init", str(protocol), "--dir", str(folder)]) == 2
     assert "new study" in capsys.readouterr().err
+
+
+def test_init_prepares_on_dask_and_a_rerun_skips_prepared_cases(tmp_path, small_case, capsys):
+    """Study preparation goes through the batch job runner: on a LocalCluster here, with the
+    ledger's semantics (a re-run skips cases prepared from the same inputs and model)."""
+    import sqlite3
+
+    protocol = write_protocol(tmp_path, small_case, n_cases=2)
+    folder = tmp_path / "study"
+    assert main(["study", "init", str(protocol), "--dir", str(folder), "--workers", "2"]) == 0
+    prepared = folder / "prepared"
+    for case in ("case-1", "case-2"):
+        assert (prepared / case / "syn.nii.gz").exists() and (prepared / case / "real.nii.gz")
+    db = sqlite3.connect(prepared / "ledger.sqlite")
+    assert db.execute("SELECT case_id, status FROM cases ORDER BY case_id").fetchall() == [
+        ("case-1", "done"), ("case-2", "done")]
+    db.close()
+    mtime = (prepared / "case-1" / "syn.nii.gz").stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["study", "init", str(protocol), "--dir", str(folder)]) == 0
+    assert capsys.readouterr().out.count("already prepared") == 2
+    assert (prepared / "case-1" / "syn.nii.gz").stat().st_mtime_ns == mtime
