@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := xvfb xauth libegl1 libgl1 libosmesa6 libglib2.0-0 libdbus-1-3 libfontconfig1 \
 	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 	libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 libxcb-image0 dcmtk dicom3tools nsis \
-	invesalius-examples
+	invesalius-examples orthanc orthanc-dicomweb
 
 .PHONY: run test system-deps venv lint clean model
 

@@ -11,7 +11,7 @@ from inference import __version__
 from inference.errors import DcreviewError, LoadError
 
 COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations", "model",
-            "batch")
+            "batch", "pacs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     from inference.annotations.exports import add_parser as add_annotations_parser
 
     add_annotations_parser(sub)
+    from inference.pacs.cli import add_parser as add_pacs_parser
+
+    add_pacs_parser(sub)
     from inference.batch.cli import add_parser as add_batch_parser
 
     add_batch_parser(sub)
@@ -88,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
         from inference.readerstudy.cli import run as run_study
 
         return run_study(args)
+    if args.command == "pacs":
+        from inference.pacs.cli import run as run_pacs
+
+        return run_pacs(args)
     if args.command == "batch":
         from inference.batch.cli import run as run_batch
 

@@ -1,0 +1,1 @@
+"""PACS: query, retrieve and send back, over DIMSE (pynetdicom) and DICOMweb."""

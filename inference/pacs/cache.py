@@ -1,0 +1,75 @@
+"""The local cache of retrieved series: per user, size-capped, a series complete or absent.
+
+A retrieval writes into a private ``.partial`` folder and renames it into place only when
+every instance arrived: a half-retrieved series is never opened as if it were whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+DEFAULT_CAP_GB = 20.0
+
+
+def cache_root() -> Path:
+    """Where retrieved series live (DCREVIEW_PACS_CACHE overrides it)."""
+    env = os.environ.get("DCREVIEW_PACS_CACHE")
+    return Path(env) if env else Path(user_cache_dir("dcreview")) / "pacs"
+
+
+def series_dir(series_uid: str, root: Path | None = None) -> Path:
+    """The folder of one series (named by a hash: no UIDs or names in paths)."""
+    token = hashlib.sha256(series_uid.encode()).hexdigest()[:20]
+    return (root or cache_root()) / token
+
+
+def partial_dir(series_uid: str, root: Path | None = None) -> Path:
+    """A fresh private folder to retrieve into."""
+    final = series_dir(series_uid, root)
+    path = final.with_name(f".{final.name}.{uuid.uuid4().hex}.partial")
+    path.mkdir(parents=True)
+    return path
+
+
+def commit(partial: Path, series_uid: str, root: Path | None = None) -> Path:
+    """Move a completely retrieved series into place (replacing an older copy)."""
+    final = series_dir(series_uid, root)
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(partial, final)
+    os.utime(final)  # most recently used
+    return final
+
+
+def discard(partial: Path) -> None:
+    """Drop an incomplete retrieval."""
+    shutil.rmtree(partial, ignore_errors=True)
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def evict(cap_gb: float = DEFAULT_CAP_GB, root: Path | None = None) -> list[Path]:
+    """Remove least recently used series until the cache is under ``cap_gb``."""
+    root = root or cache_root()
+    if not root.exists():
+        return []
+    series = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                    key=lambda p: p.stat().st_mtime)
+    sizes = {p: _size(p) for p in series}
+    total = sum(sizes.values())
+    removed = []
+    for p in series:
+        if total <= cap_gb * 1e9:
+            break
+        shutil.rmtree(p, ignore_errors=True)
+        total -= sizes[p]
+        removed.append(p)
+    return removed

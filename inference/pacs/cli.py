@@ -1,0 +1,139 @@
+"""`dcreview pacs add|list|echo|find|get|send`: PACS nodes, query/retrieve, send results back."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    """The `pacs` command and its subcommands."""
+    pacs = sub.add_parser("pacs", help="PACS nodes; query, retrieve, send results back")
+    psub = pacs.add_subparsers(dest="pacs_command", required=True)
+    add = psub.add_parser("add", help="add or replace a node in the per-user settings")
+    add.add_argument("name")
+    add.add_argument("--dimse", metavar="AET@HOST:PORT", help="a DIMSE node")
+    add.add_argument("--own-ae-title", default="DCREVIEW")
+    add.add_argument("--dicomweb", metavar="URL", help="a DICOMweb node (base URL)")
+    add.add_argument("--user")
+    add.add_argument("--password")
+    add.add_argument("--bearer-token")
+    add.add_argument("--no-verify-tls", action="store_true")
+    psub.add_parser("list", help="the configured nodes")
+    echo = psub.add_parser("echo", help="test the connection (C-ECHO or a QIDO request)")
+    echo.add_argument("name")
+    find = psub.add_parser("find", help="search studies, or a study's series")
+    find.add_argument("name")
+    find.add_argument("--patient-id", default="")
+    find.add_argument("--patient-name", default="", help="shown on screen only, never logged")
+    find.add_argument("--date", default="", help="YYYYMMDD or YYYYMMDD-YYYYMMDD")
+    find.add_argument("--modality", default="")
+    find.add_argument("--accession", default="")
+    find.add_argument("--study", help="list this study's series instead")
+    get = psub.add_parser("get", help="retrieve one series into the local cache")
+    get.add_argument("name")
+    get.add_argument("--study", required=True)
+    get.add_argument("--series", required=True)
+    send = psub.add_parser("send", help="send dcreview's results (SYNTHETIC series, SR) back")
+    send.add_argument("name")
+    send.add_argument("paths", nargs="+", help="DICOM files or folders")
+    send.add_argument("--yes", action="store_true", help="confirm the destination")
+
+
+def _parse_dimse(text: str) -> tuple[str, str, int]:
+    from inference.pacs.nodes import PacsError
+
+    try:
+        aet, rest = text.split("@", 1)
+        host, port = rest.rsplit(":", 1)
+        return aet, host, int(port)
+    except ValueError as exc:
+        raise PacsError(f"--dimse {text!r}: write AET@HOST:PORT") from exc
+
+
+def own_results(paths: list[str]) -> list[Path]:
+    """The files to send: only dcreview's own results (SYNTHETIC-labelled images, SRs)."""
+    from pydicom import dcmread
+
+    from inference.pacs.nodes import PacsError
+
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files += sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    for f in files:
+        ds = dcmread(f, stop_before_pixels=True)
+        image_type = [str(v).upper() for v in ds.get("ImageType", [])]
+        if ds.get("Modality") != "SR" and "SYNTHETIC" not in image_type:
+            raise PacsError(f"{f.name} is not a dcreview result (no SYNTHETIC image type, not "
+                            "an SR): only results are sent back")
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute `dcreview pacs ...`."""
+    from inference.pacs import dicomweb, dimse
+    from inference.pacs.nodes import PacsNode, get_node, load_nodes, save_nodes
+
+    cmd = args.pacs_command
+    if cmd == "add":
+        node = PacsNode(args.name, own_ae_title=args.own_ae_title)
+        if args.dicomweb:
+            node.kind, node.url = "dicomweb", args.dicomweb.rstrip("/")
+            node.username, node.password = args.user or "", args.password or ""
+            node.bearer_token = args.bearer_token or ""
+            node.verify_tls = not args.no_verify_tls
+        else:
+            node.ae_title, node.host, node.port = _parse_dimse(args.dimse or "")
+        nodes = load_nodes()
+        nodes[node.name] = node
+        print(f"saved {node.describe()} in {save_nodes(nodes)}")
+        return 0
+    if cmd == "list":
+        for node in load_nodes().values():
+            print(node.describe())
+        return 0
+    node = get_node(args.name)
+    web = node.kind == "dicomweb"
+    if cmd == "echo":
+        (dicomweb.ping if web else dimse.echo)(node)
+        print(f"{node.describe()}: OK")
+        return 0
+    if cmd == "find":
+        if args.study:
+            rows = (dicomweb.find_series(node, args.study) if web else
+                    dimse.find(node, "SERIES", StudyInstanceUID=args.study))
+            for r in rows:
+                print(f"{r['SeriesInstanceUID']}  {r['Modality']:<3} "
+                      f"{r['NumberOfSeriesRelatedInstances']:>5} images  "
+                      f"{r['SeriesDescription']}")
+            return 0
+        filters = {k: v for k, v in (("PatientID", args.patient_id),
+                                     ("PatientName", args.patient_name),
+                                     ("StudyDate", args.date), ("ModalitiesInStudy",
+                                                                args.modality),
+                                     ("AccessionNumber", args.accession)) if v}
+        for r in dimse.find(node, "STUDY", **filters):  # names on screen, never in a log
+            print(f"{r['StudyInstanceUID']}  {r['StudyDate']}  {r['PatientName']}  "
+                  f"{r['StudyDescription']}  ({r['NumberOfStudyRelatedSeries']} series)")
+        return 0
+    if cmd == "get":
+        from inference.cli import TerminalProgress
+
+        folder = (dicomweb if web else dimse).get_series(node, args.study, args.series,
+                                                         progress=TerminalProgress())
+        print(f"retrieved into {folder}")
+        return 0
+    if cmd == "send":
+        files = own_results(args.paths)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(f"error: sending {len(files)} file(s) to {node.describe()} needs --yes",
+                      file=sys.stderr)
+                return 2
+            if input(f"send {len(files)} file(s) to {node.describe()}? [y/N] ").lower() != "y":
+                return 1
+        n = (dicomweb if web else dimse).store(node, files)
+        print(f"sent {n} file(s) to {node.describe()}")
+        return 0
+    raise AssertionError(cmd)

@@ -1,0 +1,174 @@
+"""DIMSE with pynetdicom: C-ECHO, C-FIND (study and series), C-GET of a series into the
+cache, C-STORE of files. Every failure is one readable PacsError; nothing identifying is
+logged (query results are returned to the caller, never written to a log)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from pydicom import Dataset, dcmread
+
+from inference.pacs import cache
+from inference.pacs.nodes import PacsError, PacsNode
+from inference.progress import CancelToken, ProgressEvent
+
+log = logging.getLogger(__name__)
+logging.getLogger("pynetdicom").setLevel(logging.WARNING)  # it logs identifiers at INFO
+
+STUDY_KEYS = ("PatientName", "PatientID", "StudyDate", "StudyDescription", "AccessionNumber",
+              "ModalitiesInStudy", "StudyInstanceUID", "NumberOfStudyRelatedSeries")
+SERIES_KEYS = ("SeriesInstanceUID", "SeriesDescription", "Modality", "SeriesNumber",
+               "NumberOfSeriesRelatedInstances", "ContrastBolusAgent")
+
+
+def _ae(node: PacsNode):
+    from pynetdicom import AE
+
+    ae = AE(ae_title=node.own_ae_title)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 30
+    return ae
+
+
+def _associate(ae, node: PacsNode, **kw):
+    """An association, or a PacsError saying which of address, port or AE title failed."""
+    try:
+        assoc = ae.associate(node.host, node.port, ae_title=node.ae_title, **kw)
+    except (OSError, ValueError) as exc:
+        raise PacsError(f"{node.name}: cannot reach {node.host}:{node.port} ({exc})") from exc
+    if assoc.is_established:
+        return assoc
+    if assoc.is_rejected:
+        raise PacsError(f"{node.name} rejected the association: check the called AE title "
+                        f"{node.ae_title!r} and that {node.own_ae_title!r} is known there")
+    raise PacsError(f"{node.name}: no DICOM association with {node.host}:{node.port} (nothing "
+                    "answers there, or it is not a DICOM port)")
+
+
+def echo(node: PacsNode) -> None:
+    """C-ECHO ("Test connection"): returns quietly or raises PacsError."""
+    from pynetdicom.sop_class import Verification
+
+    ae = _ae(node)
+    ae.add_requested_context(Verification)
+    assoc = _associate(ae, node)
+    try:
+        status = assoc.send_c_echo()
+    finally:
+        assoc.release()
+    if not status or status.Status != 0:
+        raise PacsError(f"{node.name} did not answer the echo (status "
+                        f"{getattr(status, 'Status', 'none')})")
+
+
+def find(node: PacsNode, level: str = "STUDY", **filters: str) -> list[dict]:
+    """C-FIND at STUDY or SERIES level (``StudyInstanceUID=`` for series); matches as dicts."""
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FindModel
+
+    query = Dataset()
+    query.QueryRetrieveLevel = level
+    for key in STUDY_KEYS if level == "STUDY" else SERIES_KEYS:
+        setattr(query, key, "")
+    for key, value in filters.items():
+        setattr(query, key, value)
+    if level == "SERIES" and "StudyInstanceUID" not in filters:
+        raise PacsError("a series query needs the study (StudyInstanceUID)")
+    ae = _ae(node)
+    ae.add_requested_context(FindModel)
+    assoc = _associate(ae, node)
+    out = []
+    try:
+        for status, identifier in assoc.send_c_find(query, FindModel):
+            if status is None:
+                raise PacsError(f"{node.name} stopped answering the query")
+            if status.Status in (0xFF00, 0xFF01) and identifier is not None:
+                out.append({k: str(identifier.get(k, "") or "") for k in
+                            (STUDY_KEYS if level == "STUDY" else SERIES_KEYS)})
+            elif status.Status not in (0x0000, 0xFF00, 0xFF01):
+                raise PacsError(f"{node.name} refused the query (status 0x{status.Status:04X}"
+                                "): is this workstation's AE title known there?")
+    finally:
+        assoc.release()
+    return out
+
+
+def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
+               expected: int | None = None,
+               progress: Callable[[ProgressEvent], None] | None = None,
+               cancel: CancelToken | None = None, cache_root: Path | None = None) -> Path:
+    """C-GET one series into the cache; returns its folder, complete, or raises PacsError."""
+    from pynetdicom import build_role, evt
+    from pynetdicom.presentation import StoragePresentationContexts
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet as GetModel
+
+    partial = cache.partial_dir(series_uid, cache_root)
+    received = [0]
+
+    def on_store(event) -> int:
+        ds = event.dataset
+        ds.file_meta = event.file_meta
+        ds.save_as(partial / f"{received[0]:06d}.dcm", enforce_file_format=True)
+        received[0] += 1
+        if progress:
+            progress(ProgressEvent("Retrieving from PACS", received[0], expected or 0))
+        if cancel is not None and cancel.cancelled:
+            return 0xFE00  # cancelled: the PACS stops sending
+        return 0x0000
+
+    ae = _ae(node)
+    ae.add_requested_context(GetModel)
+    contexts = StoragePresentationContexts[:120]  # with Get, the most a negotiation holds
+    for ctx in contexts:
+        ae.add_requested_context(ctx.abstract_syntax)
+    roles = [build_role(ctx.abstract_syntax, scp_role=True) for ctx in contexts]
+    query = Dataset()
+    query.QueryRetrieveLevel = "SERIES"
+    query.StudyInstanceUID = study_uid
+    query.SeriesInstanceUID = series_uid
+    try:
+        assoc = _associate(ae, node, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+        final_status = None
+        try:
+            for status, _identifier in assoc.send_c_get(query, GetModel):
+                if status is None:
+                    raise PacsError(f"{node.name} stopped answering during the retrieval")
+                final_status = status
+        finally:
+            if assoc.is_established:
+                assoc.release()
+        if cancel is not None and cancel.cancelled:
+            from inference.errors import Cancelled
+
+            raise Cancelled("retrieval cancelled")
+        code = getattr(final_status, "Status", None)
+        failed = int(getattr(final_status, "NumberOfFailedSuboperations", 0) or 0)
+        if code not in (0x0000,) or failed or received[0] == 0 or (
+                expected is not None and received[0] != expected):
+            raise PacsError(f"{node.name}: the series arrived incomplete ({received[0]} "
+                            f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
+                            "was kept")
+    except BaseException:
+        cache.discard(partial)
+        raise
+    return cache.commit(partial, series_uid, cache_root)
+
+
+def store(node: PacsNode, files: list[Path]) -> int:
+    """C-STORE files to the node; returns how many it accepted, or raises PacsError."""
+    datasets = [dcmread(f) for f in files]
+    ae = _ae(node)
+    for sop in sorted({str(ds.SOPClassUID) for ds in datasets}):
+        ae.add_requested_context(sop)
+    assoc = _associate(ae, node)
+    stored = 0
+    try:
+        for ds in datasets:
+            status = assoc.send_c_store(ds)
+            if status is None or status.Status not in (0x0000, 0xB000, 0xB007, 0xB006):
+                raise PacsError(f"{node.name} refused an instance (status "
+                                f"0x{getattr(status, 'Status', 0):04X}); {stored} stored")
+            stored += 1
+    finally:
+        assoc.release()
+    return stored

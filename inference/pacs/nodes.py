@@ -1,0 +1,83 @@
+"""PACS nodes: where studies come from and results go back (DIMSE or DICOMweb), in the
+per-user settings (`pacs-nodes.json`), each with a name the viewer and `--pacs NAME` use."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from platformdirs import user_config_dir
+
+from inference.errors import DcreviewError
+
+NODES_FILE = "pacs-nodes.json"
+
+
+class PacsError(DcreviewError):
+    """A PACS could not be reached, refused, or answered with an error."""
+
+
+@dataclass
+class PacsNode:
+    """One PACS: ``kind`` 'dimse' (AE title, host, port) or 'dicomweb' (base URL)."""
+
+    name: str
+    kind: str = "dimse"
+    ae_title: str = ""
+    host: str = "127.0.0.1"
+    port: int = 104
+    own_ae_title: str = "DCREVIEW"
+    retrieve: str = "get"  # C-GET; "move" needs own_storage_port opened to the PACS
+    own_storage_port: int = 0
+    url: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    bearer_token: str = field(default="", repr=False)
+    verify_tls: bool = True
+
+    def describe(self) -> str:
+        """A one-line description without secrets."""
+        if self.kind == "dicomweb":
+            return f"{self.name}: DICOMweb {self.url}"
+        return f"{self.name}: {self.ae_title}@{self.host}:{self.port} (as {self.own_ae_title})"
+
+
+def nodes_path() -> Path:
+    """The per-user file of configured nodes (DCREVIEW_PACS_NODES overrides it)."""
+    env = os.environ.get("DCREVIEW_PACS_NODES")
+    return Path(env) if env else Path(user_config_dir("dcreview")) / NODES_FILE
+
+
+def load_nodes(path: Path | None = None) -> dict[str, PacsNode]:
+    """Configured nodes by name (none configured: empty)."""
+    path = path or nodes_path()
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        return {d["name"]: PacsNode(**d) for d in data.get("nodes", [])}
+    except (ValueError, TypeError, KeyError) as exc:
+        raise PacsError(f"the PACS settings {path} cannot be read: {exc}") from exc
+
+
+def save_nodes(nodes: dict[str, PacsNode], path: Path | None = None) -> Path:
+    """Write the nodes (owner-only: it may hold passwords)."""
+    path = path or nodes_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"nodes": [asdict(n) for n in nodes.values()]}, indent=2))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path
+
+
+def get_node(name: str, path: Path | None = None) -> PacsNode:
+    """A configured node by name, or one readable refusal listing the names there are."""
+    nodes = load_nodes(path)
+    if name not in nodes:
+        known = ", ".join(sorted(nodes)) or "none"
+        raise PacsError(f"no PACS node named {name!r} (configured: {known}); add it with "
+                        "`dcreview pacs add`")
+    return nodes[name]

@@ -1,0 +1,78 @@
+"""A real PACS for the tests: Debian's Orthanc (with its DICOMweb plugin) as a plain process
+on free loopback ports, configured in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ORTHANC = Path("/usr/sbin/Orthanc")
+DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+USER, PASSWORD = "dcreview", "test-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Orthanc:
+    """A running Orthanc: its ports, REST access and the process."""
+
+    dicom_port: int
+    http_port: int
+    own_port: int
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def rest(self, method: str, path: str, **kw):
+        import requests
+
+        r = requests.request(method, self.url + path, auth=(USER, PASSWORD), timeout=30, **kw)
+        r.raise_for_status()
+        return r.json()
+
+
+def start_orthanc(folder: Path) -> Orthanc:
+    """Start Orthanc configured in ``folder``; skip (visibly) where it is not installed."""
+    if not ORTHANC.exists() or not DICOMWEB_PLUGIN.exists():
+        pytest.skip("Debian packages orthanc and orthanc-dicomweb are not installed "
+                    "(make system-deps as root installs them)")
+    dicom, http, own = free_port(), free_port(), free_port()
+    config = {
+        "Name": "dcreview-test", "StorageDirectory": str(folder / "storage"),
+        "IndexDirectory": str(folder / "index"), "DicomAet": "ORTHANC", "DicomPort": dicom,
+        "HttpPort": http, "RemoteAccessAllowed": False, "AuthenticationEnabled": True,
+        "RegisteredUsers": {USER: PASSWORD}, "DicomCheckCalledAet": True,
+        "Plugins": [str(DICOMWEB_PLUGIN)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        "DicomModalities": {"dcreview": {"AET": "DCREVIEW", "Host": "127.0.0.1", "Port": own}},
+        "StableAge": 1,
+    }
+    cfg = folder / "orthanc.json"
+    cfg.write_text(json.dumps(config))
+    # Without TCP_NODELAY Debian's DCMTK stalls about 45 ms per instance.
+    proc = subprocess.Popen([str(ORTHANC), str(cfg)], env={**os.environ, "TCP_NODELAY": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Orthanc(dicom, http, own, proc)
+    for _ in range(200):
+        try:
+            server.rest("GET", "/system")
+            return server
+        except Exception:
+            if proc.poll() is not None:
+                raise RuntimeError("Orthanc exited at start-up") from None
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("Orthanc did not answer within 20 s")

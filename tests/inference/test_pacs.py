@@ -1,0 +1,135 @@
+"""PACS against a real Orthanc: echo, find, C-GET and WADO-RS of a series (pixels and
+geometry as the originals), sending the synthetic series back by C-STORE and STOW-RS, and
+one readable message per fault."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from inference.cli import main
+from inference.io.loader import open_volume
+from inference.pacs import cache, dicomweb, dimse
+from inference.pacs.nodes import PacsError, PacsNode
+from tests.inference.orthanc import PASSWORD, USER, start_orthanc
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory, small_case):
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
+    node = PacsNode("test", ae_title="ORTHANC", port=server.dicom_port)
+    files = sorted(small_case.noncontrast.glob("*.dcm")) + sorted(
+        small_case.contrast.glob("*.dcm"))
+    assert dimse.store(node, files) == len(files)
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=30)
+
+
+@pytest.fixture
+def dimse_node(orthanc):
+    return PacsNode("test", ae_title="ORTHANC", port=orthanc.dicom_port)
+
+
+@pytest.fixture
+def web_node(orthanc):
+    return PacsNode("web", kind="dicomweb", url=f"{orthanc.url}/dicom-web", username=USER,
+                    password=PASSWORD)
+
+
+def _study(dimse_node) -> dict:
+    studies = dimse.find(dimse_node, "STUDY", PatientID="PHANTOM-0000")
+    assert len(studies) == 1
+    return studies[0]
+
+
+def test_echo_find_and_c_get_one_series(dimse_node, small_case):
+    dimse.echo(dimse_node)
+    study = _study(dimse_node)
+    assert study["NumberOfStudyRelatedSeries"] == "2"
+    series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])
+    nc = next(s for s in series if "non-contrast" in s["SeriesDescription"])
+    folder = dimse.get_series(dimse_node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
+                              expected=int(nc["NumberOfSeriesRelatedInstances"]))
+    got, original = open_volume(folder).volume, open_volume(small_case.noncontrast).volume
+    np.testing.assert_array_equal(got.array, original.array)
+    assert got.geometry.same_grid(original.geometry)
+
+
+def test_qido_and_wado_rs_one_series(dimse_node, web_node, small_case):
+    dicomweb.ping(web_node)
+    study_uid = _study(dimse_node)["StudyInstanceUID"]
+    series = dicomweb.find_series(web_node, study_uid)
+    art = next(s for s in series if "arterial" in s["SeriesDescription"])
+    folder = dicomweb.get_series(web_node, study_uid, art["SeriesInstanceUID"])
+    got, original = open_volume(folder).volume, open_volume(small_case.contrast).volume
+    np.testing.assert_array_equal(got.array, original.array)
+    assert got.geometry.same_grid(original.geometry)
+
+
+@pytest.mark.parametrize("kind", ["dimse", "dicomweb"])
+def test_synthetic_series_goes_back_into_its_study(orthanc, small_case, tmp_path, kind,
+                                                   dimse_node, capsys):
+    out = tmp_path / "out"
+    assert main(["synthesize", str(small_case.noncontrast), "-o", str(out), "--dicom"]) == 0
+    args = (["--dimse", f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"] if kind == "dimse" else
+            ["--dicomweb", f"{orthanc.url}/dicom-web", "--user", USER, "--password", PASSWORD])
+    assert main(["pacs", "add", kind, *args]) == 0
+    assert main(["pacs", "send", kind, str(out / "dicom")]) == 2  # no confirmation: refused
+    assert "needs --yes" in capsys.readouterr().err
+    assert main(["pacs", "send", kind, str(out / "dicom"), "--yes"]) == 0
+    study_uid = _study(dimse_node)["StudyInstanceUID"]
+    series = orthanc.rest("POST", "/tools/find", json={
+        "Level": "Series", "Query": {"StudyInstanceUID": study_uid}, "Expand": True})
+    synthetic = [s for s in series
+                 if s["MainDicomTags"].get("SeriesDescription", "").startswith("SYNTHETIC")]
+    assert synthetic, [s["MainDicomTags"].get("SeriesDescription") for s in series]
+    assert len(synthetic[-1]["Instances"]) == 40
+
+
+def test_only_results_are_sent(small_case, capsys, orthanc):
+    assert main(["pacs", "add", "only", "--dimse",
+                 f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"]) == 0
+    assert main(["pacs", "send", "only", str(small_case.noncontrast), "--yes"]) == 2
+    assert "only results are sent back" in capsys.readouterr().err
+
+
+def test_faults_are_one_readable_message_each(orthanc, dimse_node, web_node):
+    wrong_port = PacsNode("test", ae_title="ORTHANC", port=orthanc.http_port)
+    with pytest.raises(PacsError, match=r"no DICOM association|cannot reach"):
+        dimse.echo(PacsNode("test", ae_title="ORTHANC", port=_closed_port()))
+    with pytest.raises(PacsError, match="rejected the association: check the called AE"):
+        dimse.echo(PacsNode("test", ae_title="NOT-ORTHANC", port=orthanc.dicom_port))
+    with pytest.raises(PacsError, match="wrong user name or password"):
+        dicomweb.ping(PacsNode("web", kind="dicomweb", url=f"{orthanc.url}/dicom-web",
+                               username=USER, password="wrong"))
+    with pytest.raises(PacsError, match="no DICOM association"):
+        dimse.echo(wrong_port)  # an HTTP port, not a DICOM one
+    study_uid = _study(dimse_node)["StudyInstanceUID"]
+    with pytest.raises(PacsError, match="arrived incomplete"):
+        dimse.get_series(dimse_node, study_uid, "1.2.3.4.5.6.7")
+    root = cache.cache_root()
+    assert not list(root.glob(".*.partial"))  # nothing half-retrieved is kept
+
+
+def _closed_port() -> int:
+    from tests.inference.orthanc import free_port
+
+    return free_port()
+
+
+def test_nodes_are_saved_without_exposing_secrets(tmp_path, monkeypatch):
+    from inference.pacs.nodes import get_node, load_nodes, nodes_path
+
+    monkeypatch.setenv("DCREVIEW_PACS_NODES", str(tmp_path / "nodes.json"))
+    assert main(["pacs", "add", "w", "--dicomweb", "https://pacs.example/dicom-web",
+                 "--user", "u", "--password", "secret"]) == 0
+    assert nodes_path().stat().st_mode & 0o077 == 0  # owner only: it holds a password
+    node = get_node("w")
+    assert "secret" not in repr(node) and "secret" not in node.describe()
+    assert json.loads(nodes_path().read_text())["nodes"][0]["password"] == "secret"
+    with pytest.raises(PacsError, match="no PACS node named 'x'"):
+        get_node("x")
+    assert set(load_nodes()) == {"w"}
