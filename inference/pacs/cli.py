@@ -15,6 +15,8 @@ def add_parser(sub) -> None:
     add.add_argument("name")
     add.add_argument("--dimse", metavar="AET@HOST:PORT", help="a DIMSE node")
     add.add_argument("--own-ae-title", default="DCREVIEW")
+    add.add_argument("--move-port", type=int, help="retrieve by C-MOVE to this workstation's "
+                                                  "storage port (default: C-GET)")
     add.add_argument("--dicomweb", metavar="URL", help="a DICOMweb node (base URL)")
     add.add_argument("--user")
     add.add_argument("--password")
@@ -85,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             node.verify_tls = not args.no_verify_tls
         else:
             node.ae_title, node.host, node.port = _parse_dimse(args.dimse or "")
+            if args.move_port:
+                node.retrieve, node.own_storage_port = "move", args.move_port
         nodes = load_nodes()
         nodes[node.name] = node
         print(f"saved {node.describe()} in {save_nodes(nodes)}")
@@ -120,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "get":
         from inference.cli import TerminalProgress
 
-        folder = (dicomweb if web else dimse).get_series(node, args.study, args.series,
-                                                         progress=TerminalProgress())
+        fn = dicomweb.get_series if web else dimse.retrieve_series
+        folder = fn(node, args.study, args.series, progress=TerminalProgress())
         print(f"retrieved into {folder}")
         return 0
     if cmd == "send":

@@ -154,6 +154,89 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
     return cache.commit(partial, series_uid, cache_root)
 
 
+def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
+                expected: int | None = None,
+                progress: Callable[[ProgressEvent], None] | None = None,
+                cancel: CancelToken | None = None, cache_root: Path | None = None) -> Path:
+    """C-MOVE one series to this workstation's own storage SCP (``own_storage_port``, which
+    the PACS must know as ``own_ae_title``) into the cache; complete, or PacsError."""
+    from pynetdicom import evt
+    from pynetdicom.presentation import StoragePresentationContexts
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove as MoveModel
+
+    if not node.own_storage_port:
+        raise PacsError(f"{node.name}: C-MOVE needs this workstation's storage port "
+                        "(own_storage_port), known to the PACS with its AE title")
+    partial = cache.partial_dir(series_uid, cache_root)
+    received = [0]
+
+    def on_store(event) -> int:
+        ds = event.dataset
+        ds.file_meta = event.file_meta
+        ds.save_as(partial / f"{received[0]:06d}.dcm", enforce_file_format=True)
+        received[0] += 1
+        if progress:
+            progress(ProgressEvent("Retrieving from PACS", received[0], expected or 0))
+        return 0x0000
+
+    ae = _ae(node)
+    ae.supported_contexts = StoragePresentationContexts
+    ae.add_requested_context(MoveModel)
+    try:
+        server = ae.start_server(("127.0.0.1" if node.host in ("127.0.0.1", "localhost")
+                                  else "0.0.0.0", node.own_storage_port), block=False,
+                                 evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    except OSError as exc:
+        cache.discard(partial)
+        raise PacsError(f"cannot listen on storage port {node.own_storage_port}: {exc}") from exc
+    query = Dataset()
+    query.QueryRetrieveLevel = "SERIES"
+    query.StudyInstanceUID = study_uid
+    query.SeriesInstanceUID = series_uid
+    try:
+        assoc = _associate(ae, node)
+        final_status = None
+        try:
+            for status, _identifier in assoc.send_c_move(query, node.own_ae_title, MoveModel):
+                if status is None:
+                    raise PacsError(f"{node.name} stopped answering during the retrieval")
+                final_status = status
+                if cancel is not None and cancel.cancelled:
+                    assoc.abort()
+                    from inference.errors import Cancelled
+
+                    raise Cancelled("retrieval cancelled")
+        finally:
+            if assoc.is_established:
+                assoc.release()
+        code = getattr(final_status, "Status", None)
+        if code == 0xA801:
+            raise PacsError(f"{node.name} does not know the move destination "
+                            f"{node.own_ae_title!r}: register it there with this host and "
+                            f"port {node.own_storage_port}")
+        failed = int(getattr(final_status, "NumberOfFailedSuboperations", 0) or 0)
+        if received[0] == 0 and not failed:
+            raise PacsError(f"{node.name} sent nothing: is {node.own_ae_title!r} registered "
+                            f"there as a move destination (this host, port "
+                            f"{node.own_storage_port}), and does the series exist?")
+        if code != 0x0000 or failed or (expected is not None and received[0] != expected):
+            raise PacsError(f"{node.name}: the series arrived incomplete ({received[0]} "
+                            f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
+                            "was kept")
+    except BaseException:
+        cache.discard(partial)
+        raise
+    finally:
+        server.shutdown()
+    return cache.commit(partial, series_uid, cache_root)
+
+
+def retrieve_series(node: PacsNode, study_uid: str, series_uid: str, **kw) -> Path:
+    """C-GET or C-MOVE, as the node is configured."""
+    fn = move_series if node.retrieve == "move" else get_series
+    return fn(node, study_uid, series_uid, **kw)
+
+
 def store(node: PacsNode, files: list[Path]) -> int:
     """C-STORE files to the node; returns how many it accepted, or raises PacsError."""
     datasets = [dcmread(f) for f in files]

@@ -60,6 +60,7 @@ def start_orthanc(folder: Path) -> Orthanc:
         "DicomModalities": {"dcreview": {"AET": "DCREVIEW", "Host": "127.0.0.1", "Port": own}},
         "StableAge": 1,
     }
+    folder.mkdir(parents=True, exist_ok=True)
     cfg = folder / "orthanc.json"
     cfg.write_text(json.dumps(config))
     # Without TCP_NODELAY Debian's DCMTK stalls about 45 ms per instance.

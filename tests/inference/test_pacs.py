@@ -133,3 +133,42 @@ def test_nodes_are_saved_without_exposing_secrets(tmp_path, monkeypatch):
     with pytest.raises(PacsError, match="no PACS node named 'x'"):
         get_node("x")
     assert set(load_nodes()) == {"w"}
+
+
+def test_c_move_one_series_to_our_storage_scp(orthanc, dimse_node, small_case):
+    node = PacsNode("test", ae_title="ORTHANC", port=orthanc.dicom_port, retrieve="move",
+                    own_storage_port=orthanc.own_port)
+    study = _study(dimse_node)
+    series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])
+    nc = next(s for s in series if "non-contrast" in s["SeriesDescription"])
+    folder = dimse.retrieve_series(node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
+                                   expected=int(nc["NumberOfSeriesRelatedInstances"]))
+    np.testing.assert_array_equal(open_volume(folder).volume.array,
+                                  open_volume(small_case.noncontrast).volume.array)
+    unknown = PacsNode("test", ae_title="ORTHANC", port=orthanc.dicom_port, retrieve="move",
+                       own_storage_port=orthanc.own_port, own_ae_title="STRANGER")
+    with pytest.raises(PacsError, match="'STRANGER' registered there as a move destination"):
+        dimse.retrieve_series(unknown, study["StudyInstanceUID"], nc["SeriesInstanceUID"])
+
+
+def test_orthanc_stopped_mid_retrieve_leaves_no_half_series(small_case, tmp_path):
+    server = start_orthanc(tmp_path / "orthanc")
+    try:
+        node = PacsNode("dying", ae_title="ORTHANC", port=server.dicom_port)
+        dimse.store(node, sorted(small_case.noncontrast.glob("*.dcm")))
+        study = dimse.find(node, "STUDY", PatientID="PHANTOM-0000")[0]
+        series = dimse.find(node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])[0]
+        root = tmp_path / "cache"
+
+        def kill_after_five(event) -> None:
+            if event.done == 5:
+                server.process.kill()
+
+        with pytest.raises(PacsError, match=r"stopped answering|incomplete") as info:
+            dimse.get_series(node, study["StudyInstanceUID"], series["SeriesInstanceUID"],
+                             expected=40, progress=kill_after_five, cache_root=root)
+        assert "\n" not in str(info.value)
+        assert not any(root.iterdir())  # neither a series folder nor a partial one
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=30)

@@ -75,6 +75,24 @@ class Loader(QObject):
         self.settings.last_folder = str(path if path.is_dir() else path.parent)
         self.job.start(job, f"{OPEN_TITLES[role]} {path.name}")
 
+    def load_from_pacs(self, node, study_uid: str, series_uid: str,
+                       expected: int | None = None) -> None:
+        """Retrieve one series into the cache in the background, then open it (a series that
+        did not arrive whole is never opened)."""
+        from inference.pacs import dicomweb, dimse
+
+        def job(progress, cancel):
+            if node.kind == "dicomweb":
+                folder = dicomweb.get_series(node, study_uid, series_uid, progress=progress,
+                                             cancel=cancel)
+            else:
+                folder = dimse.retrieve_series(node, study_uid, series_uid, expected=expected,
+                                               progress=progress, cancel=cancel)
+            return open_volume(folder, progress=progress, cancel=cancel)
+
+        self._pending = (None, Role.BASE, None)
+        self.job.start(job, f"Retrieving from {node.name}")
+
     def open_demo(self) -> None:
         """Open the built-in phantom case (generated into the user cache on first use)."""
         from inference.phantom.demo_case import ensure_demo_case

@@ -36,6 +36,7 @@ from viewer.review.exports import ExportActions, export_synthetic_dicom, export_
 from viewer.review.help import HelpDialog, start_hint
 from viewer.review.loading import Loader
 from viewer.review.overlay_controls import OverlayControls
+from viewer.review.pacs_dialog import PacsDialog
 from viewer.review.position import position_text
 from viewer.review.settings import ViewerSettings
 from viewer.review.status_line import StatusLine
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
              lambda: self.loader.choose_file(Role.COMPARE, self.state.base is not None)),
             ("Open digital contrast &volume (overlay)...", None,
              lambda: self.loader.choose_file(Role.OVERLAY, self.state.base is not None)),
+            ("Open from &PACS...", None, self.show_pacs_dialog),
             ("Open &batch results...", None, lambda: self.batch.choose()),
         ):
             file_menu.addAction(self._action(text, slot, shortcut))
@@ -244,6 +246,12 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About dcreview",
                           f"dcreview {__version__}\nReview workstation for digital contrast CT.\n\n"
                           f"The built-in demo case is a {DEMO_NOTICE.lower()}")
+
+    def show_pacs_dialog(self) -> PacsDialog:
+        """File > Open from PACS (non-blocking)."""
+        dialog = PacsDialog(self, self.loader.load_from_pacs, self.show_error)
+        dialog.open()
+        return dialog
 
     def show_model_check(self) -> QMessageBox:
         """The model's card and the last input check, every domain warning in full."""

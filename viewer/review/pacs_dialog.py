@@ -1,0 +1,154 @@
+"""File > Open from PACS: choose a node, search studies, pick a series, retrieve and open it.
+
+Patient names appear on this screen only (never in a log). The retrieval runs in the
+background through the loader (progress and Cancel), into the local cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inference.errors import DcreviewError
+from inference.pacs.nodes import PacsNode, load_nodes
+
+STUDY_COLUMNS = (("PatientName", "Patient"), ("PatientID", "ID"), ("StudyDate", "Date"),
+                 ("StudyDescription", "Study"), ("ModalitiesInStudy", "Modality"),
+                 ("NumberOfStudyRelatedSeries", "Series"))
+SERIES_COLUMNS = (("SeriesNumber", "No."), ("SeriesDescription", "Series"),
+                  ("Modality", "Modality"), ("NumberOfSeriesRelatedInstances", "Images"),
+                  ("ContrastBolusAgent", "Contrast"))
+
+
+def _table(parent: QWidget, columns) -> QTableWidget:
+    table = QTableWidget(0, len(columns), parent)
+    table.setHorizontalHeaderLabels([title for _key, title in columns])
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[dict], columns) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, (key, _title) in enumerate(columns):
+            table.setItem(r, c, QTableWidgetItem(str(row.get(key, ""))))
+    table.resizeColumnsToContents()
+
+
+class PacsDialog(QDialog):
+    """Search and pick; ``open_series(node, study_uid, series_uid, expected)`` retrieves."""
+
+    def __init__(self, parent: QWidget,
+                 open_series: Callable[[PacsNode, str, str, int | None], None],
+                 show_error: Callable[[str, str], object]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Open from PACS")
+        self.open_series, self.show_error = open_series, show_error
+        self.nodes = load_nodes()
+        self.studies: list[dict] = []
+        self.series: list[dict] = []
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.node_combo = QComboBox(self)
+        for name, node in self.nodes.items():
+            self.node_combo.addItem(node.describe(), name)
+        form.addRow("PACS", self.node_combo)
+        self.fields = {key: QLineEdit(self) for key in
+                       ("PatientID", "PatientName", "StudyDate", "AccessionNumber")}
+        self.fields["StudyDate"].setPlaceholderText("YYYYMMDD or YYYYMMDD-YYYYMMDD")
+        for key, label in (("PatientID", "Patient ID"), ("PatientName", "Name"),
+                           ("StudyDate", "Date"), ("AccessionNumber", "Accession")):
+            form.addRow(label, self.fields[key])
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.search_button = QPushButton("Search", self)
+        self.search_button.clicked.connect(self.search)
+        buttons.addWidget(self.search_button)
+        self.open_button = QPushButton("Retrieve and open series", self)
+        self.open_button.clicked.connect(self.open_selected)
+        buttons.addWidget(self.open_button)
+        layout.addLayout(buttons)
+        self.hint = QLabel("" if self.nodes else "No PACS is configured: add one with "
+                                                 "`dcreview pacs add NAME --dimse AET@HOST:PORT`")
+        layout.addWidget(self.hint)
+        self.study_table = _table(self, STUDY_COLUMNS)
+        self.study_table.itemSelectionChanged.connect(self.list_series)
+        layout.addWidget(self.study_table)
+        self.series_table = _table(self, SERIES_COLUMNS)
+        self.series_table.cellDoubleClicked.connect(lambda _r, _c: self.open_selected())
+        layout.addWidget(self.series_table)
+        self.search_button.setEnabled(bool(self.nodes))
+        self.open_button.setEnabled(False)
+        self.resize(820, 560)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    @property
+    def node(self) -> PacsNode | None:
+        """The chosen node."""
+        name = self.node_combo.currentData()
+        return self.nodes.get(name) if name else None
+
+    def search(self) -> None:
+        """Study-level query with the filled fields."""
+        from inference.pacs import dimse
+
+        node = self.node
+        if node is None:
+            return
+        filters = {k: w.text().strip() for k, w in self.fields.items() if w.text().strip()}
+        try:
+            self.studies = dimse.find(node, "STUDY", **filters)
+        except DcreviewError as exc:
+            self.show_error("PACS query failed", str(exc))
+            return
+        _fill(self.study_table, self.studies, STUDY_COLUMNS)
+        self.hint.setText(f"{len(self.studies)} stud{'y' if len(self.studies) == 1 else 'ies'}"
+                          " found; choose one, then a series")
+
+    def list_series(self) -> None:
+        """The selected study's series."""
+        from inference.pacs import dicomweb, dimse
+
+        rows = self.study_table.selectionModel().selectedRows()
+        node = self.node
+        if not rows or node is None:
+            return
+        study_uid = self.studies[rows[0].row()]["StudyInstanceUID"]
+        try:
+            self.series = (dicomweb.find_series(node, study_uid) if node.kind == "dicomweb"
+                           else dimse.find(node, "SERIES", StudyInstanceUID=study_uid))
+        except DcreviewError as exc:
+            self.show_error("PACS query failed", str(exc))
+            return
+        _fill(self.series_table, self.series, SERIES_COLUMNS)
+        self.open_button.setEnabled(bool(self.series))
+
+    def open_selected(self) -> None:
+        """Retrieve the selected series (in the background) and open it."""
+        studies = self.study_table.selectionModel().selectedRows()
+        series = self.series_table.selectionModel().selectedRows()
+        node = self.node
+        if not studies or not series or node is None:
+            return
+        chosen = self.series[series[0].row()]
+        count = str(chosen.get("NumberOfSeriesRelatedInstances", "")).strip()
+        self.open_series(node, self.studies[studies[0].row()]["StudyInstanceUID"],
+                         chosen["SeriesInstanceUID"], int(count) if count.isdigit() else None)
+        self.accept()
