@@ -1,0 +1,109 @@
+"""Retrieval from a loopback Orthanc: dcreview's C-GET and WADO-RS of a 512x512 series
+against dcmtk's getscu on the same series in the same run, and retrieve-to-image time.
+
+Floor: dcreview's retrieve at most 1.3x getscu's time. Orthanc and getscu run with
+TCP_NODELAY=1 (Debian's DCMTK otherwise stalls ~45 ms per instance).
+
+    python benchmarks/pacs.py [--slices 300] [--matrix 512] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from reporting import finish  # noqa: E402
+
+
+def series(matrix: int, slices: int) -> Path:
+    """A non-contrast phantom series as DICOM (cached)."""
+    from inference.phantom.demo_case import write_demo_case
+
+    root = HERE / "data" / f"pacs_{matrix}x{slices}"
+    if not (root / "truth.json").exists():
+        print(f"generating a {matrix}x{matrix}x{slices} series ...", flush=True)
+        write_demo_case(root, matrix=matrix, slices=slices, pixel_mm=384 / matrix,
+                        slice_mm=1.25)
+    return root / "noncontrast"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--matrix", type=int, default=512)
+    parser.add_argument("--slices", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "pacs.json")
+    args = parser.parse_args()
+
+    from inference.io.loader import open_volume
+    from inference.pacs import dicomweb, dimse
+    from inference.pacs.nodes import PacsNode
+    from tests.inference.orthanc import PASSWORD, USER, start_orthanc
+
+    folder = series(args.matrix, args.slices)
+    work = Path(tempfile.mkdtemp())
+    server = start_orthanc(work / "orthanc")
+    try:
+        node = PacsNode("bench", ae_title="ORTHANC", port=server.dicom_port)
+        web = PacsNode("web", kind="dicomweb", url=f"{server.url}/dicom-web", username=USER,
+                       password=PASSWORD)
+        files = sorted(folder.glob("*.dcm"))
+        dimse.store(node, files)
+        study = dimse.find(node, "STUDY")[0]["StudyInstanceUID"]
+        uid = dimse.find(node, "SERIES", StudyInstanceUID=study)[0]["SeriesInstanceUID"]
+        times: dict[str, list[float]] = {"getscu": [], "dcreview C-GET": [],
+                                         "dcreview WADO-RS": [], "C-GET + open": []}
+        for _ in range(args.repeats):  # interleaved, so drift hits every method alike
+            out = work / "getscu"
+            out.mkdir(exist_ok=True)
+            t0 = time.perf_counter()
+            subprocess.run(["/usr/bin/getscu", "-aet", "DCREVIEW", "-aec", "ORTHANC", "-S",
+                            "-k", "QueryRetrieveLevel=SERIES", "-k", f"StudyInstanceUID={study}",
+                            "-k", f"SeriesInstanceUID={uid}", "-od", str(out), "127.0.0.1",
+                            str(server.dicom_port)], check=True, capture_output=True,
+                           env={**os.environ, "TCP_NODELAY": "1"})
+            times["getscu"].append(time.perf_counter() - t0)
+            assert len(list(out.iterdir())) == len(files)
+            shutil.rmtree(out)
+            for name, fn, target in (("dcreview C-GET", dimse.get_series, node),
+                                     ("dcreview WADO-RS", dicomweb.get_series, web)):
+                root = work / "cache"
+                t0 = time.perf_counter()
+                got = fn(target, study, uid, cache_root=root)
+                times[name].append(time.perf_counter() - t0)
+                if name == "dcreview C-GET":
+                    open_volume(got)
+                    times["C-GET + open"].append(time.perf_counter() - t0)
+                shutil.rmtree(root)
+    finally:
+        server.process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+              "series": {"matrix": args.matrix, "slices": args.slices,
+                         "mb": sum(f.stat().st_size for f in files) / 1e6},
+              "median_seconds": med, "all_seconds": times,
+              "c_get_over_getscu": med["dcreview C-GET"] / med["getscu"],
+              "wado_over_getscu": med["dcreview WADO-RS"] / med["getscu"]}
+    print(f"\n{args.slices} slices {args.matrix}x{args.matrix} from a loopback Orthanc "
+          f"(median of {args.repeats})")
+    for k, v in med.items():
+        print(f"{k:<34}{v:>9.2f} s")
+    print(f"{'C-GET / getscu':<34}{report['c_get_over_getscu']:>9.2f}")
+    report["floors"] = {"C-GET <= 1.3x getscu": report["c_get_over_getscu"] <= 1.3}
+    return finish(report, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
