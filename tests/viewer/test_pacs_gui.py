@@ -27,6 +27,8 @@ def test_open_a_series_from_pacs(qtbot, settings, small_case, phantom_volumes, t
         w = open_window(qtbot, settings, phantom_volumes[1])
         dialog = w.show_pacs_dialog()
         assert dialog.node_combo.count() == 1
+        dialog.test_button.click()
+        assert dialog.hint.text() == "hospital answers."
         dialog.fields["PatientID"].setText("PHANTOM-0000")
         dialog.search_button.click()
         assert dialog.study_table.rowCount() == 1 and "1 study found" in dialog.hint.text()

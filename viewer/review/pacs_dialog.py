@@ -78,6 +78,9 @@ class PacsDialog(QDialog):
             form.addRow(label, self.fields[key])
         layout.addLayout(form)
         buttons = QHBoxLayout()
+        self.test_button = QPushButton("Test connection", self)
+        self.test_button.clicked.connect(self.test_connection)
+        buttons.addWidget(self.test_button)
         self.search_button = QPushButton("Search", self)
         self.search_button.clicked.connect(self.search)
         buttons.addWidget(self.search_button)
@@ -95,6 +98,7 @@ class PacsDialog(QDialog):
         self.series_table.cellDoubleClicked.connect(lambda _r, _c: self.open_selected())
         layout.addWidget(self.series_table)
         self.search_button.setEnabled(bool(self.nodes))
+        self.test_button.setEnabled(bool(self.nodes))
         self.open_button.setEnabled(False)
         self.resize(820, 560)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -104,6 +108,20 @@ class PacsDialog(QDialog):
         """The chosen node."""
         name = self.node_combo.currentData()
         return self.nodes.get(name) if name else None
+
+    def test_connection(self) -> None:
+        """C-ECHO, or a QIDO request for a DICOMweb node; the answer in the hint line."""
+        from inference.pacs import dicomweb, dimse
+
+        node = self.node
+        if node is None:
+            return
+        try:
+            (dicomweb.ping if node.kind == "dicomweb" else dimse.echo)(node)
+        except DcreviewError as exc:
+            self.hint.setText(f"Connection failed: {exc}")
+            return
+        self.hint.setText(f"{node.name} answers.")
 
     def search(self) -> None:
         """Study-level query with the filled fields."""
