@@ -45,6 +45,12 @@ def _associate(ae, node: PacsNode, **kw):
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return assoc
+    if assoc.rejected_contexts and not assoc.accepted_contexts:
+        offered = sorted({f"{c.abstract_syntax} in {c.transfer_syntax[0]}"
+                          for c in assoc.rejected_contexts})
+        raise PacsError(f"{node.name} accepts none of the offered presentation contexts "
+                        f"({', '.join(offered)[:200]}): it does not take this kind of object "
+                        "or this transfer syntax")
     if assoc.is_rejected:
         raise PacsError(f"{node.name} rejected the association: check the called AE title "
                         f"{node.ae_title!r} and that {node.own_ae_title!r} is known there")
@@ -245,12 +251,20 @@ def store(node: PacsNode, files: list[Path]) -> int:
     """C-STORE files to the node; returns how many it accepted, or raises PacsError."""
     datasets = [dcmread(f) for f in files]
     ae = _ae(node)
-    for sop in sorted({str(ds.SOPClassUID) for ds in datasets}):
-        ae.add_requested_context(sop)
+    for sop, syntax in sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID))
+                               for ds in datasets}):
+        ae.add_requested_context(sop, syntax)  # each file goes in the syntax it is in
     assoc = _associate(ae, node)
     stored = 0
     try:
+        accepted = {(c.abstract_syntax, c.transfer_syntax[0]) for c in
+                    assoc.accepted_contexts}
         for ds in datasets:
+            wanted = (str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID))
+            if not any(a == wanted[0] for a, _t in accepted):
+                raise PacsError(f"{node.name} rejected storage of {ds.SOPClassUID} in transfer "
+                                f"syntax {ds.file_meta.TransferSyntaxUID} (no accepted "
+                                f"presentation context); {stored} stored")
             status = assoc.send_c_store(ds)
             if status is None or status.Status not in (0x0000, 0xB000, 0xB007, 0xB006):
                 raise PacsError(f"{node.name} refused an instance (status "

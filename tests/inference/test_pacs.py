@@ -172,3 +172,17 @@ def test_orthanc_stopped_mid_retrieve_leaves_no_half_series(small_case, tmp_path
     finally:
         server.process.kill()
         server.process.wait(timeout=30)
+
+
+def test_a_rejected_presentation_context_is_one_message(dimse_node, small_case, tmp_path):
+    """An association whose storage context the PACS rejects (an unknown SOP class here):
+    one readable refusal naming the class and transfer syntax, nothing half-sent."""
+    import pydicom
+
+    ds = pydicom.dcmread(sorted(small_case.noncontrast.glob("*.dcm"))[0])
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.826.0.1.3680043.99.1"
+    path = tmp_path / "odd.dcm"
+    ds.save_as(path)
+    with pytest.raises(PacsError, match="accepts none of the offered presentation") as info:
+        dimse.store(dimse_node, [path])
+    assert "\n" not in str(info.value)
