@@ -22,6 +22,10 @@ def add_parser(sub) -> None:
     add.add_argument("--password")
     add.add_argument("--bearer-token")
     add.add_argument("--no-verify-tls", action="store_true")
+    add.add_argument("--tls", action="store_true", help="DICOM TLS for a DIMSE node")
+    add.add_argument("--tls-ca", default="", help="certificate(s) to trust for the PACS")
+    add.add_argument("--tls-cert", default="", help="this workstation's certificate")
+    add.add_argument("--tls-key", default="")
     psub.add_parser("list", help="the configured nodes")
     echo = psub.add_parser("echo", help="test the connection (C-ECHO or a QIDO request)")
     echo.add_argument("name")
@@ -87,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
             node.verify_tls = not args.no_verify_tls
         else:
             node.ae_title, node.host, node.port = _parse_dimse(args.dimse or "")
+            node.tls, node.tls_ca = args.tls, args.tls_ca
+            node.tls_cert, node.tls_key = args.tls_cert, args.tls_key
             if args.move_port:
                 node.retrieve, node.own_storage_port = "move", args.move_port
         nodes = load_nodes()

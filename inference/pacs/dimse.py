@@ -33,8 +33,27 @@ def _ae(node: PacsNode):
     return ae
 
 
+def _tls_args(node: PacsNode):
+    """(SSL context, server name) for DICOM TLS, or None."""
+    if not node.tls:
+        return None
+    import ssl
+
+    try:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
+                                         cafile=node.tls_ca or None)
+        if node.tls_cert:
+            ctx.load_cert_chain(node.tls_cert, node.tls_key or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise PacsError(f"{node.name}: the TLS certificates cannot be used ({exc})") from exc
+    return ctx, node.host
+
+
 def _associate(ae, node: PacsNode, **kw):
     """An association, or a PacsError saying which of address, port or AE title failed."""
+    tls = _tls_args(node)
+    if tls is not None:
+        kw["tls_args"] = tls
     try:
         assoc = ae.associate(node.host, node.port, ae_title=node.ae_title, **kw)
     except (OSError, ValueError) as exc:
@@ -55,7 +74,9 @@ def _associate(ae, node: PacsNode, **kw):
         raise PacsError(f"{node.name} rejected the association: check the called AE title "
                         f"{node.ae_title!r} and that {node.own_ae_title!r} is known there")
     raise PacsError(f"{node.name}: no DICOM association with {node.host}:{node.port} (nothing "
-                    "answers there, or it is not a DICOM port)")
+                    "answers there, or it is not a DICOM port"
+                    + (", or the TLS handshake failed: check the certificates)" if node.tls
+                       else ")"))
 
 
 def echo(node: PacsNode) -> None:

@@ -36,6 +36,10 @@ class PacsNode:
     password: str = field(default="", repr=False)
     bearer_token: str = field(default="", repr=False)
     verify_tls: bool = True
+    tls: bool = False  # DICOM TLS (DIMSE over TLS)
+    tls_ca: str = ""  # certificate(s) to trust for the PACS (empty: the system's)
+    tls_cert: str = ""  # this workstation's certificate, where the PACS requires one
+    tls_key: str = ""
 
     def describe(self) -> str:
         """A one-line description without secrets."""

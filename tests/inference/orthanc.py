@@ -45,8 +45,9 @@ class Orthanc:
         return r.json()
 
 
-def start_orthanc(folder: Path) -> Orthanc:
-    """Start Orthanc configured in ``folder``; skip (visibly) where it is not installed."""
+def start_orthanc(folder: Path, tls: tuple[Path, Path] | None = None) -> Orthanc:
+    """Start Orthanc configured in ``folder`` (with DICOM TLS: (certificate, key)); skip
+    (visibly) where it is not installed."""
     if not ORTHANC.exists() or not DICOMWEB_PLUGIN.exists():
         pytest.skip("Debian packages orthanc and orthanc-dicomweb are not installed "
                     "(make system-deps as root installs them)")
@@ -61,6 +62,11 @@ def start_orthanc(folder: Path) -> Orthanc:
         "StableAge": 1,
     }
     folder.mkdir(parents=True, exist_ok=True)
+    if tls is not None:
+        config.update({"DicomTlsEnabled": True, "DicomTlsCertificate": str(tls[0]),
+                       "DicomTlsPrivateKey": str(tls[1]),
+                       "DicomTlsTrustedCertificates": str(tls[0]),
+                       "DicomTlsRemoteCertificateRequired": False})
     cfg = folder / "orthanc.json"
     cfg.write_text(json.dumps(config))
     # Without TCP_NODELAY Debian's DCMTK stalls about 45 ms per instance.

@@ -186,3 +186,33 @@ def test_a_rejected_presentation_context_is_one_message(dimse_node, small_case, 
     with pytest.raises(PacsError, match="accepts none of the offered presentation") as info:
         dimse.store(dimse_node, [path])
     assert "\n" not in str(info.value)
+
+
+def test_dicom_tls(small_case, tmp_path):
+    """DIMSE over TLS against Orthanc with a self-signed certificate; plain TCP is refused and
+    an untrusted certificate is one readable message."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    server = start_orthanc(tmp_path / "orthanc", tls=(cert, key))
+    try:
+        node = PacsNode("secure", ae_title="ORTHANC", host="127.0.0.1",
+                        port=server.dicom_port, tls=True, tls_ca=str(cert))
+        dimse.echo(node)
+        assert dimse.store(node, sorted(small_case.noncontrast.glob("*.dcm"))[:3]) == 3
+        with pytest.raises(PacsError, match="no DICOM association"):
+            dimse.echo(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port))
+        other = tmp_path / "other.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        str(tmp_path / "k2.pem"), "-out", str(other), "-days", "1", "-subj",
+                        "/CN=elsewhere"], check=True, capture_output=True)
+        with pytest.raises(PacsError, match="TLS handshake failed"):
+            dimse.echo(PacsNode("untrusted", ae_title="ORTHANC", port=server.dicom_port,
+                                tls=True, tls_ca=str(other)))
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=30)
