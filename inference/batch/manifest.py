@@ -3,6 +3,8 @@
 Columns (CSV header or JSONL keys): ``case`` (an identifier; default: the row number or the
 folder name), ``noncontrast`` (required), ``real`` (a real contrast scan, optional), ``roi``
 (a label map on the non-contrast grid, optional). Relative paths are relative to the manifest.
+A scan may also be named in a PACS as ``pacs://NODE/STUDY_UID/SERIES_UID`` (a node configured
+with `dcreview pacs add`): the worker retrieves it into its cache first.
 A folder tree holds one case per sub-folder, with ``noncontrast/`` and optionally
 ``contrast*/`` (the real scan) and ``labels.nii.gz`` (what ``dcreview demo-data`` writes).
 """
@@ -43,9 +45,14 @@ def _safe_id(text: str) -> str:
     return SAFE_ID.sub("_", text).strip("._") or "case"
 
 
+PACS_SCHEME = "pacs://"  # pacs://NODE/STUDY_UID/SERIES_UID: retrieved by the worker
+
+
 def _resolve(base: Path, value: str | None) -> str | None:
     if not value:
         return None
+    if value.startswith(PACS_SCHEME):
+        return value
     p = Path(value)
     return str(p if p.is_absolute() else (base / p).resolve())
 

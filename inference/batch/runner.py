@@ -38,6 +38,7 @@ class BatchSettings:
     evaluate: bool = False
     roi_label: int = 9
     country: str | None = None
+    pacs_nodes: dict = field(default_factory=dict)  # nodes named by pacs:// cases, for workers
 
     def key_fields(self) -> dict:
         """The settings that change an output (the device and threads do not)."""
@@ -202,6 +203,15 @@ def run_batch(cases: list[CaseSpec], outdir: str | Path, settings: BatchSettings
     ledger = Ledger(outdir)
     outcome = BatchOutcome()
     settings.threads = threads
+    named = {p.split("/")[2] for c in cases for p in (c.noncontrast, c.real or "")
+             if p.startswith("pacs://")}
+    if named:
+        from dataclasses import asdict
+
+        from inference.pacs.nodes import get_node
+
+        # Workers get the nodes with the job: they need no settings file of their own.
+        settings.pacs_nodes = {n: asdict(get_node(n)) for n in named}
     jobs = []
     for c in cases:
         key = case_key(content_hash(c), card.sha256, settings.key_fields())

@@ -33,19 +33,38 @@ def worker_session(card_path: str, device: str, threads: int):
     return create_session(load_card(card_path), device, threads)
 
 
+def local_path(path: str, settings: dict) -> str:
+    """A manifest's path, or for pacs://NODE/STUDY/SERIES the series retrieved into the cache."""
+    from inference.batch.manifest import PACS_SCHEME
+
+    if not path.startswith(PACS_SCHEME):
+        return path
+    from inference.pacs import dicomweb, dimse
+    from inference.pacs.nodes import PacsError, PacsNode
+
+    try:
+        name, study, series = path[len(PACS_SCHEME):].split("/")
+        node = PacsNode(**settings["pacs_nodes"][name])
+    except (ValueError, KeyError) as exc:
+        raise PacsError(f"{path}: write pacs://NODE/STUDY_UID/SERIES_UID with a configured "
+                        "node") from exc
+    fn = dicomweb.get_series if node.kind == "dicomweb" else dimse.retrieve_series
+    return str(fn(node, study, series))
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as the one-line reason the ledger and the report give."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-def _evaluate(ncct, synthetic, case: CaseSpec, roi_label: int) -> dict:
+def _evaluate(ncct, synthetic, case: CaseSpec, roi_label: int, settings: dict) -> dict:
     from inference.compare.metrics import compare
     from inference.compare.registration import register
     from inference.io.image_file import read_image
     from inference.io.loader import open_volume
 
-    real = open_volume(case.real).volume
+    real = open_volume(local_path(case.real, settings)).volume
     registration = None
     if real.shape != ncct.shape or not real.geometry.same_grid(ncct.geometry):
         reg = register(ncct, real)
@@ -81,7 +100,7 @@ def run_case(case: CaseSpec, key: str, outdir: str, settings: dict) -> dict:
             "noncontrast": case.noncontrast, "real": case.real}
     try:
         session = worker_session(settings["card"], settings["device"], settings["threads"])
-        loaded = open_volume(case.noncontrast)
+        loaded = open_volume(local_path(case.noncontrast, settings))
         source = loaded.volume
         meter = EnergyMeter(country=settings.get("country"))
         meter.start()
@@ -98,7 +117,8 @@ def run_case(case: CaseSpec, key: str, outdir: str, settings: dict) -> dict:
     figures = None
     if case.real and settings.get("evaluate"):
         try:
-            figures = _evaluate(source, result.volume, case, settings.get("roi_label", 9))
+            figures = _evaluate(source, result.volume, case, settings.get("roi_label", 9),
+                                settings)
         except DcreviewError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             return {**base, "status": "failed", "reason": f"evaluation: {one_line(exc)}",

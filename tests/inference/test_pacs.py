@@ -216,3 +216,28 @@ def test_dicom_tls(small_case, tmp_path):
     finally:
         server.process.kill()
         server.process.wait(timeout=30)
+
+
+def test_a_batch_manifest_may_name_series_in_a_pacs(orthanc, dimse_node, tmp_path):
+    """pacs://NODE/STUDY/SERIES in a manifest: the worker retrieves, then synthesises."""
+    from inference.batch.manifest import read_manifest
+    from inference.batch.runner import BatchSettings, run_batch
+    from inference.synthesis.card import default_card
+
+    assert main(["pacs", "add", "hospital", "--dimse",
+                 f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"]) == 0
+    study = _study(dimse_node)["StudyInstanceUID"]
+    series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study)
+    nc = next(s for s in series if "non-contrast" in s["SeriesDescription"])
+    manifest = tmp_path / "cohort.csv"
+    manifest.write_text("case,noncontrast\n"
+                        f"from-pacs,pacs://hospital/{study}/{nc['SeriesInstanceUID']}\n"
+                        f"missing,pacs://hospital/{study}/1.2.3.4.5.6.7\n")
+    outcome = run_batch(read_manifest(manifest), tmp_path / "out",
+                        BatchSettings(card=str(default_card().path)), workers=1, retries=0)
+    results = {r["case"]: r for r in outcome.results}
+    assert results["from-pacs"]["status"] == "ok"
+    assert (tmp_path / "out" / "cases" / "from-pacs" / "synthetic_digital_contrast.nii.gz"
+            ).exists()
+    assert results["missing"]["status"] == "failed"
+    assert "PacsError" in results["missing"]["reason"]
