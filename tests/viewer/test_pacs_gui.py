@@ -44,6 +44,17 @@ def test_open_a_series_from_pacs(qtbot, settings, small_case, phantom_volumes, t
                         w.state.base.metadata.series_description, timeout=60_000)
         np.testing.assert_array_equal(w.state.base.array, original.array)
         assert not list((tmp_path / "cache").glob(".*.partial"))
+        # Synthesise and send the result back into the study, after a named confirmation.
+        w.start_synthesis()
+        qtbot.waitUntil(lambda: not w.synthesis.running, timeout=120_000)
+        asked = []
+        w.pacs_send.confirm = lambda text: asked.append(text) or True
+        assert w.pacs_send.choose("hospital") == 40
+        assert "SYNTHETIC" in asked[0] and "ORTHANC@127.0.0.1" in asked[0]
+        study = dimse.find(node, "STUDY", PatientID="PHANTOM-0000")[0]["StudyInstanceUID"]
+        descriptions = [s["SeriesDescription"] for s in
+                        dimse.find(node, "SERIES", StudyInstanceUID=study)]
+        assert any(d.startswith("SYNTHETIC") for d in descriptions), descriptions
     finally:
         server.process.kill()
         server.process.wait(timeout=30)

@@ -90,7 +90,10 @@ class Loader(QObject):
                                                progress=progress, cancel=cancel)
             return open_volume(folder, progress=progress, cancel=cancel)
 
-        self._pending = (None, Role.BASE, None)
+        from inference.pacs import cache
+
+        # The cache folder is the series' source (DICOM exports find it there).
+        self._pending = (cache.series_dir(series_uid), Role.BASE, None)
         self.job.start(job, f"Retrieving from {node.name}")
 
     def open_demo(self) -> None:

@@ -37,6 +37,7 @@ from viewer.review.help import HelpDialog, start_hint
 from viewer.review.loading import Loader
 from viewer.review.overlay_controls import OverlayControls
 from viewer.review.pacs_dialog import PacsDialog
+from viewer.review.pacs_send import PacsSend
 from viewer.review.position import position_text
 from viewer.review.settings import ViewerSettings
 from viewer.review.status_line import StatusLine
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         self.compare = CompareActions(self.state, self.statusBar(), self.comparison,
                                       self._action, self.show_error, self)
         self.registration = self.compare.registration
+        self.pacs_send = PacsSend(self, self.state, lambda: self.base_source, self.show_error,
+                                  self.show_status)
         self.exports = ExportActions(self, self.state, lambda: self.base_source,
                                      self.show_error, self.show_status)
         self.overlay = OverlayControls(self, self.state, self._action)
@@ -189,6 +192,7 @@ class MainWindow(QMainWindow):
              lambda: self.loader.choose_file(Role.OVERLAY, self.state.base is not None)),
             ("Open from &PACS...", None, self.show_pacs_dialog),
             ("Open &batch results...", None, lambda: self.batch.choose()),
+            ("&Send digital contrast to PACS...", None, lambda: self.pacs_send.choose()),
         ):
             file_menu.addAction(self._action(text, slot, shortcut))
         self.recent_menu = file_menu.addMenu("&Recent studies")
