@@ -23,13 +23,19 @@ FAR_OUTSIDE_FACTOR = 3.0
 HISTOGRAM_EDGES_HU = (-1024, -900, -700, -500, -300, -200, -150, -100, -60, -30, 0, 20, 40, 60,
                       80, 100, 130, 160, 200, 300, 500, 800, 1200, 3072)
 HISTOGRAM_SLICES = 48  # evenly spaced slices suffice for a histogram and keep the check fast
-# Every other row and column: a vessel or a histogram is as clear at half the resolution, and
-# the check's working memory stays a small fraction of any volume (it runs before synthesis).
+# The histogram reads every other row and column (it is as clear at half the resolution);
+# the vessel check reads full slices, since a thin cortical shell must stay closed to tell
+# cancellous bone from iodine, but only a few dozen of them. Either way the check's working
+# memory stays a small fraction of any volume (it runs before synthesis).
 IN_PLANE_STEP = 2
+VESSEL_SLICES = 24
 # Already-enhanced vessels: voxels at iodine-like HU away from bone, as a connected volume.
 ENHANCED_HU = (170.0, 600.0)
 BONE_HU = 600.0
 ENHANCED_MIN_ML = 3.0
+# Iodinated blood averages well above cancellous bone (about 220 HU), which can escape the
+# cortical-shell exclusion where a thin shell is not closed: only brighter volumes count.
+ENHANCED_MEAN_HU = 250.0
 
 
 class DomainRefused(ModelError):
@@ -89,9 +95,8 @@ def histogram_distance(a: list[float], b: list[float]) -> float:
 
 def enhanced_vessel_ml(volume: Volume) -> tuple[float, float]:
     """Largest connected volume (ml) at iodine-like HU outside bone, and its mean HU."""
-    idx = sample_slices(volume.shape[0], 64)
-    step = IN_PLANE_STEP
-    sub = volume.array[idx, ::step, ::step]
+    idx = sample_slices(volume.shape[0], VESSEL_SLICES)
+    sub = volume.array[idx]
     lo, hi = ENHANCED_HU
     candidate = (sub >= lo) & (sub <= hi)
     bone = np.zeros_like(candidate)
@@ -104,11 +109,16 @@ def enhanced_vessel_ml(volume: Volume) -> tuple[float, float]:
     labels, n = ndimage.label(candidate)
     if n == 0:
         return 0.0, 0.0
-    sizes = ndimage.sum_labels(candidate, labels, index=np.arange(1, n + 1))
+    index = np.arange(1, n + 1)
+    sizes = ndimage.sum_labels(candidate, labels, index=index)
+    means = ndimage.mean(sub, labels, index=index)
+    sizes = np.where(means >= ENHANCED_MEAN_HU, sizes, 0)
+    if not sizes.any():
+        return 0.0, 0.0
     biggest = int(np.argmax(sizes)) + 1
     sx, sy, sz = volume.geometry.spacing
-    skipped = volume.shape[0] / len(idx)  # sampled voxels stand for the skipped ones
-    ml = float(sizes[biggest - 1]) * sx * sy * step * step * sz * skipped / 1000.0
+    skipped = volume.shape[0] / len(idx)  # sampled slices stand for the skipped ones
+    ml = float(sizes[biggest - 1]) * sx * sy * sz * skipped / 1000.0
     return ml, float(sub[labels == biggest].mean())
 
 
