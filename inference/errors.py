@@ -120,3 +120,10 @@ class DecodeError(LoadError):
 
 class UnsupportedFormatError(LoadError):
     """The file or folder is of a kind dcreview cannot open."""
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's first message line (cut to ``limit``), or its type name when it has none:
+    what a one-line error shows of a library's often multi-line text."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__

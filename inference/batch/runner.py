@@ -99,27 +99,36 @@ class Job:
     args: tuple
 
 
+def _failure(job: Job, exc: BaseException) -> dict:
+    """The result of a job that raised instead of returning."""
+    return {"case": job.case_id, "key": job.key, "status": "failed", "reason": one_line(exc)}
+
+
+def _record(job: Job, result: dict, ledger: Ledger, outcome: BatchOutcome) -> bool:
+    """Put a job's result in the ledger and the outcome; returns whether it succeeded."""
+    ok = result["status"] == "ok"
+    ledger.record(job.key, job.case_id, DONE if ok else FAILED, result,
+                  None if ok else result["reason"], 1)
+    outcome.results.append(result)
+    if not ok:
+        outcome.failed += 1
+        log.warning("case %s failed: %s", job.case_id, result["reason"])
+    return ok
+
+
 def _run_here(jobs: list[Job], ledger: Ledger, outcome: BatchOutcome, stage: str,
-              already_done: int, progress: Callable[[ProgressEvent], None] | None,
-              max_failures: int | None) -> BatchOutcome:
+              already_done: int,
+              progress: Callable[[ProgressEvent], None] | None) -> BatchOutcome:
     """The same jobs and ledger, one after another in this process (no cluster needed)."""
     total = already_done + len(jobs)
     for n, job in enumerate(jobs, 1):
         try:
             result = job.fn(*job.args)
         except DcreviewError as exc:
-            result = {"case": job.case_id, "key": job.key, "status": "failed",
-                      "reason": one_line(exc)}
-        ok = result["status"] == "ok"
-        ledger.record(job.key, job.case_id, DONE if ok else FAILED, result,
-                      None if ok else result["reason"], 1)
-        outcome.results.append(result)
-        outcome.failed += not ok
+            result = _failure(job, exc)
+        _record(job, result, ledger, outcome)
         if progress:
             progress(ProgressEvent(stage, already_done + n, total))
-        if max_failures is not None and outcome.failed >= max_failures:
-            raise BatchError(f"stopped after {outcome.failed} failed case(s); the last: "
-                             f"{job.case_id}: {result['reason']}")
     return outcome
 
 
@@ -138,7 +147,7 @@ def run_jobs(jobs: list[Job], ledger: Ledger, cluster: Cluster | None, *,
 
     outcome = outcome or BatchOutcome()
     if cluster is None:
-        return _run_here(jobs, ledger, outcome, stage, already_done, progress, None)
+        return _run_here(jobs, ledger, outcome, stage, already_done, progress)
     total = already_done + len(jobs)
     finished = already_done
     if progress:
@@ -161,16 +170,9 @@ def run_jobs(jobs: list[Job], ledger: Ledger, cluster: Cluster | None, *,
             try:
                 result = fut.result()
             except Exception as exc:  # a crash retried to its limit, or a killed worker
-                result = {"case": job.case_id, "key": job.key, "status": "failed",
-                          "reason": one_line(exc)}
-            ok = result["status"] == "ok"
-            ledger.record(job.key, job.case_id, DONE if ok else FAILED, result,
-                          None if ok else result["reason"], 1)
-            outcome.results.append(result)
+                result = _failure(job, exc)
+            _record(job, result, ledger, outcome)
             finished += 1
-            if not ok:
-                outcome.failed += 1
-                log.warning("case %s failed: %s", job.case_id, result["reason"])
             if progress:
                 run = finished - already_done
                 eta = (time.perf_counter() - t0) / run * (total - finished) if run else None

@@ -16,10 +16,8 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from inference.batch.manifest import CaseSpec
-from inference.errors import DcreviewError
+from inference.errors import DcreviewError, first_line
 
 CASES_DIR = "cases"
 
@@ -39,7 +37,7 @@ def local_path(path: str, settings: dict) -> str:
 
     if not path.startswith(PACS_SCHEME):
         return path
-    from inference.pacs import dicomweb, dimse
+    from inference.pacs import client
     from inference.pacs.nodes import PacsError, PacsNode
 
     try:
@@ -48,14 +46,14 @@ def local_path(path: str, settings: dict) -> str:
     except (ValueError, KeyError) as exc:
         raise PacsError(f"{path}: write pacs://NODE/STUDY_UID/SERIES_UID with a configured "
                         "node") from exc
-    fn = dicomweb.get_series if node.kind == "dicomweb" else dimse.retrieve_series
-    return str(fn(node, study, series))
+    return str(client.retrieve(node, study, series))
 
 
 def one_line(exc: BaseException) -> str:
     """An exception as the one-line reason the ledger and the report give."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+    text = first_line(exc, 300)
+    name = type(exc).__name__
+    return name if text == name else f"{name}: {text}"[:300]
 
 
 def _evaluate(ncct, synthetic, case: CaseSpec, roi_label: int, settings: dict) -> dict:
@@ -137,7 +135,7 @@ def run_case(case: CaseSpec, key: str, outdir: str, settings: dict) -> dict:
             "energy": {"joules": energy.joules, "g_co2e": energy.grams_co2e,
                        "avoided_kg_co2e": report["energy"]["avoided"][
                            "kg_co2e_per_avoided_contrast_ct"]},
-            "evaluation": _summary(figures), "mean_hu": float(np.mean(result.volume.array))}
+            "evaluation": _summary(figures)}
 
 
 def _summary(figures: dict | None) -> dict | None:

@@ -78,7 +78,7 @@ def own_results(paths: list[str]) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute `dcreview pacs ...`."""
-    from inference.pacs import dicomweb, dimse
+    from inference.pacs import client, dimse
     from inference.pacs.nodes import PacsNode, get_node, load_nodes, save_nodes
 
     cmd = args.pacs_command
@@ -104,15 +104,13 @@ def run(args: argparse.Namespace) -> int:
             print(node.describe())
         return 0
     node = get_node(args.name)
-    web = node.kind == "dicomweb"
     if cmd == "echo":
-        (dicomweb.ping if web else dimse.echo)(node)
+        client.test_connection(node)
         print(f"{node.describe()}: OK")
         return 0
     if cmd == "find":
         if args.study:
-            rows = (dicomweb.find_series(node, args.study) if web else
-                    dimse.find(node, "SERIES", StudyInstanceUID=args.study))
+            rows = client.find_series(node, args.study)
             for r in rows:
                 print(f"{r['SeriesInstanceUID']}  {r['Modality']:<3} "
                       f"{r['NumberOfSeriesRelatedInstances']:>5} images  "
@@ -130,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "get":
         from inference.cli import TerminalProgress
 
-        fn = dicomweb.get_series if web else dimse.retrieve_series
-        folder = fn(node, args.study, args.series, progress=TerminalProgress())
+        folder = client.retrieve(node, args.study, args.series, progress=TerminalProgress())
         print(f"retrieved into {folder}")
         return 0
     if cmd == "send":
@@ -143,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                 return 2
             if input(f"send {len(files)} file(s) to {node.describe()}? [y/N] ").lower() != "y":
                 return 1
-        n = (dicomweb if web else dimse).store(node, files)
+        n = client.store(node, files)
         print(f"sent {n} file(s) to {node.describe()}")
         return 0
     raise AssertionError(cmd)

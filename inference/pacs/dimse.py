@@ -126,6 +126,40 @@ def find(node: PacsNode, level: str = "STUDY", **filters: str) -> list[dict]:
     return out
 
 
+class _Receiver:
+    """Writes each arriving instance into a retrieval's private folder, counting them."""
+
+    def __init__(self, partial: Path, expected: int | None,
+                 progress: Callable[[ProgressEvent], None] | None) -> None:
+        self.partial, self.expected, self.progress = partial, expected, progress
+        self.count = 0
+
+    def store(self, event) -> None:
+        """One C-STORE: the received bytes as a Part 10 file, never decoded and re-encoded."""
+        (self.partial / f"{self.count:06d}.dcm").write_bytes(event.encoded_dataset())
+        self.count += 1
+        if self.progress:
+            self.progress(ProgressEvent("Retrieving from PACS", self.count, self.expected or 0))
+
+    def check(self, node: PacsNode, final_status) -> None:
+        """Raise PacsError unless every instance arrived and the PACS reported success."""
+        code = getattr(final_status, "Status", None)
+        failed = int(getattr(final_status, "NumberOfFailedSuboperations", 0) or 0)
+        if code != 0x0000 or failed or self.count == 0 or (
+                self.expected is not None and self.count != self.expected):
+            raise PacsError(f"{node.name}: the series arrived incomplete ({self.count} "
+                            f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
+                            "was kept")
+
+
+def _series_query(study_uid: str, series_uid: str) -> Dataset:
+    query = Dataset()
+    query.QueryRetrieveLevel = "SERIES"
+    query.StudyInstanceUID = study_uid
+    query.SeriesInstanceUID = series_uid
+    return query
+
+
 def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
                expected: int | None = None,
                progress: Callable[[ProgressEvent], None] | None = None,
@@ -136,14 +170,10 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet as GetModel
 
     partial = cache.partial_dir(series_uid, cache_root)
-    received = [0]
+    receiver = _Receiver(partial, expected, progress)
 
     def on_store(event) -> int:
-        # The received bytes as a Part 10 file, never decoded and re-encoded here.
-        (partial / f"{received[0]:06d}.dcm").write_bytes(event.encoded_dataset())
-        received[0] += 1
-        if progress:
-            progress(ProgressEvent("Retrieving from PACS", received[0], expected or 0))
+        receiver.store(event)
         if cancel is not None and cancel.cancelled:
             return 0xFE00  # cancelled: the PACS stops sending
         return 0x0000
@@ -154,10 +184,7 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
     for ctx in contexts:
         ae.add_requested_context(ctx.abstract_syntax)
     roles = [build_role(ctx.abstract_syntax, scp_role=True) for ctx in contexts]
-    query = Dataset()
-    query.QueryRetrieveLevel = "SERIES"
-    query.StudyInstanceUID = study_uid
-    query.SeriesInstanceUID = series_uid
+    query = _series_query(study_uid, series_uid)
     try:
         assoc = _associate(ae, node, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
         final_status = None
@@ -173,13 +200,7 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
             from inference.errors import Cancelled
 
             raise Cancelled("retrieval cancelled")
-        code = getattr(final_status, "Status", None)
-        failed = int(getattr(final_status, "NumberOfFailedSuboperations", 0) or 0)
-        if code not in (0x0000,) or failed or received[0] == 0 or (
-                expected is not None and received[0] != expected):
-            raise PacsError(f"{node.name}: the series arrived incomplete ({received[0]} "
-                            f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
-                            "was kept")
+        receiver.check(node, final_status)
     except BaseException:
         cache.discard(partial)
         raise
@@ -200,14 +221,10 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
         raise PacsError(f"{node.name}: C-MOVE needs this workstation's storage port "
                         "(own_storage_port), known to the PACS with its AE title")
     partial = cache.partial_dir(series_uid, cache_root)
-    received = [0]
+    receiver = _Receiver(partial, expected, progress)
 
     def on_store(event) -> int:
-        # The received bytes as a Part 10 file, never decoded and re-encoded here.
-        (partial / f"{received[0]:06d}.dcm").write_bytes(event.encoded_dataset())
-        received[0] += 1
-        if progress:
-            progress(ProgressEvent("Retrieving from PACS", received[0], expected or 0))
+        receiver.store(event)
         return 0x0000
 
     ae = _ae(node)
@@ -220,10 +237,7 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
     except OSError as exc:
         cache.discard(partial)
         raise PacsError(f"cannot listen on storage port {node.own_storage_port}: {exc}") from exc
-    query = Dataset()
-    query.QueryRetrieveLevel = "SERIES"
-    query.StudyInstanceUID = study_uid
-    query.SeriesInstanceUID = series_uid
+    query = _series_query(study_uid, series_uid)
     try:
         assoc = _associate(ae, node)
         final_status = None
@@ -246,14 +260,11 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
                             f"{node.own_ae_title!r}: register it there with this host and "
                             f"port {node.own_storage_port}")
         failed = int(getattr(final_status, "NumberOfFailedSuboperations", 0) or 0)
-        if received[0] == 0 and not failed:
+        if receiver.count == 0 and not failed:
             raise PacsError(f"{node.name} sent nothing: is {node.own_ae_title!r} registered "
                             f"there as a move destination (this host, port "
                             f"{node.own_storage_port}), and does the series exist?")
-        if code != 0x0000 or failed or (expected is not None and received[0] != expected):
-            raise PacsError(f"{node.name}: the series arrived incomplete ({received[0]} "
-                            f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
-                            "was kept")
+        receiver.check(node, final_status)
     except BaseException:
         cache.discard(partial)
         raise

@@ -100,12 +100,12 @@ def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] =
                  "synthetic": str(case.synthetic) if case.synthetic else None}
         key = case_key(content_hash(paths), model if case.synthetic is None else "", settings)
         marker = folder / case.id / "prepared.json"
+        info = json.loads(marker.read_text()) if marker.exists() else None
         previous = ledger.done(case.id, key)
-        if marker.exists() and (previous is not None
-                                or json.loads(marker.read_text()).get("key") == key):
+        if info is not None and (previous is not None or info.get("key") == key):
             # Prepared from these very inputs and model (recorded, or a copied folder).
             done.append(previous or {"case": case.id, "status": "ok", "reason": None,
-                                     "info": json.loads(marker.read_text())})
+                                     "info": info})
             log(f"case {case.id}: already prepared")
             continue
         shutil.rmtree(folder / case.id, ignore_errors=True)  # inputs or model changed

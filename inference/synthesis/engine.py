@@ -19,7 +19,7 @@ from inference.io.volume import Volume
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
 from inference.synthesis.card import MAX_MODEL_PIXELS, ModelCard, default_card, model_grid_pixels
 from inference.synthesis.domain import DomainReport, check_domain
-from inference.synthesis.runtime import CPU, ModelSession, cpu_fallback, create_session
+from inference.synthesis.runtime import ModelSession, after_device_failure, create_session
 from inference.synthesis.tiling import tiled_predict
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,4 @@ def _recover(session: ModelSession, batch_size: int, exc: Exception,
         session.notes.append(f"inference failed with {batch_size} slices per call "
                              f"({type(exc).__name__}); retrying with {batch_size // 2}")
         return session, batch_size // 2
-    if session.active_provider != CPU:
-        return cpu_fallback(session, threads), 1
-    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-    raise ModelError(f"synthesis failed on the CPU: {first}") from exc
+    return after_device_failure(session, exc, threads), 1

@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 
-from inference.errors import DcreviewError, ModelError
+from inference.errors import DcreviewError
 from inference.io.volume import Volume
 from inference.progress import ProgressReporter
-from inference.synthesis.runtime import CPU, ModelSession, cpu_fallback
+from inference.synthesis.runtime import ModelSession, after_device_failure
 from inference.synthesis.tiling import tiled_predict, window_starts
 
 
@@ -54,11 +54,7 @@ def run_patches(session: ModelSession, grid, volume: Volume, out: np.ndarray,
         except DcreviewError:  # a cancel or a refused output is final, not a device failure
             raise
         except Exception as exc:
-            if session.active_provider == CPU:
-                first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() \
-                    else type(exc).__name__
-                raise ModelError(f"synthesis failed on the CPU: {first}") from exc
-            session = cpu_fallback(session, threads)
+            session = after_device_failure(session, exc, threads)
             calls = 0
     run_seconds = time.perf_counter() - t1
     for k in range(nk):

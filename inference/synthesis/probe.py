@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
-from inference.errors import ModelError
+from inference.errors import ModelError, first_line
 from inference.synthesis.card import ModelCard
 
 ORT_DTYPES = {"float32": "tensor(float)", "float16": "tensor(float16)"}
@@ -76,9 +76,8 @@ def probe_member(card: ModelCard, file: str, sess: ort.InferenceSession) -> int 
     try:
         y = sess.run([card.output_name], {card.input_name: x})[0]
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _mismatch(card, file, f"a probe input {'x'.join(map(str, shape))} does not run "
-                                    f"({first[:160]})") from exc
+                                    f"({first_line(exc, 160)})") from exc
     expected = (batch, 1, *shape[2:])
     if tuple(y.shape) != expected:
         raise _mismatch(card, file, f"a probe input {'x'.join(map(str, shape))} gave output "

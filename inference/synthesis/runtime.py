@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.errors import ModelError
+from inference.errors import ModelError, first_line
 from inference.synthesis.card import ModelCard, verify_checksum
 from inference.synthesis.probe import probe_member
 
@@ -177,7 +177,7 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
         except Exception as exc:
             if requested == [CPU]:
                 raise ModelError(f"model {card.name} could not be loaded from "
-                                 f"{member.path.name}: {str(exc).splitlines()[0][:200]}") from exc
+                                 f"{member.path.name}: {first_line(exc)}") from exc
             notes.append(f"{requested[0]} could not start ({type(exc).__name__}); using the CPU")
             requested = [CPU]
             sess = _open(member.path, options, [CPU])
@@ -199,6 +199,14 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
         ms.notes.append(f"{requested[0]} is not usable here; running on {ms.device_label}")
     log.info("model %s %s on %s", card.name, card.version, ms.active_provider)
     return ms
+
+
+def after_device_failure(ms: ModelSession, exc: Exception,
+                         threads: int | None = None) -> ModelSession:
+    """A run failed on the device: a CPU session to finish with; a CPU failure is final."""
+    if ms.active_provider != CPU:
+        return cpu_fallback(ms, threads)
+    raise ModelError(f"synthesis failed on the CPU: {first_line(exc)}") from exc
 
 
 def cpu_fallback(ms: ModelSession, threads: int | None = None) -> ModelSession:

@@ -79,15 +79,11 @@ class Loader(QObject):
                        expected: int | None = None) -> None:
         """Retrieve one series into the cache in the background, then open it (a series that
         did not arrive whole is never opened)."""
-        from inference.pacs import dicomweb, dimse
+        from inference.pacs import client
 
         def job(progress, cancel):
-            if node.kind == "dicomweb":
-                folder = dicomweb.get_series(node, study_uid, series_uid, progress=progress,
-                                             cancel=cancel)
-            else:
-                folder = dimse.retrieve_series(node, study_uid, series_uid, expected=expected,
-                                               progress=progress, cancel=cancel)
+            folder = client.retrieve(node, study_uid, series_uid, expected=expected,
+                                     progress=progress, cancel=cancel)
             return open_volume(folder, progress=progress, cancel=cancel)
 
         from inference.pacs import cache

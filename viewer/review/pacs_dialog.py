@@ -111,13 +111,13 @@ class PacsDialog(QDialog):
 
     def test_connection(self) -> None:
         """C-ECHO, or a QIDO request for a DICOMweb node; the answer in the hint line."""
-        from inference.pacs import dicomweb, dimse
+        from inference.pacs import client
 
         node = self.node
         if node is None:
             return
         try:
-            (dicomweb.ping if node.kind == "dicomweb" else dimse.echo)(node)
+            client.test_connection(node)
         except DcreviewError as exc:
             self.hint.setText(f"Connection failed: {exc}")
             return
@@ -142,7 +142,7 @@ class PacsDialog(QDialog):
 
     def list_series(self) -> None:
         """The selected study's series."""
-        from inference.pacs import dicomweb, dimse
+        from inference.pacs import client
 
         rows = self.study_table.selectionModel().selectedRows()
         node = self.node
@@ -150,8 +150,7 @@ class PacsDialog(QDialog):
             return
         study_uid = self.studies[rows[0].row()]["StudyInstanceUID"]
         try:
-            self.series = (dicomweb.find_series(node, study_uid) if node.kind == "dicomweb"
-                           else dimse.find(node, "SERIES", StudyInstanceUID=study_uid))
+            self.series = client.find_series(node, study_uid)
         except DcreviewError as exc:
             self.show_error("PACS query failed", str(exc))
             return

@@ -18,11 +18,10 @@ from viewer.review.exports import export_synthetic_dicom
 
 def send_synthetic(state: ViewerState, source: Path | None, node: PacsNode) -> int:
     """Write the digital contrast as its DICOM series and store it on ``node`` (Logic only)."""
-    from inference.pacs import dicomweb, dimse
+    from inference.pacs import client
 
     with tempfile.TemporaryDirectory(prefix="dcreview-send-") as tmp:
-        files = export_synthetic_dicom(state, source, tmp)
-        return (dicomweb if node.kind == "dicomweb" else dimse).store(node, files)
+        return client.store(node, export_synthetic_dicom(state, source, tmp))
 
 
 class PacsSend:
