@@ -47,7 +47,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from inference.io.loader import open_volume
-    from inference.pacs import dicomweb, dimse
+    from inference.pacs import cget, dicomweb, dimse
     from inference.pacs.nodes import PacsNode
     from tests.inference.orthanc import PASSWORD, USER, start_orthanc
 
@@ -76,7 +76,7 @@ def main() -> int:
             times["getscu"].append(time.perf_counter() - t0)
             assert len(list(out.iterdir())) == len(files)
             shutil.rmtree(out)
-            for name, fn, target in (("dcreview C-GET", dimse.get_series, node),
+            for name, fn, target in (("dcreview C-GET", cget.get_series, node),
                                      ("dcreview WADO-RS", dicomweb.get_series, web)):
                 root = work / "cache"
                 t0 = time.perf_counter()

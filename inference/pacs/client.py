@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.pacs import dicomweb, dimse
+from inference.pacs import cget, dicomweb, dimse
 from inference.pacs.nodes import PacsNode
 
 
@@ -29,7 +29,8 @@ def retrieve(node: PacsNode, study_uid: str, series_uid: str, *,
     """One series into the cache (WADO-RS, C-GET or C-MOVE as the node says)."""
     if _web(node):
         return dicomweb.get_series(node, study_uid, series_uid, **kw)
-    return dimse.retrieve_series(node, study_uid, series_uid, expected=expected, **kw)
+    fn = dimse.move_series if node.retrieve == "move" else cget.get_series
+    return fn(node, study_uid, series_uid, expected=expected, **kw)
 
 
 def store(node: PacsNode, files: list[Path]) -> int:

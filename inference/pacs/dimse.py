@@ -1,12 +1,13 @@
-"""DIMSE with pynetdicom: C-ECHO, C-FIND (study and series), C-GET of a series into the
-cache, C-STORE of files. Every failure is one readable PacsError; nothing identifying is
-logged (query results are returned to the caller, never written to a log)."""
+"""DIMSE with pynetdicom: C-ECHO, C-FIND (study and series), C-MOVE of a series into the
+cache, C-STORE of files (C-GET has its own lean receive path in ``cget``). Every failure is
+one readable PacsError; nothing identifying is logged (query results are returned to the
+caller, never written to a log)."""
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydicom import Dataset, dcmread
@@ -33,7 +34,7 @@ def _ae(node: PacsNode):
     return ae
 
 
-def _tls_args(node: PacsNode):
+def tls_args(node: PacsNode):
     """(SSL context, server name) for DICOM TLS, or None."""
     if not node.tls:
         return None
@@ -51,7 +52,7 @@ def _tls_args(node: PacsNode):
 
 def _associate(ae, node: PacsNode, **kw):
     """An association, or a PacsError saying which of address, port or AE title failed."""
-    tls = _tls_args(node)
+    tls = tls_args(node)
     if tls is not None:
         kw["tls_args"] = tls
     try:
@@ -71,12 +72,22 @@ def _associate(ae, node: PacsNode, **kw):
                         f"({', '.join(offered)[:200]}): it does not take this kind of object "
                         "or this transfer syntax")
     if assoc.is_rejected:
-        raise PacsError(f"{node.name} rejected the association: check the called AE title "
-                        f"{node.ae_title!r} and that {node.own_ae_title!r} is known there")
-    raise PacsError(f"{node.name}: no DICOM association with {node.host}:{node.port} (nothing "
-                    "answers there, or it is not a DICOM port"
-                    + (", or the TLS handshake failed: check the certificates)" if node.tls
-                       else ")"))
+        raise association_refused(node)
+    raise no_association(node)
+
+
+def association_refused(node: PacsNode) -> PacsError:
+    """The PACS answered with A-ASSOCIATE-RJ."""
+    return PacsError(f"{node.name} rejected the association: check the called AE title "
+                     f"{node.ae_title!r} and that {node.own_ae_title!r} is known there")
+
+
+def no_association(node: PacsNode) -> PacsError:
+    """Something answered, but not as a DICOM peer (or TLS failed)."""
+    return PacsError(f"{node.name}: no DICOM association with {node.host}:{node.port} (nothing "
+                     "answers there, or it is not a DICOM port"
+                     + (", or the TLS handshake failed: check the certificates)" if node.tls
+                        else ")"))
 
 
 def echo(node: PacsNode) -> None:
@@ -126,7 +137,7 @@ def find(node: PacsNode, level: str = "STUDY", **filters: str) -> list[dict]:
     return out
 
 
-class _Receiver:
+class Receiver:
     """Writes each arriving instance into a retrieval's private folder, counting them."""
 
     def __init__(self, partial: Path, expected: int | None,
@@ -134,17 +145,16 @@ class _Receiver:
         self.partial, self.expected, self.progress = partial, expected, progress
         self.count = 0
 
-    def store(self, event) -> None:
-        """One C-STORE: the received bytes as a Part 10 file, never decoded and re-encoded."""
-        (self.partial / f"{self.count:06d}.dcm").write_bytes(event.encoded_dataset())
+    def write(self, chunks: Iterable[bytes | memoryview]) -> None:
+        """One instance: Part 10 bytes as received, never decoded and re-encoded."""
+        with open(self.partial / f"{self.count:06d}.dcm", "wb") as f:
+            f.writelines(chunks)
         self.count += 1
         if self.progress:
             self.progress(ProgressEvent("Retrieving from PACS", self.count, self.expected or 0))
 
-    def check(self, node: PacsNode, final_status) -> None:
+    def check(self, node: PacsNode, code: int | None, failed: int) -> None:
         """Raise PacsError unless every instance arrived and the PACS reported success."""
-        code = getattr(final_status, "Status", None)
-        failed = int(getattr(final_status, "NumberOfFailedSuboperations", 0) or 0)
         if code != 0x0000 or failed or self.count == 0 or (
                 self.expected is not None and self.count != self.expected):
             raise PacsError(f"{node.name}: the series arrived incomplete ({self.count} "
@@ -152,59 +162,13 @@ class _Receiver:
                             "was kept")
 
 
-def _series_query(study_uid: str, series_uid: str) -> Dataset:
+def series_query(study_uid: str, series_uid: str) -> Dataset:
+    """The identifier of a series-level retrieval."""
     query = Dataset()
     query.QueryRetrieveLevel = "SERIES"
     query.StudyInstanceUID = study_uid
     query.SeriesInstanceUID = series_uid
     return query
-
-
-def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
-               expected: int | None = None,
-               progress: Callable[[ProgressEvent], None] | None = None,
-               cancel: CancelToken | None = None, cache_root: Path | None = None) -> Path:
-    """C-GET one series into the cache; returns its folder, complete, or raises PacsError."""
-    from pynetdicom import build_role, evt
-    from pynetdicom.presentation import StoragePresentationContexts
-    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet as GetModel
-
-    partial = cache.partial_dir(series_uid, cache_root)
-    receiver = _Receiver(partial, expected, progress)
-
-    def on_store(event) -> int:
-        receiver.store(event)
-        if cancel is not None and cancel.cancelled:
-            return 0xFE00  # cancelled: the PACS stops sending
-        return 0x0000
-
-    ae = _ae(node)
-    ae.add_requested_context(GetModel)
-    contexts = StoragePresentationContexts[:120]  # with Get, the most a negotiation holds
-    for ctx in contexts:
-        ae.add_requested_context(ctx.abstract_syntax)
-    roles = [build_role(ctx.abstract_syntax, scp_role=True) for ctx in contexts]
-    query = _series_query(study_uid, series_uid)
-    try:
-        assoc = _associate(ae, node, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
-        final_status = None
-        try:
-            for status, _identifier in assoc.send_c_get(query, GetModel):
-                if status is None:
-                    raise PacsError(f"{node.name} stopped answering during the retrieval")
-                final_status = status
-        finally:
-            if assoc.is_established:
-                assoc.release()
-        if cancel is not None and cancel.cancelled:
-            from inference.errors import Cancelled
-
-            raise Cancelled("retrieval cancelled")
-        receiver.check(node, final_status)
-    except BaseException:
-        cache.discard(partial)
-        raise
-    return cache.commit(partial, series_uid, cache_root)
 
 
 def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
@@ -221,10 +185,10 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
         raise PacsError(f"{node.name}: C-MOVE needs this workstation's storage port "
                         "(own_storage_port), known to the PACS with its AE title")
     partial = cache.partial_dir(series_uid, cache_root)
-    receiver = _Receiver(partial, expected, progress)
+    receiver = Receiver(partial, expected, progress)
 
     def on_store(event) -> int:
-        receiver.store(event)
+        receiver.write([event.encoded_dataset()])
         return 0x0000
 
     ae = _ae(node)
@@ -237,7 +201,7 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
     except OSError as exc:
         cache.discard(partial)
         raise PacsError(f"cannot listen on storage port {node.own_storage_port}: {exc}") from exc
-    query = _series_query(study_uid, series_uid)
+    query = series_query(study_uid, series_uid)
     try:
         assoc = _associate(ae, node)
         final_status = None
@@ -250,7 +214,7 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
                     assoc.abort()
                     from inference.errors import Cancelled
 
-                    raise Cancelled("retrieval cancelled")
+                    raise Cancelled()
         finally:
             if assoc.is_established:
                 assoc.release()
@@ -264,19 +228,13 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
             raise PacsError(f"{node.name} sent nothing: is {node.own_ae_title!r} registered "
                             f"there as a move destination (this host, port "
                             f"{node.own_storage_port}), and does the series exist?")
-        receiver.check(node, final_status)
+        receiver.check(node, code, failed)
     except BaseException:
         cache.discard(partial)
         raise
     finally:
         server.shutdown()
     return cache.commit(partial, series_uid, cache_root)
-
-
-def retrieve_series(node: PacsNode, study_uid: str, series_uid: str, **kw) -> Path:
-    """C-GET or C-MOVE, as the node is configured."""
-    fn = move_series if node.retrieve == "move" else get_series
-    return fn(node, study_uid, series_uid, **kw)
 
 
 def store(node: PacsNode, files: list[Path]) -> int:

@@ -5,13 +5,15 @@ one readable message per fault."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import numpy as np
+import pydicom
 import pytest
 
 from inference.cli import main
 from inference.io.loader import open_volume
-from inference.pacs import cache, dicomweb, dimse
+from inference.pacs import cache, cget, client, dicomweb, dimse
 from inference.pacs.nodes import PacsError, PacsNode
 from tests.inference.orthanc import PASSWORD, USER, start_orthanc
 
@@ -51,11 +53,49 @@ def test_echo_find_and_c_get_one_series(dimse_node, small_case):
     assert study["NumberOfStudyRelatedSeries"] == "2"
     series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])
     nc = next(s for s in series if "non-contrast" in s["SeriesDescription"])
-    folder = dimse.get_series(dimse_node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
-                              expected=int(nc["NumberOfSeriesRelatedInstances"]))
+    events = []
+    folder = cget.get_series(dimse_node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
+                             progress=events.append)
     got, original = open_volume(folder).volume, open_volume(small_case.noncontrast).volume
     np.testing.assert_array_equal(got.array, original.array)
     assert got.geometry.same_grid(original.geometry)
+    count = int(nc["NumberOfSeriesRelatedInstances"])
+    # the PACS's own sub-operation counts give the total when the caller did not know it
+    assert [e.done for e in events] == list(range(1, count + 1))
+    assert events[-1].total == count
+    # each file is Part 10 with a meta header naming what it holds, the dataset bytes as sent
+    sent = {pydicom.dcmread(f).SOPInstanceUID: f for f in small_case.noncontrast.glob("*.dcm")}
+    for path in folder.iterdir():
+        ds = pydicom.dcmread(path)
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID in sent
+        assert ds.file_meta.MediaStorageSOPClassUID == ds.SOPClassUID
+        assert ds.file_meta.SourceApplicationEntityTitle == "ORTHANC"
+        original_ds = pydicom.dcmread(sent[ds.SOPInstanceUID])
+        assert ds.PatientName == original_ds.PatientName
+        assert ds.pixel_array.tobytes() == original_ds.pixel_array.tobytes()
+    # dcmtk reads them as well
+    check = subprocess.run(["/usr/bin/dcmdump", "-q", str(next(folder.iterdir()))],
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and "(0002,0010)" in check.stdout
+
+
+def test_a_cancelled_c_get_keeps_nothing(dimse_node, tmp_path):
+    from inference.errors import Cancelled
+    from inference.progress import CancelToken
+
+    study = _study(dimse_node)
+    series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])
+    token = CancelToken()
+
+    def cancel_at_three(event) -> None:
+        if event.done == 3:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        cget.get_series(dimse_node, study["StudyInstanceUID"], series[0]["SeriesInstanceUID"],
+                        progress=cancel_at_three, cancel=token, cache_root=tmp_path / "c")
+    assert not any((tmp_path / "c").iterdir())
+    dimse.echo(dimse_node)  # the PACS is still there for the next request
 
 
 def test_qido_and_wado_rs_one_series(dimse_node, web_node, small_case):
@@ -109,7 +149,7 @@ def test_faults_are_one_readable_message_each(orthanc, dimse_node, web_node):
         dimse.echo(wrong_port)  # an HTTP port, not a DICOM one
     study_uid = _study(dimse_node)["StudyInstanceUID"]
     with pytest.raises(PacsError, match="arrived incomplete"):
-        dimse.get_series(dimse_node, study_uid, "1.2.3.4.5.6.7")
+        cget.get_series(dimse_node, study_uid, "1.2.3.4.5.6.7")
     root = cache.cache_root()
     assert not list(root.glob(".*.partial"))  # nothing half-retrieved is kept
 
@@ -141,14 +181,14 @@ def test_c_move_one_series_to_our_storage_scp(orthanc, dimse_node, small_case):
     study = _study(dimse_node)
     series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])
     nc = next(s for s in series if "non-contrast" in s["SeriesDescription"])
-    folder = dimse.retrieve_series(node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
+    folder = client.retrieve(node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
                                    expected=int(nc["NumberOfSeriesRelatedInstances"]))
     np.testing.assert_array_equal(open_volume(folder).volume.array,
                                   open_volume(small_case.noncontrast).volume.array)
     unknown = PacsNode("test", ae_title="ORTHANC", port=orthanc.dicom_port, retrieve="move",
                        own_storage_port=orthanc.own_port, own_ae_title="STRANGER")
     with pytest.raises(PacsError, match="'STRANGER' registered there as a move destination"):
-        dimse.retrieve_series(unknown, study["StudyInstanceUID"], nc["SeriesInstanceUID"])
+        client.retrieve(unknown, study["StudyInstanceUID"], nc["SeriesInstanceUID"])
 
 
 def test_orthanc_stopped_mid_retrieve_leaves_no_half_series(small_case, tmp_path):
@@ -165,7 +205,7 @@ def test_orthanc_stopped_mid_retrieve_leaves_no_half_series(small_case, tmp_path
                 server.process.kill()
 
         with pytest.raises(PacsError, match=r"stopped answering|incomplete") as info:
-            dimse.get_series(node, study["StudyInstanceUID"], series["SeriesInstanceUID"],
+            cget.get_series(node, study["StudyInstanceUID"], series["SeriesInstanceUID"],
                              expected=40, progress=kill_after_five, cache_root=root)
         assert "\n" not in str(info.value)
         assert not any(root.iterdir())  # neither a series folder nor a partial one
@@ -191,7 +231,6 @@ def test_a_rejected_presentation_context_is_one_message(dimse_node, small_case, 
 def test_dicom_tls(small_case, tmp_path):
     """DIMSE over TLS against Orthanc with a self-signed certificate; plain TCP is refused and
     an untrusted certificate is one readable message."""
-    import subprocess
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
@@ -204,6 +243,13 @@ def test_dicom_tls(small_case, tmp_path):
                         port=server.dicom_port, tls=True, tls_ca=str(cert))
         dimse.echo(node)
         assert dimse.store(node, sorted(small_case.noncontrast.glob("*.dcm"))[:3]) == 3
+        study = dimse.find(node, "STUDY", PatientID="PHANTOM-0000")[0]["StudyInstanceUID"]
+        series = dimse.find(node, "SERIES", StudyInstanceUID=study)[0]["SeriesInstanceUID"]
+        assert len(list(cget.get_series(node, study, series, expected=3,
+                                        cache_root=tmp_path / "c").iterdir())) == 3
+        with pytest.raises(PacsError, match="no DICOM association"):
+            cget.get_series(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port),
+                            study, series, cache_root=tmp_path / "c")
         with pytest.raises(PacsError, match="no DICOM association"):
             dimse.echo(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port))
         other = tmp_path / "other.pem"
