@@ -28,7 +28,7 @@ def retrieve(node: PacsNode, study_uid: str, series_uid: str, *,
              expected: int | None = None, **kw) -> Path:
     """One series into the cache (WADO-RS, C-GET or C-MOVE as the node says)."""
     if _web(node):
-        return dicomweb.get_series(node, study_uid, series_uid, **kw)
+        return dicomweb.get_series(node, study_uid, series_uid, expected=expected, **kw)
     fn = dimse.move_series if node.retrieve == "move" else cget.get_series
     return fn(node, study_uid, series_uid, expected=expected, **kw)
 

@@ -3,7 +3,7 @@ cache, STOW-RS. Authentication: basic or bearer; TLS verified unless the node sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pydicom import dcmread
@@ -13,9 +13,8 @@ from inference.pacs.nodes import PacsError, PacsNode
 from inference.progress import CancelToken, ProgressEvent
 
 
-def _client(node: PacsNode):
+def _session(node: PacsNode):
     import requests
-    from dicomweb_client.api import DICOMwebClient
 
     session = requests.Session()
     if node.username:
@@ -23,7 +22,13 @@ def _client(node: PacsNode):
     if node.bearer_token:
         session.headers["Authorization"] = f"Bearer {node.bearer_token}"
     session.verify = node.verify_tls
-    return DICOMwebClient(url=node.url, session=session)
+    return session
+
+
+def _client(node: PacsNode):
+    from dicomweb_client.api import DICOMwebClient
+
+    return DICOMwebClient(url=node.url, session=_session(node))
 
 
 def _call(node: PacsNode, what: str, fn):
@@ -61,24 +66,83 @@ def find_series(node: PacsNode, study_uid: str) -> list[dict]:
         _value(s, "00201209")} for s in found]
 
 
+def _parts(chunks: Iterable[bytes], boundary: bytes) -> Iterator[bytes]:
+    """The bodies of a multipart/related stream, each as soon as its closing delimiter
+    arrives; a stream that ends before the final delimiter raises PacsError."""
+    delimiter = b"\r\n--" + boundary
+    buffer = bytearray(b"\r\n")  # so that the first boundary matches the delimiter too
+    inside, start = False, 0
+    for chunk in chunks:
+        buffer += chunk
+        while True:
+            found = buffer.find(delimiter, start)
+            if found < 0:
+                start = max(0, len(buffer) - len(delimiter))
+                break
+            after = found + len(delimiter)
+            if len(buffer) < after + 2:
+                start = found
+                break
+            if inside:
+                head_end = buffer.find(b"\r\n\r\n", 0, found)
+                yield bytes(buffer[head_end + 4 if head_end >= 0 else 0:found])
+            if buffer[after:after + 2] == b"--":
+                return
+            line_end = buffer.find(b"\r\n", after)
+            if line_end < 0:
+                start = found
+                break
+            del buffer[:line_end + 2]
+            inside, start = True, 0
+    raise PacsError("the series arrived incomplete (the reply ended early); nothing was kept")
+
+
 def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
+               expected: int | None = None,
                progress: Callable[[ProgressEvent], None] | None = None,
                cancel: CancelToken | None = None, cache_root: Path | None = None) -> Path:
-    """WADO-RS one series into the cache; returns its folder, complete, or raises PacsError."""
+    """WADO-RS one series into the cache; returns its folder, complete, or raises PacsError.
+
+    Each part is a Part 10 file in the PACS's own transfer syntax, written as it arrives:
+    parsing each with pydicom and saving it again doubled the time."""
+    import requests
+
     partial = cache.partial_dir(series_uid, cache_root)
+    url = f"{node.url.rstrip('/')}/studies/{study_uid}/series/{series_uid}"
+    accept = 'multipart/related; type="application/dicom"; transfer-syntax=*'
     try:
-        client = _client(node)
+        def request():
+            reply = _session(node).get(url, headers={"Accept": accept}, stream=True,
+                                       timeout=30)
+            reply.raise_for_status()
+            return reply
+
+        reply = _call(node, "the retrieval", request)
+        ctype = reply.headers.get("Content-Type", "")
+        boundary = next((p.split("=", 1)[1].strip().strip('"') for p in ctype.split(";")
+                         if p.strip().lower().startswith("boundary=")), None)
+        if not boundary:
+            raise PacsError(f"{node.name}: the retrieval reply is not multipart ({ctype})")
         n = 0
-        for ds in _call(node, "the retrieval", lambda: client.iter_series(
-                study_instance_uid=study_uid, series_instance_uid=series_uid)):
-            ds.save_as(partial / f"{n:06d}.dcm", enforce_file_format=True)
-            n += 1
-            if progress:
-                progress(ProgressEvent("Retrieving from PACS", n, 0))
-            if cancel is not None:
-                cancel.raise_if_cancelled()
+        try:
+            for body in _parts(reply.iter_content(1 << 20), boundary.encode()):
+                (partial / f"{n:06d}.dcm").write_bytes(body)
+                n += 1
+                if progress:
+                    progress(ProgressEvent("Retrieving from PACS", n, expected or 0))
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+        except requests.RequestException as exc:
+            raise PacsError(f"{node.name} stopped answering during the retrieval") from exc
+        except PacsError as exc:
+            raise PacsError(f"{node.name}: {exc}") from exc
+        finally:
+            reply.close()
         if n == 0:
             raise PacsError(f"{node.name}: the series has no instances there")
+        if expected is not None and n != expected:
+            raise PacsError(f"{node.name}: the series arrived incomplete ({n} of {expected} "
+                            "instances); nothing was kept")
     except BaseException:
         cache.discard(partial)
         raise

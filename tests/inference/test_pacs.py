@@ -287,3 +287,19 @@ def test_a_batch_manifest_may_name_series_in_a_pacs(orthanc, dimse_node, tmp_pat
             ).exists()
     assert results["missing"]["status"] == "failed"
     assert "PacsError" in results["missing"]["reason"]
+
+
+def test_multipart_parts_survive_any_chunking_and_truncation_is_refused():
+    """WADO-RS replies are split into parts however the network cuts them; a reply that ends
+    before its closing delimiter is an incomplete series, never a shorter one."""
+    from inference.pacs.dicomweb import _parts
+
+    bodies = [b"DICM" + bytes(range(256)) * 3, b"\r\n--b0undary-ish\r\n", b"x"]
+    stream = b"preamble\r\n" + b"".join(
+        b"--BND\r\nContent-Type: application/dicom\r\nContent-Length: %d\r\n\r\n" % len(b)
+        + b + b"\r\n" for b in bodies) + b"--BND--\r\n"
+    for size in (1, 2, 7, 64, len(stream)):
+        chunks = [stream[i:i + size] for i in range(0, len(stream), size)]
+        assert list(_parts(chunks, b"BND")) == bodies
+    with pytest.raises(PacsError, match="arrived incomplete"):
+        list(_parts([stream[:-12]], b"BND"))
