@@ -29,6 +29,18 @@ def series_dir(series_uid: str, root: Path | None = None) -> Path:
     return (root or cache_root()) / token
 
 
+def cached(series_uid: str, expected: int | None, root: Path | None = None) -> Path | None:
+    """The cached series if it holds exactly ``expected`` instances (a series only reaches
+    the cache whole; the count guards against one the PACS has added images to since)."""
+    folder = series_dir(series_uid, root)
+    if expected is None or not folder.is_dir():
+        return None
+    if sum(1 for f in folder.iterdir() if f.is_file()) != expected:
+        return None
+    os.utime(folder)  # most recently used
+    return folder
+
+
 def partial_dir(series_uid: str, root: Path | None = None) -> Path:
     """A fresh private folder to retrieve into."""
     final = series_dir(series_uid, root)

@@ -37,10 +37,11 @@ def add_parser(sub) -> None:
     find.add_argument("--modality", default="")
     find.add_argument("--accession", default="")
     find.add_argument("--study", help="list this study's series instead")
-    get = psub.add_parser("get", help="retrieve one series into the local cache")
+    get = psub.add_parser("get", help="retrieve a series, or a whole study, into the local "
+                                      "cache")
     get.add_argument("name")
     get.add_argument("--study", required=True)
-    get.add_argument("--series", required=True)
+    get.add_argument("--series", help="one series (default: every series of the study)")
     send = psub.add_parser("send", help="send dcreview's results (SYNTHETIC series, SR) back")
     send.add_argument("name")
     send.add_argument("paths", nargs="+", help="DICOM files or folders")
@@ -78,7 +79,7 @@ def own_results(paths: list[str]) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute `dcreview pacs ...`."""
-    from inference.pacs import client, dimse
+    from inference.pacs import client
     from inference.pacs.nodes import PacsNode, get_node, load_nodes, save_nodes
 
     cmd = args.pacs_command
@@ -121,15 +122,22 @@ def run(args: argparse.Namespace) -> int:
                                      ("StudyDate", args.date), ("ModalitiesInStudy",
                                                                 args.modality),
                                      ("AccessionNumber", args.accession)) if v}
-        for r in dimse.find(node, "STUDY", **filters):  # names on screen, never in a log
+        for r in client.find_studies(node, **filters):  # names on screen, never in a log
             print(f"{r['StudyInstanceUID']}  {r['StudyDate']}  {r['PatientName']}  "
                   f"{r['StudyDescription']}  ({r['NumberOfStudyRelatedSeries']} series)")
         return 0
     if cmd == "get":
         from inference.cli import TerminalProgress
 
-        folder = client.retrieve(node, args.study, args.series, progress=TerminalProgress())
-        print(f"retrieved into {folder}")
+        if args.series:
+            folder = client.retrieve(node, args.study, args.series,
+                                     progress=TerminalProgress())
+            print(f"retrieved into {folder}")
+            return 0
+        for row, folder in client.retrieve_study(node, args.study,
+                                                 progress=TerminalProgress()):
+            print(f"retrieved {row['SeriesDescription'] or row['SeriesInstanceUID']} into "
+                  f"{folder}")
         return 0
     if cmd == "send":
         files = own_results(args.paths)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from inference.pacs import cget, dicomweb, dimse
-from inference.pacs.nodes import PacsNode
+from inference.pacs import cache, cget, dicomweb, dimse
+from inference.pacs.nodes import PacsError, PacsNode
+from inference.progress import ProgressEvent
 
 
 def _web(node: PacsNode) -> bool:
@@ -17,6 +19,14 @@ def test_connection(node: PacsNode) -> None:
     (dicomweb.ping if _web(node) else dimse.echo)(node)
 
 
+def find_studies(node: PacsNode, **filters: str) -> list[dict]:
+    """Studies by PatientID, PatientName, StudyDate (a range with '-'), ModalitiesInStudy,
+    AccessionNumber; each a dict with dimse.STUDY_KEYS (names for the screen only)."""
+    if _web(node):
+        return dicomweb.find_studies(node, **filters)
+    return dimse.find(node, "STUDY", **filters)
+
+
 def find_series(node: PacsNode, study_uid: str) -> list[dict]:
     """A study's series."""
     if _web(node):
@@ -26,11 +36,36 @@ def find_series(node: PacsNode, study_uid: str) -> list[dict]:
 
 def retrieve(node: PacsNode, study_uid: str, series_uid: str, *,
              expected: int | None = None, **kw) -> Path:
-    """One series into the cache (WADO-RS, C-GET or C-MOVE as the node says)."""
+    """One series into the cache (WADO-RS, C-GET or C-MOVE as the node says); a series
+    already cached whole with the expected count is not fetched again."""
+    hit = cache.cached(series_uid, expected, kw.get("cache_root"))
+    if hit is not None:
+        return hit
     if _web(node):
         return dicomweb.get_series(node, study_uid, series_uid, expected=expected, **kw)
     fn = dimse.move_series if node.retrieve == "move" else cget.get_series
     return fn(node, study_uid, series_uid, expected=expected, **kw)
+
+
+def retrieve_study(node: PacsNode, study_uid: str, *,
+                   progress: Callable[[ProgressEvent], None] | None = None,
+                   **kw) -> list[tuple[dict, Path]]:
+    """Every series of a study into the cache, one after the other: (series row, folder)."""
+    rows = find_series(node, study_uid)
+    if not rows:
+        raise PacsError(f"{node.name}: the study has no series there")
+    out = []
+    for i, row in enumerate(rows, 1):
+        def step(event: ProgressEvent, i: int = i) -> None:
+            if progress:
+                progress(ProgressEvent(f"Retrieving series {i} of {len(rows)}", event.done,
+                                       event.total))
+
+        count = str(row.get("NumberOfSeriesRelatedInstances", "")).strip()
+        out.append((row, retrieve(node, study_uid, row["SeriesInstanceUID"],
+                                  expected=int(count) if count.isdigit() else None,
+                                  progress=step, **kw)))
+    return out
 
 
 def store(node: PacsNode, files: list[Path]) -> int:

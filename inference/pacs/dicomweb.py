@@ -47,23 +47,40 @@ def _call(node: PacsNode, what: str, fn):
         raise PacsError(f"{node.name}: cannot reach {node.url}") from exc
 
 
-def _value(ds: dict, tag: str) -> str:
-    item = ds.get(tag, {}).get("Value", [""])[0]
-    return str(item.get("Alphabetic", "") if isinstance(item, dict) else item)
-
-
 def ping(node: PacsNode) -> None:
     """A QIDO request ("Test connection")."""
     _call(node, "the connection test", lambda: _client(node).search_for_studies(limit=1))
 
 
+STUDY_TAGS = {"PatientName": "00100010", "PatientID": "00100020", "StudyDate": "00080020",
+              "StudyDescription": "00081030", "AccessionNumber": "00080050",
+              "ModalitiesInStudy": "00080061", "StudyInstanceUID": "0020000D",
+              "NumberOfStudyRelatedSeries": "00201206"}
+SERIES_TAGS = {"SeriesInstanceUID": "0020000E", "SeriesDescription": "0008103E",
+               "Modality": "00080060", "SeriesNumber": "00200011",
+               "NumberOfSeriesRelatedInstances": "00201209", "ContrastBolusAgent": "00180010"}
+
+
+def _values(ds: dict, tag: str) -> str:
+    """All values of a QIDO JSON attribute, backslash-joined as in DIMSE."""
+    values = ds.get(tag, {}).get("Value", [])
+    return "\\".join(str(v.get("Alphabetic", "") if isinstance(v, dict) else v)
+                      for v in values)
+
+
+def find_studies(node: PacsNode, **filters: str) -> list[dict]:
+    """Studies matching DIMSE-named filters (QIDO-RS), with the same keys as a C-FIND."""
+    found = _call(node, "the study query", lambda: _client(node).search_for_studies(
+        search_filters=dict(filters), get_remaining=True,
+        fields=[k for k in STUDY_TAGS if k not in filters]))
+    return [{key: _values(s, tag) for key, tag in STUDY_TAGS.items()} for s in found]
+
+
 def find_series(node: PacsNode, study_uid: str) -> list[dict]:
-    """The study's series (QIDO-RS)."""
-    found = _call(node, "the series query",
-                  lambda: _client(node).search_for_series(study_instance_uid=study_uid))
-    return [{"SeriesInstanceUID": _value(s, "0020000E"), "SeriesDescription": _value(
-        s, "0008103E"), "Modality": _value(s, "00080060"), "NumberOfSeriesRelatedInstances":
-        _value(s, "00201209")} for s in found]
+    """The study's series (QIDO-RS), with the same keys as a C-FIND."""
+    found = _call(node, "the series query", lambda: _client(node).search_for_series(
+        study_instance_uid=study_uid, fields=list(SERIES_TAGS)))
+    return [{key: _values(s, tag) for key, tag in SERIES_TAGS.items()} for s in found]
 
 
 def _parts(chunks: Iterable[bytes], boundary: bytes) -> Iterator[bytes]:

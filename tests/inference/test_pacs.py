@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -100,8 +101,21 @@ def test_a_cancelled_c_get_keeps_nothing(dimse_node, tmp_path):
 
 def test_qido_and_wado_rs_one_series(dimse_node, web_node, small_case):
     dicomweb.ping(web_node)
-    study_uid = _study(dimse_node)["StudyInstanceUID"]
+    study = _study(dimse_node)
+    study_uid = study["StudyInstanceUID"]
+    # QIDO answers with the keys and values a C-FIND gives, so screens need not care
+    web_studies = client.find_studies(web_node, PatientID="PHANTOM-0000")
+    assert len(web_studies) == 1
+    for key in ("PatientID", "StudyInstanceUID", "StudyDate", "NumberOfStudyRelatedSeries",
+                "ModalitiesInStudy", "PatientName"):
+        assert web_studies[0][key] == study[key], key
+    date = study["StudyDate"]
+    assert len(client.find_studies(web_node, StudyDate=f"{date}-{date}")) == 1
+    assert client.find_studies(web_node, PatientID="NOBODY") == []
     series = dicomweb.find_series(web_node, study_uid)
+    by_uid = {s["SeriesInstanceUID"]: s for s in series}
+    for s in dimse.find(dimse_node, "SERIES", StudyInstanceUID=study_uid):
+        assert by_uid[s["SeriesInstanceUID"]] == s
     art = next(s for s in series if "arterial" in s["SeriesDescription"])
     folder = dicomweb.get_series(web_node, study_uid, art["SeriesInstanceUID"])
     got, original = open_volume(folder).volume, open_volume(small_case.contrast).volume
@@ -303,3 +317,19 @@ def test_multipart_parts_survive_any_chunking_and_truncation_is_refused():
         assert list(_parts(chunks, b"BND")) == bodies
     with pytest.raises(PacsError, match="arrived incomplete"):
         list(_parts([stream[:-12]], b"BND"))
+
+
+def test_pacs_get_a_whole_study_and_reuse_the_cache(orthanc, dimse_node, capsys):
+    assert main(["pacs", "add", "whole", "--dimse",
+                 f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"]) == 0
+    study = _study(dimse_node)["StudyInstanceUID"]
+    assert main(["pacs", "get", "whole", "--study", study]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("retrieved")]
+    assert len(lines) == 2 and any("arterial" in ln for ln in lines)
+    folders = [Path(ln.rsplit(" into ", 1)[1]) for ln in lines]
+    first = sorted(folders[0].iterdir())[0]
+    written = first.stat().st_mtime_ns
+    assert main(["pacs", "get", "whole", "--study", study]) == 0
+    assert first.stat().st_mtime_ns == written  # already cached whole: not fetched again
+    with pytest.raises(PacsError, match="no series there"):
+        client.retrieve_study(dimse_node, "1.2.3.4.5.6.7")

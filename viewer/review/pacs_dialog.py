@@ -125,14 +125,14 @@ class PacsDialog(QDialog):
 
     def search(self) -> None:
         """Study-level query with the filled fields."""
-        from inference.pacs import dimse
+        from inference.pacs import client
 
         node = self.node
         if node is None:
             return
         filters = {k: w.text().strip() for k, w in self.fields.items() if w.text().strip()}
         try:
-            self.studies = dimse.find(node, "STUDY", **filters)
+            self.studies = client.find_studies(node, **filters)
         except DcreviewError as exc:
             self.show_error("PACS query failed", str(exc))
             return
