@@ -80,7 +80,7 @@ def own_results(paths: list[str]) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     """Execute `dcreview pacs ...`."""
     from inference.pacs import client
-    from inference.pacs.nodes import PacsNode, get_node, load_nodes, save_nodes
+    from inference.pacs.nodes import PacsNode, get_node, load_nodes, save_nodes, validate
 
     cmd = args.pacs_command
     if cmd == "add":
@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             node.tls_cert, node.tls_key = args.tls_cert, args.tls_key
             if args.move_port:
                 node.retrieve, node.own_storage_port = "move", args.move_port
+        validate(node)
         nodes = load_nodes()
         nodes[node.name] = node
         print(f"saved {node.describe()} in {save_nodes(nodes)}")

@@ -68,6 +68,7 @@ def retrieve_study(node: PacsNode, study_uid: str, *,
     return out
 
 
-def store(node: PacsNode, files: list[Path]) -> int:
-    """Send files (STOW-RS or C-STORE); returns how many were stored."""
-    return (dicomweb if _web(node) else dimse).store(node, files)
+def store(node: PacsNode, files: list[Path], **kw) -> int:
+    """Send files (STOW-RS or C-STORE; ``progress``, ``cancel``); returns how many were
+    stored."""
+    return (dicomweb if _web(node) else dimse).store(node, files, **kw)

@@ -166,11 +166,25 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
     return cache.commit(partial, series_uid, cache_root)
 
 
-def store(node: PacsNode, files: list[Path]) -> int:
-    """STOW-RS; returns the number stored, or raises PacsError naming the failures."""
-    datasets = [dcmread(f) for f in files]
-    reply = _call(node, "the upload", lambda: _client(node).store_instances(datasets))
-    failed = reply.get("FailedSOPSequence") if reply is not None else None
-    if failed:  # Orthanc always sends the (empty) sequence: only its length matters
-        raise PacsError(f"{node.name} refused {len(failed)} of {len(datasets)} instance(s)")
-    return len(datasets)
+def store(node: PacsNode, files: list[Path],
+          progress: Callable[[ProgressEvent], None] | None = None,
+          cancel: CancelToken | None = None, batch: int = 16) -> int:
+    """STOW-RS in requests of ``batch`` instances; returns the number stored, or raises
+    PacsError naming the failures."""
+    from inference.pacs.dimse import stopped_sending
+
+    client = _client(node)
+    stored = 0
+    for start in range(0, len(files), batch):
+        datasets = [dcmread(f) for f in files[start:start + batch]]
+        reply = _call(node, "the upload", lambda d=datasets: client.store_instances(d))
+        failed = reply.get("FailedSOPSequence") if reply is not None else None
+        if failed:  # Orthanc always sends the (empty) sequence: only its length matters
+            raise PacsError(f"{node.name} refused {len(failed)} of {len(files)} instance(s) "
+                            f"({stored} stored before)")
+        stored += len(datasets)
+        if progress:
+            progress(ProgressEvent("Sending to PACS", stored, len(files)))
+        if cancel is not None and cancel.cancelled and stored < len(files):
+            raise PacsError(stopped_sending(node, stored, len(files)))
+    return stored

@@ -237,7 +237,9 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
     return cache.commit(partial, series_uid, cache_root)
 
 
-def store(node: PacsNode, files: list[Path]) -> int:
+def store(node: PacsNode, files: list[Path],
+          progress: Callable[[ProgressEvent], None] | None = None,
+          cancel: CancelToken | None = None) -> int:
     """C-STORE files to the node; returns how many it accepted, or raises PacsError."""
     datasets = [dcmread(f) for f in files]
     ae = _ae(node)
@@ -260,6 +262,16 @@ def store(node: PacsNode, files: list[Path]) -> int:
                 raise PacsError(f"{node.name} refused an instance (status "
                                 f"0x{getattr(status, 'Status', 0):04X}); {stored} stored")
             stored += 1
+            if progress:
+                progress(ProgressEvent("Sending to PACS", stored, len(datasets)))
+            if cancel is not None and cancel.cancelled and stored < len(datasets):
+                raise PacsError(stopped_sending(node, stored, len(datasets)))
     finally:
         assoc.release()
     return stored
+
+
+def stopped_sending(node: PacsNode, stored: int, total: int) -> str:
+    """What a cancelled send leaves behind: a PACS does not take instances back."""
+    return (f"sending stopped after {stored} of {total} instance(s): {node.name} holds an "
+            "incomplete series (delete it there, or send again to complete it)")

@@ -48,6 +48,37 @@ class PacsNode:
         return f"{self.name}: {self.ae_title}@{self.host}:{self.port} (as {self.own_ae_title})"
 
 
+def validate(node: PacsNode) -> None:
+    """Raise PacsError with the first thing that makes ``node`` unusable (one rule for the
+    CLI and the settings screen)."""
+    def bad_ae(title: str) -> bool:
+        return not 0 < len(title.strip()) <= 16 or "\\" in title or not title.isprintable()
+
+    if not node.name.strip() or "/" in node.name:
+        raise PacsError("a PACS node needs a name (without '/')")
+    if node.kind == "dicomweb":
+        if not node.url.startswith(("http://", "https://")):
+            raise PacsError(f"{node.name}: the DICOMweb base URL must start with http:// or "
+                            "https://")
+        return
+    if node.kind != "dimse":
+        raise PacsError(f"{node.name}: kind must be 'dimse' or 'dicomweb', not {node.kind!r}")
+    for what, title in (("called AE title", node.ae_title), ("own AE title",
+                                                              node.own_ae_title)):
+        if bad_ae(title):
+            raise PacsError(f"{node.name}: the {what} must be 1-16 printable characters "
+                            "without a backslash")
+    if not node.host.strip():
+        raise PacsError(f"{node.name}: the PACS host is missing")
+    if not 0 < node.port < 65536:
+        raise PacsError(f"{node.name}: port {node.port} is not a TCP port (1-65535)")
+    if node.retrieve == "move" and not 0 < node.own_storage_port < 65536:
+        raise PacsError(f"{node.name}: C-MOVE needs this workstation's storage port "
+                        "(1-65535), registered at the PACS with the own AE title")
+    if node.retrieve not in ("get", "move"):
+        raise PacsError(f"{node.name}: retrieve must be 'get' or 'move'")
+
+
 def nodes_path() -> Path:
     """The per-user file of configured nodes (DCREVIEW_PACS_NODES overrides it)."""
     env = os.environ.get("DCREVIEW_PACS_NODES")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from inference.annotations.model import Annotation, Kind
 from inference.io.loader import open_volume
 from inference.pacs import dimse
 from inference.pacs.nodes import PacsNode, save_nodes
 from tests.inference.orthanc import start_orthanc
-from tests.viewer.conftest import open_window
+from tests.viewer.conftest import AORTA, open_window
 
 pytestmark = pytest.mark.gui
 
@@ -44,17 +45,75 @@ def test_open_a_series_from_pacs(qtbot, settings, small_case, phantom_volumes, t
                         w.state.base.metadata.series_description, timeout=60_000)
         np.testing.assert_array_equal(w.state.base.array, original.array)
         assert not list((tmp_path / "cache").glob(".*.partial"))
-        # Synthesise and send the result back into the study, after a named confirmation.
+        # Synthesise, annotate, and send both back into the study after a named
+        # confirmation; the sending runs in the background.
         w.start_synthesis()
         qtbot.waitUntil(lambda: not w.synthesis.running, timeout=120_000)
-        asked = []
-        w.pacs_send.confirm = lambda text: asked.append(text) or True
-        assert w.pacs_send.choose("hospital") == 40
-        assert "SYNTHETIC" in asked[0] and "ORTHANC@127.0.0.1" in asked[0]
+        end = AORTA + np.array([30.0, 0.0, 0.0])
+        w.state.annotations.set.add(Annotation(Kind.RULER, (tuple(AORTA), tuple(end))))
+        asked, sent = [], []
+        w.pacs_send.confirm = lambda text, sr: (asked.append((text, sr)) is None, True)
+        w.pacs_send.sent.connect(sent.append)
+        assert w.pacs_send.choose("hospital")
+        qtbot.waitUntil(lambda: bool(sent), timeout=60_000)
+        assert sent == [41]  # 40 SYNTHETIC images and one SR
+        text, offered_sr = asked[0]
+        assert "SYNTHETIC" in text and "ORTHANC@127.0.0.1" in text and offered_sr
+        assert "Sent 41 object(s) to hospital" in w.statusBar().currentMessage()
         study = dimse.find(node, "STUDY", PatientID="PHANTOM-0000")[0]["StudyInstanceUID"]
-        descriptions = [s["SeriesDescription"] for s in
-                        dimse.find(node, "SERIES", StudyInstanceUID=study)]
-        assert any(d.startswith("SYNTHETIC") for d in descriptions), descriptions
+        found = dimse.find(node, "SERIES", StudyInstanceUID=study)
+        assert any(s["SeriesDescription"].startswith("SYNTHETIC") for s in found), found
+        assert [s["Modality"] for s in found].count("SR") == 1
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=30)
+
+
+def test_pacs_nodes_are_edited_in_the_viewer(qtbot, settings, phantom_volumes, small_case,
+                                             tmp_path, monkeypatch):
+    """No node yet: Nodes... adds one (a bad port or AE title is refused under the form),
+    Test connection answers, and the PACS dialog lists it; Retrieve whole study caches every
+    series and opens the chosen one."""
+    from inference.pacs.nodes import load_nodes
+
+    server = start_orthanc(tmp_path / "orthanc")
+    try:
+        dimse.store(PacsNode("x", ae_title="ORTHANC", port=server.dicom_port),
+                    sorted(small_case.noncontrast.glob("*.dcm"))
+                    + sorted(small_case.contrast.glob("*.dcm")))
+        monkeypatch.setenv("DCREVIEW_PACS_NODES", str(tmp_path / "nodes.json"))
+        monkeypatch.setenv("DCREVIEW_PACS_CACHE", str(tmp_path / "cache"))
+        w = open_window(qtbot, settings, phantom_volumes[0])
+        dialog = w.show_pacs_dialog()
+        assert dialog.node_combo.count() == 0 and "Nodes..." in dialog.hint.text()
+        assert not dialog.search_button.isEnabled()
+        editor = dialog.edit_nodes()
+        editor.name.setText("hospital")
+        editor.ae_title.setText("ORTHANC")
+        editor.port.setValue(0)
+        assert not editor.save() and "not a TCP port" in editor.hint.text()
+        editor.port.setValue(server.dicom_port)
+        editor.own_ae_title.setText("A\\B")
+        assert not editor.save() and "own AE title" in editor.hint.text()
+        editor.own_ae_title.setText("DCREVIEW")
+        editor.test_button.click()
+        assert editor.hint.text() == "hospital answers."
+        editor.password.setText("never shown")
+        assert editor.password.echoMode() == editor.password.EchoMode.Password
+        assert editor.save()
+        assert load_nodes()["hospital"].port == server.dicom_port
+        editor.close()
+        assert dialog.node_combo.count() == 1 and dialog.search_button.isEnabled()
+        dialog.search_button.click()
+        dialog.study_table.selectRow(0)
+        assert dialog.study_button.isEnabled()
+        row = next(r for r in range(2) if "arterial" in dialog.series_table.item(r, 1).text())
+        dialog.series_table.selectRow(row)
+        dialog.study_button.click()
+        qtbot.waitUntil(lambda: w.state.base is not None and "arterial" in
+                        w.state.base.metadata.series_description, timeout=60_000)
+        assert len([p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
+                   ) == 2
     finally:
         server.process.kill()
         server.process.wait(timeout=30)

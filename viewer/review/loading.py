@@ -92,6 +92,20 @@ class Loader(QObject):
         self._pending = (cache.series_dir(series_uid), Role.BASE, None)
         self.job.start(job, f"Retrieving from {node.name}")
 
+    def load_study_from_pacs(self, node, study_uid: str, series_uid: str) -> None:
+        """Retrieve every series of a study into the cache in the background, then open
+        ``series_uid`` (the others open from the cache without a new download)."""
+        from inference.pacs import cache, client
+
+        def job(progress, cancel):
+            retrieved = client.retrieve_study(node, study_uid, progress=progress,
+                                              cancel=cancel)
+            folder = next(f for row, f in retrieved if row["SeriesInstanceUID"] == series_uid)
+            return open_volume(folder, progress=progress, cancel=cancel)
+
+        self._pending = (cache.series_dir(series_uid), Role.BASE, None)
+        self.job.start(job, f"Retrieving the study from {node.name}")
+
     def open_demo(self) -> None:
         """Open the built-in phantom case (generated into the user cache on first use)."""
         from inference.phantom.demo_case import ensure_demo_case

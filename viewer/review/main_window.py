@@ -192,7 +192,8 @@ class MainWindow(QMainWindow):
              lambda: self.loader.choose_file(Role.OVERLAY, self.state.base is not None)),
             ("Open from &PACS...", None, self.show_pacs_dialog),
             ("Open &batch results...", None, lambda: self.batch.choose()),
-            ("&Send digital contrast to PACS...", None, lambda: self.pacs_send.choose()),
+            ("&Send results to PACS (digital contrast, annotations)...", None,
+             lambda: self.pacs_send.choose()),
         ):
             file_menu.addAction(self._action(text, slot, shortcut))
         self.recent_menu = file_menu.addMenu("&Recent studies")
@@ -253,7 +254,8 @@ class MainWindow(QMainWindow):
 
     def show_pacs_dialog(self) -> PacsDialog:
         """File > Open from PACS (non-blocking)."""
-        dialog = PacsDialog(self, self.loader.load_from_pacs, self.show_error)
+        dialog = PacsDialog(self, self.loader.load_from_pacs, self.loader.load_study_from_pacs,
+                            self.show_error)
         dialog.open()
         return dialog
 

@@ -53,28 +53,37 @@ def _fill(table: QTableWidget, rows: list[dict], columns) -> None:
 
 
 class PacsDialog(QDialog):
-    """Search and pick; ``open_series(node, study_uid, series_uid, expected)`` retrieves."""
+    """Search and pick; ``open_series(node, study_uid, series_uid, expected)`` retrieves one
+    series, ``open_study(node, study_uid, series_uid)`` the whole study."""
 
     def __init__(self, parent: QWidget,
                  open_series: Callable[[PacsNode, str, str, int | None], None],
+                 open_study: Callable[[PacsNode, str, str], None],
                  show_error: Callable[[str, str], object]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Open from PACS")
-        self.open_series, self.show_error = open_series, show_error
+        self.open_series, self.open_study = open_series, open_study
+        self.show_error = show_error
         self.nodes = load_nodes()
         self.studies: list[dict] = []
         self.series: list[dict] = []
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.node_combo = QComboBox(self)
-        for name, node in self.nodes.items():
-            self.node_combo.addItem(node.describe(), name)
-        form.addRow("PACS", self.node_combo)
-        self.fields = {key: QLineEdit(self) for key in
-                       ("PatientID", "PatientName", "StudyDate", "AccessionNumber")}
+        self.nodes_button = QPushButton("Nodes...", self)
+        self.nodes_button.setToolTip("Add, edit, remove or test PACS nodes")
+        self.nodes_button.clicked.connect(self.edit_nodes)
+        node_row = QHBoxLayout()
+        node_row.addWidget(self.node_combo, 1)
+        node_row.addWidget(self.nodes_button)
+        form.addRow("PACS", node_row)
+        labels = (("PatientID", "Patient ID"), ("PatientName", "Name"), ("StudyDate", "Date"),
+                  ("ModalitiesInStudy", "Modality"), ("AccessionNumber", "Accession"))
+        self.fields = {key: QLineEdit(self) for key, _label in labels}
         self.fields["StudyDate"].setPlaceholderText("YYYYMMDD or YYYYMMDD-YYYYMMDD")
-        for key, label in (("PatientID", "Patient ID"), ("PatientName", "Name"),
-                           ("StudyDate", "Date"), ("AccessionNumber", "Accession")):
+        self.fields["PatientName"].setPlaceholderText("DOE^JANE* (wildcards: * ?)")
+        self.fields["ModalitiesInStudy"].setPlaceholderText("CT")
+        for key, label in labels:
             form.addRow(label, self.fields[key])
         layout.addLayout(form)
         buttons = QHBoxLayout()
@@ -87,9 +96,13 @@ class PacsDialog(QDialog):
         self.open_button = QPushButton("Retrieve and open series", self)
         self.open_button.clicked.connect(self.open_selected)
         buttons.addWidget(self.open_button)
+        self.study_button = QPushButton("Retrieve whole study", self)
+        self.study_button.setToolTip("Every series into the local cache; the selected one "
+                                     "(or the first) opens")
+        self.study_button.clicked.connect(self.open_whole_study)
+        buttons.addWidget(self.study_button)
         layout.addLayout(buttons)
-        self.hint = QLabel("" if self.nodes else "No PACS is configured: add one with "
-                                                 "`dcreview pacs add NAME --dimse AET@HOST:PORT`")
+        self.hint = QLabel("", self)
         layout.addWidget(self.hint)
         self.study_table = _table(self, STUDY_COLUMNS)
         self.study_table.itemSelectionChanged.connect(self.list_series)
@@ -97,11 +110,33 @@ class PacsDialog(QDialog):
         self.series_table = _table(self, SERIES_COLUMNS)
         self.series_table.cellDoubleClicked.connect(lambda _r, _c: self.open_selected())
         layout.addWidget(self.series_table)
-        self.search_button.setEnabled(bool(self.nodes))
-        self.test_button.setEnabled(bool(self.nodes))
+        self.reload_nodes()
         self.open_button.setEnabled(False)
+        self.study_button.setEnabled(False)
         self.resize(820, 560)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def reload_nodes(self) -> None:
+        """Fill the node list from the settings (again, after editing)."""
+        current = self.node_combo.currentData()
+        self.nodes = load_nodes()
+        self.node_combo.clear()
+        for name, node in self.nodes.items():
+            self.node_combo.addItem(node.describe(), name)
+        if current in self.nodes:
+            self.node_combo.setCurrentIndex(list(self.nodes).index(current))
+        self.search_button.setEnabled(bool(self.nodes))
+        self.test_button.setEnabled(bool(self.nodes))
+        self.hint.setText("" if self.nodes else "No PACS is configured: add one with Nodes...")
+
+    def edit_nodes(self) -> QDialog:
+        """The node settings; the list here follows what is saved there."""
+        from viewer.review.pacs_nodes_dialog import PacsNodesDialog
+
+        editor = PacsNodesDialog(self)
+        editor.finished.connect(lambda _result: self.reload_nodes())
+        editor.open()
+        return editor
 
     @property
     def node(self) -> PacsNode | None:
@@ -156,6 +191,7 @@ class PacsDialog(QDialog):
             return
         _fill(self.series_table, self.series, SERIES_COLUMNS)
         self.open_button.setEnabled(bool(self.series))
+        self.study_button.setEnabled(bool(self.series))
 
     def open_selected(self) -> None:
         """Retrieve the selected series (in the background) and open it."""
@@ -168,4 +204,16 @@ class PacsDialog(QDialog):
         count = str(chosen.get("NumberOfSeriesRelatedInstances", "")).strip()
         self.open_series(node, self.studies[studies[0].row()]["StudyInstanceUID"],
                          chosen["SeriesInstanceUID"], int(count) if count.isdigit() else None)
+        self.accept()
+
+    def open_whole_study(self) -> None:
+        """Retrieve every series of the selected study; open the selected (or first) one."""
+        studies = self.study_table.selectionModel().selectedRows()
+        node = self.node
+        if not studies or not self.series or node is None:
+            return
+        series = self.series_table.selectionModel().selectedRows()
+        chosen = self.series[series[0].row() if series else 0]
+        self.open_study(node, self.studies[studies[0].row()]["StudyInstanceUID"],
+                        chosen["SeriesInstanceUID"])
         self.accept()
