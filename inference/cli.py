@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="0 is the fixed demo patient; other seeds vary the anatomy")
     syn = sub.add_parser("synthesize", help="predict digital contrast for a non-contrast CT and "
                                             "write it (NIfTI) with a run report")
-    syn.add_argument("input", help="DICOM folder/file, zip, NIfTI or NRRD")
+    syn.add_argument("input", help="DICOM folder/file, zip, NIfTI or NRRD; "
+                                   "pacs://NODE/STUDY_UID/SERIES_UID; with --pacs a study UID")
+    syn.add_argument("--pacs", metavar="NAME", help="retrieve the input from this configured "
+                                                    "PACS node: INPUT is the StudyInstanceUID "
+                                                    "and --series the SeriesInstanceUID")
     syn.add_argument("-o", "--outdir", required=True)
     syn.add_argument("--series", help="series UID or number when the folder holds several")
     syn.add_argument("--model", help="model card (default: the installed demo model)")
@@ -239,6 +243,18 @@ def _synthesize(args: argparse.Namespace) -> int:
     for note in session.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"model {card.label}; running on {session.device_label}", file=sys.stderr)
+    from inference.pacs.nodes import SCHEME
+
+    if args.pacs or args.input.startswith(SCHEME):
+        from inference.pacs import client
+        from inference.pacs.nodes import load_nodes
+
+        if args.pacs:
+            if not args.series:
+                raise LoadError("--pacs needs --series SERIES_UID (the series to retrieve)")
+            args.input = f"{SCHEME}{args.pacs}/{args.input}/{args.series}"
+        args.input, args.series = client.resolve(args.input, load_nodes(),
+                                                 progress=TerminalProgress()), None
     loaded = open_volume(args.input, series=args.series, progress=TerminalProgress())
     for warning in loaded.warnings:  # e.g. files skipped as unreadable: say so, always
         print(f"warning: {warning}", file=sys.stderr)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference.batch.manifest import CaseSpec
+from inference.pacs.nodes import SCHEME
 
 LEDGER = "ledger.sqlite"
 DONE, FAILED = "done", "failed"
@@ -34,7 +35,7 @@ def content_hash(case: CaseSpec | dict[str, str | None]) -> str:
     for role, path in sorted(paths.items()):
         if not path:
             continue
-        if path.startswith("pacs://"):  # the PACS holds the bytes: its address stands for them
+        if path.startswith(SCHEME):  # the PACS holds the bytes: its address stands for them
             h.update(f"{role}:{path}\n".encode())
             continue
         root = Path(path)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from inference.errors import DcreviewError
+from inference.pacs.nodes import SCHEME
 
 SAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -45,13 +46,10 @@ def _safe_id(text: str) -> str:
     return SAFE_ID.sub("_", text).strip("._") or "case"
 
 
-PACS_SCHEME = "pacs://"  # pacs://NODE/STUDY_UID/SERIES_UID: retrieved by the worker
-
-
 def _resolve(base: Path, value: str | None) -> str | None:
     if not value:
         return None
-    if value.startswith(PACS_SCHEME):
+    if value.startswith(SCHEME):  # retrieved by the worker
         return value
     p = Path(value)
     return str(p if p.is_absolute() else (base / p).resolve())

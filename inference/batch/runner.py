@@ -19,6 +19,7 @@ from inference.batch.ledger import DONE, FAILED, Ledger, case_key, content_hash
 from inference.batch.manifest import CaseSpec
 from inference.batch.worker import CASES_DIR, one_line, run_case
 from inference.errors import DcreviewError
+from inference.pacs.nodes import SCHEME
 from inference.progress import ProgressEvent
 
 log = logging.getLogger(__name__)
@@ -205,8 +206,8 @@ def run_batch(cases: list[CaseSpec], outdir: str | Path, settings: BatchSettings
     ledger = Ledger(outdir)
     outcome = BatchOutcome()
     settings.threads = threads
-    named = {p.split("/")[2] for c in cases for p in (c.noncontrast, c.real or "")
-             if p.startswith("pacs://")}
+    named = {p[len(SCHEME):].split("/")[0] for c in cases for p in (c.noncontrast, c.real or "")
+             if p.startswith(SCHEME)}
     if named:
         from dataclasses import asdict
 

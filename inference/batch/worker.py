@@ -33,20 +33,11 @@ def worker_session(card_path: str, device: str, threads: int):
 
 def local_path(path: str, settings: dict) -> str:
     """A manifest's path, or for pacs://NODE/STUDY/SERIES the series retrieved into the cache."""
-    from inference.batch.manifest import PACS_SCHEME
-
-    if not path.startswith(PACS_SCHEME):
-        return path
     from inference.pacs import client
-    from inference.pacs.nodes import PacsError, PacsNode
+    from inference.pacs.nodes import PacsNode
 
-    try:
-        name, study, series = path[len(PACS_SCHEME):].split("/")
-        node = PacsNode(**settings["pacs_nodes"][name])
-    except (ValueError, KeyError) as exc:
-        raise PacsError(f"{path}: write pacs://NODE/STUDY_UID/SERIES_UID with a configured "
-                        "node") from exc
-    return str(client.retrieve(node, study, series))
+    nodes = {name: PacsNode(**fields) for name, fields in settings["pacs_nodes"].items()}
+    return client.resolve(path, nodes)
 
 
 def one_line(exc: BaseException) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from inference.pacs import cache, cget, dicomweb, dimse
-from inference.pacs.nodes import PacsError, PacsNode
+from inference.pacs.nodes import SCHEME, PacsError, PacsNode
 from inference.progress import ProgressEvent
 
 
@@ -66,6 +66,20 @@ def retrieve_study(node: PacsNode, study_uid: str, *,
                                   expected=int(count) if count.isdigit() else None,
                                   progress=step, **kw)))
     return out
+
+
+def resolve(path: str, nodes: dict[str, PacsNode], **kw) -> str:
+    """A local path as given, or for pacs://NODE/STUDY/SERIES the series retrieved into the
+    cache (``nodes``: the configured ones, or those a batch job carries)."""
+    if not path.startswith(SCHEME):
+        return path
+    try:
+        name, study, series = path[len(SCHEME):].split("/")
+        node = nodes[name]
+    except (ValueError, KeyError) as exc:
+        raise PacsError(f"{path}: write pacs://NODE/STUDY_UID/SERIES_UID with a configured "
+                        f"node ({', '.join(sorted(nodes)) or 'none configured'})") from exc
+    return str(retrieve(node, study, series, **kw))
 
 
 def store(node: PacsNode, files: list[Path], **kw) -> int:

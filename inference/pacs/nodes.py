@@ -13,6 +13,7 @@ from platformdirs import user_config_dir
 from inference.errors import DcreviewError
 
 NODES_FILE = "pacs-nodes.json"
+SCHEME = "pacs://"  # pacs://NODE/STUDY_UID/SERIES_UID, in manifests and on the command line
 
 
 class PacsError(DcreviewError):

@@ -126,11 +126,19 @@ def test_qido_and_wado_rs_one_series(dimse_node, web_node, small_case):
 @pytest.mark.parametrize("kind", ["dimse", "dicomweb"])
 def test_synthetic_series_goes_back_into_its_study(orthanc, small_case, tmp_path, kind,
                                                    dimse_node, capsys):
+    """Headless round trip: the input retrieved from the PACS (--pacs NAME, or a pacs://
+    address), synthesised, and the SYNTHETIC series sent back into the same study."""
     out = tmp_path / "out"
-    assert main(["synthesize", str(small_case.noncontrast), "-o", str(out), "--dicom"]) == 0
     args = (["--dimse", f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"] if kind == "dimse" else
             ["--dicomweb", f"{orthanc.url}/dicom-web", "--user", USER, "--password", PASSWORD])
     assert main(["pacs", "add", kind, *args]) == 0
+    study = _study(dimse_node)["StudyInstanceUID"]
+    nc = next(s for s in dimse.find(dimse_node, "SERIES", StudyInstanceUID=study)
+              if "non-contrast" in s["SeriesDescription"])["SeriesInstanceUID"]
+    where = (["--pacs", kind, study, "--series", nc] if kind == "dimse"
+             else [f"pacs://{kind}/{study}/{nc}"])
+    assert main(["synthesize", *where, "-o", str(out), "--dicom"]) == 0
+    assert main(["synthesize", "--pacs", kind, study, "-o", str(tmp_path / "x")]) == 2
     assert main(["pacs", "send", kind, str(out / "dicom")]) == 2  # no confirmation: refused
     assert "needs --yes" in capsys.readouterr().err
     assert main(["pacs", "send", kind, str(out / "dicom"), "--yes"]) == 0
@@ -164,6 +172,15 @@ def test_faults_are_one_readable_message_each(orthanc, dimse_node, web_node):
     study_uid = _study(dimse_node)["StudyInstanceUID"]
     with pytest.raises(PacsError, match="arrived incomplete"):
         cget.get_series(dimse_node, study_uid, "1.2.3.4.5.6.7")
+    # the lean C-GET path says the same as the rest of DIMSE
+    with pytest.raises(PacsError, match="rejected the association: check the called AE"):
+        cget.get_series(PacsNode("test", ae_title="NOT-ORTHANC", port=orthanc.dicom_port),
+                        study_uid, "1.2.3")
+    with pytest.raises(PacsError, match="no DICOM association"):
+        cget.get_series(wrong_port, study_uid, "1.2.3")
+    with pytest.raises(PacsError, match="cannot reach"):
+        cget.get_series(PacsNode("test", ae_title="ORTHANC", port=_closed_port()),
+                        study_uid, "1.2.3")
     root = cache.cache_root()
     assert not list(root.glob(".*.partial"))  # nothing half-retrieved is kept
 
