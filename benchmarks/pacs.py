@@ -2,7 +2,7 @@
 against dcmtk's getscu on the same series in the same run, and the time from "retrieve" in
 the viewer (offscreen) to the first image on screen.
 
-Floor: dcreview's retrieve (C-GET and WADO-RS each) at most 1.3x getscu's time. Orthanc and
+Floor: dcreview's retrieve (C-GET, C-MOVE and WADO-RS each) at most 1.3x getscu's time. Orthanc and
 getscu run with TCP_NODELAY=1 (Debian's DCMTK otherwise stalls ~45 ms per instance).
 
     python benchmarks/pacs.py [--slices 300] [--matrix 512] [--repeats 3]
@@ -79,7 +79,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from inference.io.loader import open_volume
-    from inference.pacs import cget, dicomweb, dimse
+    from inference.pacs import dicomweb, dimse, retrieval
     from inference.pacs.nodes import PacsNode
     from tests.inference.orthanc import PASSWORD, USER, start_orthanc
 
@@ -88,6 +88,8 @@ def main() -> int:
     server = start_orthanc(work / "orthanc")
     try:
         node = PacsNode("bench", ae_title="ORTHANC", port=server.dicom_port)
+        mover = PacsNode("bench", ae_title="ORTHANC", port=server.dicom_port, retrieve="move",
+                         own_storage_port=server.own_port)
         web = PacsNode("web", kind="dicomweb", url=f"{server.url}/dicom-web", username=USER,
                        password=PASSWORD)
         files = sorted(folder.glob("*.dcm"))
@@ -95,7 +97,8 @@ def main() -> int:
         study = dimse.find(node, "STUDY")[0]["StudyInstanceUID"]
         uid = dimse.find(node, "SERIES", StudyInstanceUID=study)[0]["SeriesInstanceUID"]
         times: dict[str, list[float]] = {"getscu": [], "dcreview C-GET": [],
-                                         "dcreview WADO-RS": [], "C-GET + open": []}
+                                         "dcreview C-MOVE": [], "dcreview WADO-RS": [],
+                                         "C-GET + open": []}
         for _ in range(args.repeats):  # interleaved, so drift hits every method alike
             out = work / "getscu"
             out.mkdir(exist_ok=True)
@@ -108,7 +111,8 @@ def main() -> int:
             times["getscu"].append(time.perf_counter() - t0)
             assert len(list(out.iterdir())) == len(files)
             shutil.rmtree(out)
-            for name, fn, target in (("dcreview C-GET", cget.get_series, node),
+            for name, fn, target in (("dcreview C-GET", retrieval.get_series, node),
+                                     ("dcreview C-MOVE", retrieval.move_series, mover),
                                      ("dcreview WADO-RS", dicomweb.get_series, web)):
                 root = work / "cache"
                 t0 = time.perf_counter()
@@ -132,14 +136,17 @@ def main() -> int:
                          "mb": sum(f.stat().st_size for f in files) / 1e6},
               "median_seconds": med, "all_seconds": times,
               "c_get_over_getscu": med["dcreview C-GET"] / med["getscu"],
+              "c_move_over_getscu": med["dcreview C-MOVE"] / med["getscu"],
               "wado_over_getscu": med["dcreview WADO-RS"] / med["getscu"]}
     print(f"\n{args.slices} slices {args.matrix}x{args.matrix} from a loopback Orthanc "
           f"(median of {args.repeats})")
     for k, v in med.items():
         print(f"{k:<34}{v:>9.2f} s")
     print(f"{'C-GET / getscu':<34}{report['c_get_over_getscu']:>9.2f}")
+    print(f"{'C-MOVE / getscu':<34}{report['c_move_over_getscu']:>9.2f}")
     print(f"{'WADO-RS / getscu':<34}{report['wado_over_getscu']:>9.2f}")
     report["floors"] = {"C-GET <= 1.3x getscu": report["c_get_over_getscu"] <= 1.3,
+                        "C-MOVE <= 1.3x getscu": report["c_move_over_getscu"] <= 1.3,
                         "WADO-RS <= 1.3x getscu": report["wado_over_getscu"] <= 1.3}
     return finish(report, args.out)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.pacs import cache, cget, dicomweb, dimse
+from inference.pacs import cache, dicomweb, dimse, retrieval
 from inference.pacs.nodes import SCHEME, PacsError, PacsNode
 from inference.progress import ProgressEvent
 
@@ -43,7 +43,7 @@ def retrieve(node: PacsNode, study_uid: str, series_uid: str, *,
         return hit
     if _web(node):
         return dicomweb.get_series(node, study_uid, series_uid, expected=expected, **kw)
-    fn = dimse.move_series if node.retrieve == "move" else cget.get_series
+    fn = retrieval.move_series if node.retrieve == "move" else retrieval.get_series
     return fn(node, study_uid, series_uid, expected=expected, **kw)
 
 

@@ -1,7 +1,7 @@
-"""DIMSE with pynetdicom: C-ECHO, C-FIND (study and series), C-MOVE of a series into the
-cache, C-STORE of files (C-GET has its own lean receive path in ``cget``). Every failure is
-one readable PacsError; nothing identifying is logged (query results are returned to the
-caller, never written to a log)."""
+"""DIMSE with pynetdicom: C-ECHO, C-FIND (study and series), C-STORE of files (retrieval,
+C-GET and C-MOVE, runs on a lean path in ``retrieval``). Every failure is one readable
+PacsError; nothing identifying is logged (query results are returned to the caller, never
+written to a log)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 from pydicom import Dataset, dcmread
 
-from inference.pacs import cache
 from inference.pacs.nodes import PacsError, PacsNode
 from inference.progress import CancelToken, ProgressEvent
 
@@ -169,72 +168,6 @@ def series_query(study_uid: str, series_uid: str) -> Dataset:
     query.StudyInstanceUID = study_uid
     query.SeriesInstanceUID = series_uid
     return query
-
-
-def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
-                expected: int | None = None,
-                progress: Callable[[ProgressEvent], None] | None = None,
-                cancel: CancelToken | None = None, cache_root: Path | None = None) -> Path:
-    """C-MOVE one series to this workstation's own storage SCP (``own_storage_port``, which
-    the PACS must know as ``own_ae_title``) into the cache; complete, or PacsError."""
-    from pynetdicom import evt
-    from pynetdicom.presentation import StoragePresentationContexts
-    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove as MoveModel
-
-    if not node.own_storage_port:
-        raise PacsError(f"{node.name}: C-MOVE needs this workstation's storage port "
-                        "(own_storage_port), known to the PACS with its AE title")
-    partial = cache.partial_dir(series_uid, cache_root)
-    receiver = Receiver(partial, expected, progress)
-
-    def on_store(event) -> int:
-        receiver.write([event.encoded_dataset()])
-        return 0x0000
-
-    ae = _ae(node)
-    ae.supported_contexts = StoragePresentationContexts
-    ae.add_requested_context(MoveModel)
-    try:
-        server = ae.start_server(("127.0.0.1" if node.host in ("127.0.0.1", "localhost")
-                                  else "0.0.0.0", node.own_storage_port), block=False,
-                                 evt_handlers=[(evt.EVT_C_STORE, on_store)])
-    except OSError as exc:
-        cache.discard(partial)
-        raise PacsError(f"cannot listen on storage port {node.own_storage_port}: {exc}") from exc
-    query = series_query(study_uid, series_uid)
-    try:
-        assoc = _associate(ae, node)
-        final_status = None
-        try:
-            for status, _identifier in assoc.send_c_move(query, node.own_ae_title, MoveModel):
-                if status is None:
-                    raise PacsError(f"{node.name} stopped answering during the retrieval")
-                final_status = status
-                if cancel is not None and cancel.cancelled:
-                    assoc.abort()
-                    from inference.errors import Cancelled
-
-                    raise Cancelled()
-        finally:
-            if assoc.is_established:
-                assoc.release()
-        code = getattr(final_status, "Status", None)
-        if code == 0xA801:
-            raise PacsError(f"{node.name} does not know the move destination "
-                            f"{node.own_ae_title!r}: register it there with this host and "
-                            f"port {node.own_storage_port}")
-        failed = int(getattr(final_status, "NumberOfFailedSuboperations", 0) or 0)
-        if receiver.count == 0 and not failed:
-            raise PacsError(f"{node.name} sent nothing: is {node.own_ae_title!r} registered "
-                            f"there as a move destination (this host, port "
-                            f"{node.own_storage_port}), and does the series exist?")
-        receiver.check(node, code, failed)
-    except BaseException:
-        cache.discard(partial)
-        raise
-    finally:
-        server.shutdown()
-    return cache.commit(partial, series_uid, cache_root)
 
 
 def store(node: PacsNode, files: list[Path],

@@ -14,7 +14,7 @@ import pytest
 
 from inference.cli import main
 from inference.io.loader import open_volume
-from inference.pacs import cache, cget, client, dicomweb, dimse
+from inference.pacs import cache, client, dicomweb, dimse, retrieval
 from inference.pacs.nodes import PacsError, PacsNode
 from tests.inference.orthanc import PASSWORD, USER, start_orthanc
 
@@ -55,7 +55,7 @@ def test_echo_find_and_c_get_one_series(dimse_node, small_case):
     series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])
     nc = next(s for s in series if "non-contrast" in s["SeriesDescription"])
     events = []
-    folder = cget.get_series(dimse_node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
+    folder = retrieval.get_series(dimse_node, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
                              progress=events.append)
     got, original = open_volume(folder).volume, open_volume(small_case.noncontrast).volume
     np.testing.assert_array_equal(got.array, original.array)
@@ -93,7 +93,7 @@ def test_a_cancelled_c_get_keeps_nothing(dimse_node, tmp_path):
             token.cancel()
 
     with pytest.raises(Cancelled):
-        cget.get_series(dimse_node, study["StudyInstanceUID"], series[0]["SeriesInstanceUID"],
+        retrieval.get_series(dimse_node, study["StudyInstanceUID"], series[0]["SeriesInstanceUID"],
                         progress=cancel_at_three, cancel=token, cache_root=tmp_path / "c")
     assert not any((tmp_path / "c").iterdir())
     dimse.echo(dimse_node)  # the PACS is still there for the next request
@@ -171,15 +171,15 @@ def test_faults_are_one_readable_message_each(orthanc, dimse_node, web_node):
         dimse.echo(wrong_port)  # an HTTP port, not a DICOM one
     study_uid = _study(dimse_node)["StudyInstanceUID"]
     with pytest.raises(PacsError, match="arrived incomplete"):
-        cget.get_series(dimse_node, study_uid, "1.2.3.4.5.6.7")
+        retrieval.get_series(dimse_node, study_uid, "1.2.3.4.5.6.7")
     # the lean C-GET path says the same as the rest of DIMSE
     with pytest.raises(PacsError, match="rejected the association: check the called AE"):
-        cget.get_series(PacsNode("test", ae_title="NOT-ORTHANC", port=orthanc.dicom_port),
+        retrieval.get_series(PacsNode("test", ae_title="NOT-ORTHANC", port=orthanc.dicom_port),
                         study_uid, "1.2.3")
     with pytest.raises(PacsError, match="no DICOM association"):
-        cget.get_series(wrong_port, study_uid, "1.2.3")
+        retrieval.get_series(wrong_port, study_uid, "1.2.3")
     with pytest.raises(PacsError, match="cannot reach"):
-        cget.get_series(PacsNode("test", ae_title="ORTHANC", port=_closed_port()),
+        retrieval.get_series(PacsNode("test", ae_title="ORTHANC", port=_closed_port()),
                         study_uid, "1.2.3")
     root = cache.cache_root()
     assert not list(root.glob(".*.partial"))  # nothing half-retrieved is kept
@@ -223,7 +223,7 @@ def test_c_move_one_series_to_our_storage_scp(orthanc, dimse_node, small_case):
                                   open_volume(small_case.noncontrast).volume.array)
     unknown = PacsNode("test", ae_title="ORTHANC", port=orthanc.dicom_port, retrieve="move",
                        own_storage_port=orthanc.own_port, own_ae_title="STRANGER")
-    with pytest.raises(PacsError, match="'STRANGER' registered there as a move destination"):
+    with pytest.raises(PacsError, match=r"'STRANGER', this host, port \d+\) registered there"):
         client.retrieve(unknown, study["StudyInstanceUID"], nc["SeriesInstanceUID"])
 
 
@@ -241,7 +241,7 @@ def test_orthanc_stopped_mid_retrieve_leaves_no_half_series(small_case, tmp_path
                 server.process.kill()
 
         with pytest.raises(PacsError, match=r"stopped answering|incomplete") as info:
-            cget.get_series(node, study["StudyInstanceUID"], series["SeriesInstanceUID"],
+            retrieval.get_series(node, study["StudyInstanceUID"], series["SeriesInstanceUID"],
                              expected=40, progress=kill_after_five, cache_root=root)
         assert "\n" not in str(info.value)
         assert not any(root.iterdir())  # neither a series folder nor a partial one
@@ -281,10 +281,10 @@ def test_dicom_tls(small_case, tmp_path):
         assert dimse.store(node, sorted(small_case.noncontrast.glob("*.dcm"))[:3]) == 3
         study = dimse.find(node, "STUDY", PatientID="PHANTOM-0000")[0]["StudyInstanceUID"]
         series = dimse.find(node, "SERIES", StudyInstanceUID=study)[0]["SeriesInstanceUID"]
-        assert len(list(cget.get_series(node, study, series, expected=3,
+        assert len(list(retrieval.get_series(node, study, series, expected=3,
                                         cache_root=tmp_path / "c").iterdir())) == 3
         with pytest.raises(PacsError, match="no DICOM association"):
-            cget.get_series(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port),
+            retrieval.get_series(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port),
                             study, series, cache_root=tmp_path / "c")
         with pytest.raises(PacsError, match="no DICOM association"):
             dimse.echo(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port))
@@ -357,3 +357,66 @@ def test_pacs_get_a_whole_study_and_reuse_the_cache(orthanc, dimse_node, capsys)
     assert first.stat().st_mtime_ns == written  # already cached whole: not fetched again
     with pytest.raises(PacsError, match="no series there"):
         client.retrieve_study(dimse_node, "1.2.3.4.5.6.7")
+
+
+def test_c_move_cancel_and_counts(orthanc, dimse_node, tmp_path):
+    from inference.errors import Cancelled
+    from inference.progress import CancelToken
+
+    node = PacsNode("test", ae_title="ORTHANC", port=orthanc.dicom_port, retrieve="move",
+                    own_storage_port=orthanc.own_port)
+    study = _study(dimse_node)["StudyInstanceUID"]
+    series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study)[0]
+    events = []
+    client.retrieve(node, study, series["SeriesInstanceUID"], progress=events.append,
+                    cache_root=tmp_path / "a")
+    count = int(series["NumberOfSeriesRelatedInstances"])
+    assert [e.done for e in events] == list(range(1, count + 1))
+    assert events[-1].total == count  # from the PACS's pending responses
+    token = CancelToken()
+
+    def cancel_at_three(event) -> None:
+        if event.done == 3:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        client.retrieve(node, study, series["SeriesInstanceUID"], progress=cancel_at_three,
+                        cancel=token, cache_root=tmp_path / "b")
+    assert not any((tmp_path / "b").iterdir())
+    dimse.echo(dimse_node)
+
+
+def test_storage_scp_answers_only_to_its_own_ae_title(tmp_path):
+    """The C-MOVE destination, driven by pynetdicom as the peer: a wrong called AE title is
+    rejected, the right one takes a C-ECHO and a C-STORE written as sent."""
+    from pynetdicom import AE
+    from pynetdicom.sop_class import CTImageStorage, Verification
+
+    from inference.pacs.dimse import Receiver
+    from inference.pacs.storescp import StorageServer
+    from inference.phantom.demo_case import write_demo_case
+    from tests.inference.orthanc import free_port
+
+    port = free_port()
+    node = PacsNode("scp", ae_title="X", own_storage_port=port)
+    (tmp_path / "in").mkdir()
+    receiver = Receiver(tmp_path / "in", None, None)
+    server = StorageServer(node, receiver)
+    try:
+        peer = AE(ae_title="PEER")
+        peer.add_requested_context(Verification)
+        peer.add_requested_context(CTImageStorage)
+        assert peer.associate("127.0.0.1", port, ae_title="SOMEONE").is_rejected
+        assoc = peer.associate("127.0.0.1", port, ae_title="DCREVIEW")
+        assert assoc.is_established
+        assert assoc.send_c_echo().Status == 0
+        case = write_demo_case(tmp_path / "case", matrix=32, slices=4)
+        sent = pydicom.dcmread(sorted(case.noncontrast.glob("*.dcm"))[0])
+        assert assoc.send_c_store(sent).Status == 0
+        assoc.release()
+    finally:
+        server.shutdown()
+    got = pydicom.dcmread(tmp_path / "in" / "000000.dcm")
+    assert got.SOPInstanceUID == sent.SOPInstanceUID
+    assert got.file_meta.SourceApplicationEntityTitle == "PEER"
+    assert got.pixel_array.tobytes() == sent.pixel_array.tobytes()
