@@ -65,7 +65,11 @@ def _associate(ae, node: PacsNode, **kw):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return assoc
     if assoc.rejected_contexts and not assoc.accepted_contexts:
-        offered = sorted({f"{c.abstract_syntax} in {c.transfer_syntax[0]}"
+        # What was offered, not what the reply echoes (DCMTK answers a refusal with
+        # implicit VR whatever was asked).
+        asked = {c.context_id: c.transfer_syntax for c in assoc.requestor.requested_contexts}
+        offered = sorted({f"{c.abstract_syntax} in "
+                          f"{' or '.join(asked.get(c.context_id) or c.transfer_syntax[:1])}"
                           for c in assoc.rejected_contexts})
         raise PacsError(f"{node.name} accepts none of the offered presentation contexts "
                         f"({', '.join(offered)[:200]}): it does not take this kind of object "

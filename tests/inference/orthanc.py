@@ -45,9 +45,10 @@ class Orthanc:
         return r.json()
 
 
-def start_orthanc(folder: Path, tls: tuple[Path, Path] | None = None) -> Orthanc:
-    """Start Orthanc configured in ``folder`` (with DICOM TLS: (certificate, key)); skip
-    (visibly) where it is not installed."""
+def start_orthanc(folder: Path, tls: tuple[Path, Path] | None = None,
+                  **extra: object) -> Orthanc:
+    """Start Orthanc configured in ``folder`` (with DICOM TLS: (certificate, key); ``extra``
+    configuration keys); skip (visibly) where it is not installed."""
     if not ORTHANC.exists() or not DICOMWEB_PLUGIN.exists():
         pytest.skip("Debian packages orthanc and orthanc-dicomweb are not installed "
                     "(make system-deps as root installs them)")
@@ -61,6 +62,7 @@ def start_orthanc(folder: Path, tls: tuple[Path, Path] | None = None) -> Orthanc
         "DicomModalities": {"dcreview": {"AET": "DCREVIEW", "Host": "127.0.0.1", "Port": own}},
         "StableAge": 1,
     }
+    config.update(extra)
     folder.mkdir(parents=True, exist_ok=True)
     if tls is not None:
         config.update({"DicomTlsEnabled": True, "DicomTlsCertificate": str(tls[0]),

@@ -264,6 +264,28 @@ def test_a_rejected_presentation_context_is_one_message(dimse_node, small_case, 
     assert "\n" not in str(info.value)
 
 
+def test_an_unsupported_transfer_syntax_is_one_message(small_case, tmp_path):
+    """A PACS that takes uncompressed images only, sent an RLE-compressed one: the refusal
+    names the transfer syntax, and nothing is stored."""
+    from pydicom.uid import RLELossless
+
+    server = start_orthanc(tmp_path / "orthanc", AcceptedTransferSyntaxes=[
+        "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"])
+    try:
+        ds = pydicom.dcmread(sorted(small_case.noncontrast.glob("*.dcm"))[0])
+        ds.compress(RLELossless)
+        path = tmp_path / "rle.dcm"
+        ds.save_as(path)
+        node = PacsNode("strict", ae_title="ORTHANC", port=server.dicom_port)
+        with pytest.raises(PacsError, match=f"in {RLELossless}.*transfer syntax") as info:
+            dimse.store(node, [path])
+        assert "\n" not in str(info.value)
+        assert server.rest("GET", "/instances") == []
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=30)
+
+
 def test_dicom_tls(small_case, tmp_path):
     """DIMSE over TLS against Orthanc with a self-signed certificate; plain TCP is refused and
     an untrusted certificate is one readable message."""
