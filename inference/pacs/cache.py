@@ -49,13 +49,23 @@ def partial_dir(series_uid: str, root: Path | None = None) -> Path:
     return path
 
 
+def cap_gb() -> float:
+    """The cache's size cap (DCREVIEW_PACS_CACHE_GB overrides the default)."""
+    try:
+        return float(os.environ.get("DCREVIEW_PACS_CACHE_GB", DEFAULT_CAP_GB))
+    except ValueError:
+        return DEFAULT_CAP_GB
+
+
 def commit(partial: Path, series_uid: str, root: Path | None = None) -> Path:
-    """Move a completely retrieved series into place (replacing an older copy)."""
+    """Move a completely retrieved series into place (replacing an older copy), then evict
+    the least recently used others until the cache is under its cap."""
     final = series_dir(series_uid, root)
     if final.exists():
         shutil.rmtree(final)
     os.rename(partial, final)
     os.utime(final)  # most recently used
+    evict(cap_gb(), root, keep=final)
     return final
 
 
@@ -68,8 +78,10 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def evict(cap_gb: float = DEFAULT_CAP_GB, root: Path | None = None) -> list[Path]:
-    """Remove least recently used series until the cache is under ``cap_gb``."""
+def evict(cap: float = DEFAULT_CAP_GB, root: Path | None = None,
+          keep: Path | None = None) -> list[Path]:
+    """Remove least recently used series until the cache is under ``cap`` GB (never
+    ``keep``, the series just retrieved, even if it alone is over)."""
     root = root or cache_root()
     if not root.exists():
         return []
@@ -79,8 +91,10 @@ def evict(cap_gb: float = DEFAULT_CAP_GB, root: Path | None = None) -> list[Path
     total = sum(sizes.values())
     removed = []
     for p in series:
-        if total <= cap_gb * 1e9:
+        if total <= cap * 1e9:
             break
+        if p == keep:
+            continue
         shutil.rmtree(p, ignore_errors=True)
         total -= sizes[p]
         removed.append(p)

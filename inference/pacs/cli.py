@@ -1,4 +1,5 @@
-"""`dcreview pacs add|list|echo|find|get|send`: PACS nodes, query/retrieve, send results back."""
+"""`dcreview pacs add|list|echo|find|get|cache|send`: PACS nodes, query/retrieve, the cache,
+sending results back."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ def add_parser(sub) -> None:
     get.add_argument("name")
     get.add_argument("--study", required=True)
     get.add_argument("--series", help="one series (default: every series of the study)")
+    cached = psub.add_parser("cache", help="where the retrieval cache is, its size and cap")
+    cached.add_argument("--clear", action="store_true", help="remove every cached series")
     send = psub.add_parser("send", help="send dcreview's results (SYNTHETIC series, SR) back")
     send.add_argument("name")
     send.add_argument("paths", nargs="+", help="DICOM files or folders")
@@ -104,6 +107,20 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "list":
         for node in load_nodes().values():
             print(node.describe())
+        return 0
+    if cmd == "cache":
+        from inference.pacs import cache
+
+        root = cache.cache_root()
+        if args.clear:
+            removed = cache.evict(0.0, root)
+            print(f"removed {len(removed)} cached series from {root}")
+            return 0
+        series = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")] \
+            if root.exists() else []
+        size = sum(f.stat().st_size for p in series for f in p.iterdir() if f.is_file())
+        print(f"{root}: {len(series)} series, {size / 1e9:.2f} GB of {cache.cap_gb():g} GB "
+              "(DCREVIEW_PACS_CACHE_GB sets the cap; least recently used go first)")
         return 0
     node = get_node(args.name)
     if cmd == "echo":

@@ -442,3 +442,28 @@ def test_storage_scp_answers_only_to_its_own_ae_title(tmp_path):
     assert got.SOPInstanceUID == sent.SOPInstanceUID
     assert got.file_meta.SourceApplicationEntityTitle == "PEER"
     assert got.pixel_array.tobytes() == sent.pixel_array.tobytes()
+
+
+def test_the_cache_keeps_under_its_cap_least_recently_used_first(orthanc, dimse_node,
+                                                                  monkeypatch, capsys):
+    """Retrieving past the cap evicts the series used longest ago, never the one just
+    retrieved; `dcreview pacs cache` reports and clears."""
+    import os
+
+    root = cache.cache_root()
+    study = _study(dimse_node)["StudyInstanceUID"]
+    series = [s for s in dimse.find(dimse_node, "SERIES", StudyInstanceUID=study)
+              if not s["SeriesDescription"].startswith("SYNTHETIC")]
+    first = client.retrieve(dimse_node, study, series[0]["SeriesInstanceUID"])
+    os.utime(first, (1, 1))  # used long ago
+    monkeypatch.setenv("DCREVIEW_PACS_CACHE_GB", str(1.5 * sum(
+        f.stat().st_size for f in first.iterdir()) / 1e9))  # room for one series only
+    second = client.retrieve(dimse_node, study, series[1]["SeriesInstanceUID"])
+    assert second.exists() and not first.exists()
+    monkeypatch.setenv("DCREVIEW_PACS_CACHE_GB", "0")  # not even one: the new one stays
+    third = client.retrieve(dimse_node, study, series[0]["SeriesInstanceUID"])
+    assert third.exists() and not second.exists()
+    assert main(["pacs", "cache"]) == 0
+    assert "1 series" in capsys.readouterr().out
+    assert main(["pacs", "cache", "--clear"]) == 0
+    assert not [p for p in root.iterdir() if not p.name.startswith(".")]
