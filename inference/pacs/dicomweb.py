@@ -3,6 +3,7 @@ cache, STOW-RS. Authentication: basic or bearer; TLS verified unless the node sa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from pydicom import dcmread
 from inference.pacs import cache
 from inference.pacs.nodes import PacsError, PacsNode
 from inference.progress import CancelToken, ProgressEvent
+
+# QIDO puts the search (patient ID, name) in the URL, which these log at DEBUG and INFO.
+for _name in ("dicomweb_client", "urllib3.connectionpool"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def _session(node: PacsNode):

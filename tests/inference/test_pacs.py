@@ -467,3 +467,22 @@ def test_the_cache_keeps_under_its_cap_least_recently_used_first(orthanc, dimse_
     assert "1 series" in capsys.readouterr().out
     assert main(["pacs", "cache", "--clear"]) == 0
     assert not [p for p in root.iterdir() if not p.name.startswith(".")]
+
+
+def test_no_patient_identifiers_in_logs(orthanc, dimse_node, web_node, caplog, capsys):
+    """Search, retrieve (C-GET, WADO-RS) and the CLI listing at DEBUG: names and IDs reach
+    the screen (stdout) only, never a log record."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    study = _study(dimse_node)
+    client.find_studies(web_node, PatientID="PHANTOM-0000")
+    series = dimse.find(dimse_node, "SERIES", StudyInstanceUID=study["StudyInstanceUID"])
+    client.retrieve(dimse_node, study["StudyInstanceUID"], series[0]["SeriesInstanceUID"])
+    client.retrieve(web_node, study["StudyInstanceUID"], series[1]["SeriesInstanceUID"])
+    assert main(["pacs", "add", "logs", "--dimse",
+                 f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"]) == 0
+    assert main(["pacs", "find", "logs", "--patient-id", "PHANTOM-0000"]) == 0
+    assert str(study["PatientName"]) in capsys.readouterr().out
+    for identifier in ("PHANTOM-0000", str(study["PatientName"])):
+        assert identifier not in caplog.text
