@@ -25,7 +25,8 @@ def add_parser(sub) -> None:
     add.add_argument("--no-verify-tls", action="store_true")
     add.add_argument("--tls", action="store_true", help="DICOM TLS for a DIMSE node")
     add.add_argument("--tls-ca", default="", help="certificate(s) to trust for the PACS")
-    add.add_argument("--tls-cert", default="", help="this workstation's certificate")
+    add.add_argument("--tls-cert", default="", help="this workstation's certificate (where the "
+                     "PACS asks for one, and for C-MOVE over TLS)")
     add.add_argument("--tls-key", default="")
     psub.add_parser("list", help="the configured nodes")
     echo = psub.add_parser("echo", help="test the connection (C-ECHO or a QIDO request)")

@@ -51,6 +51,26 @@ def _accepted_contexts(requested) -> list:
     return results
 
 
+def _server_tls(node: PacsNode):
+    """The TLS context the PACS's storage association is accepted with, or None."""
+    if not node.tls:
+        return None
+    import ssl
+
+    if not node.tls_cert:
+        raise PacsError(f"{node.name}: C-MOVE over DICOM TLS needs this workstation's "
+                        "certificate and key (the PACS connects to its storage port)")
+    try:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(node.tls_cert, node.tls_key or None)
+        if node.tls_ca:  # only a PACS whose certificate is trusted may deliver
+            ctx.load_verify_locations(node.tls_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED
+    except (OSError, ssl.SSLError) as exc:
+        raise PacsError(f"{node.name}: the TLS certificates cannot be used ({exc})") from exc
+    return ctx
+
+
 class StorageServer:
     """Listens on the node's storage port while a C-MOVE runs; ``receiver`` gets the files."""
 
@@ -64,6 +84,7 @@ class StorageServer:
             raise PacsError(f"cannot listen on storage port {node.own_storage_port}: {exc}"
                             ) from exc
         self.listener.settimeout(0.2)
+        self.tls = _server_tls(node)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="dcreview-storescp",
                                         daemon=True)
@@ -78,6 +99,14 @@ class StorageServer:
             except OSError:
                 return  # the listener was closed
             try:
+                if self.tls is not None:
+                    try:
+                        conn = self.tls.wrap_socket(conn, server_side=True)
+                    except OSError as exc:
+                        conn.close()
+                        raise PacsError(f"{self.node.name} connected to the storage port "
+                                        f"without a TLS handshake this workstation trusts "
+                                        f"({exc})") from exc
                 self._associate_and_receive(Link(conn, self.node.name))
             except PacsError as exc:
                 self.error = exc

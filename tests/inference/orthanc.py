@@ -69,6 +69,7 @@ def start_orthanc(folder: Path, tls: tuple[Path, Path] | None = None,
                        "DicomTlsPrivateKey": str(tls[1]),
                        "DicomTlsTrustedCertificates": str(tls[0]),
                        "DicomTlsRemoteCertificateRequired": False})
+        config["DicomModalities"]["dcreview"]["UseDicomTls"] = True  # C-MOVE to us: TLS too
     cfg = folder / "orthanc.json"
     cfg.write_text(json.dumps(config))
     # Without TCP_NODELAY Debian's DCMTK stalls about 45 ms per instance.

@@ -304,10 +304,20 @@ def test_dicom_tls(small_case, tmp_path):
         study = dimse.find(node, "STUDY", PatientID="PHANTOM-0000")[0]["StudyInstanceUID"]
         series = dimse.find(node, "SERIES", StudyInstanceUID=study)[0]["SeriesInstanceUID"]
         assert len(list(retrieval.get_series(node, study, series, expected=3,
-                                        cache_root=tmp_path / "c").iterdir())) == 3
+                                             cache_root=tmp_path / "c").iterdir())) == 3
+        # C-MOVE: the PACS connects back to this workstation's storage port over TLS
+        mover = PacsNode("secure", ae_title="ORTHANC", host="127.0.0.1",
+                         port=server.dicom_port, tls=True, tls_ca=str(cert),
+                         tls_cert=str(cert), tls_key=str(key), retrieve="move",
+                         own_storage_port=server.own_port)
+        assert len(list(retrieval.move_series(mover, study, series, expected=3,
+                                              cache_root=tmp_path / "m").iterdir())) == 3
+        with pytest.raises(PacsError, match="needs this workstation's certificate"):
+            retrieval.move_series(PacsNode("x", ae_title="ORTHANC", tls=True, retrieve="move",
+                                           own_storage_port=server.own_port), study, series)
         with pytest.raises(PacsError, match="no DICOM association"):
             retrieval.get_series(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port),
-                            study, series, cache_root=tmp_path / "c")
+                                 study, series, cache_root=tmp_path / "c")
         with pytest.raises(PacsError, match="no DICOM association"):
             dimse.echo(PacsNode("plain", ae_title="ORTHANC", port=server.dicom_port))
         other = tmp_path / "other.pem"

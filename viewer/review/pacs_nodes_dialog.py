@@ -115,7 +115,7 @@ class PacsNodesDialog(QDialog):
         self.tls = QCheckBox("DICOM TLS", page)
         self.tls_ca, self.tls_cert, self.tls_key = QLineEdit(page), QLineEdit(page), QLineEdit(page)
         self.tls_ca.setPlaceholderText("PEM file to trust (empty: the system's)")
-        self.tls_cert.setPlaceholderText("only where the PACS asks for a client certificate")
+        self.tls_cert.setPlaceholderText("where the PACS asks for one; C-MOVE over TLS needs it")
         for label, widget in (("Called AE title", self.ae_title), ("Host", self.host),
                               ("Port", self.port), ("Own AE title", self.own_ae_title),
                               ("Retrieve by", self.retrieve),
