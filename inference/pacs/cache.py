@@ -10,9 +10,13 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from platformdirs import user_cache_dir
+
+from inference.pacs.nodes import PacsError, PacsNode
+from inference.progress import ProgressEvent
 
 DEFAULT_CAP_GB = 20.0
 
@@ -72,6 +76,43 @@ def commit(partial: Path, series_uid: str, root: Path | None = None) -> Path:
 def discard(partial: Path) -> None:
     """Drop an incomplete retrieval."""
     shutil.rmtree(partial, ignore_errors=True)
+
+
+def fill(series_uid: str, root: Path | None, write: Callable[[Path], None]) -> Path:
+    """Run ``write`` into a private folder; the series enters the cache only if it returns
+    (any exception, a cancel included, leaves nothing behind)."""
+    partial = partial_dir(series_uid, root)
+    try:
+        write(partial)
+    except BaseException:
+        discard(partial)
+        raise
+    return commit(partial, series_uid, root)
+
+
+class Receiver:
+    """Writes each arriving instance into a retrieval's private folder, counting them."""
+
+    def __init__(self, partial: Path, expected: int | None,
+                 progress: Callable[[ProgressEvent], None] | None) -> None:
+        self.partial, self.expected, self.progress = partial, expected, progress
+        self.count = 0
+
+    def write(self, chunks: Iterable[bytes | memoryview]) -> None:
+        """One instance: Part 10 bytes as received, never decoded and re-encoded."""
+        with open(self.partial / f"{self.count:06d}.dcm", "wb") as f:
+            f.writelines(chunks)
+        self.count += 1
+        if self.progress:
+            self.progress(ProgressEvent("Retrieving from PACS", self.count, self.expected or 0))
+
+    def check(self, node: PacsNode, code: int | None, failed: int) -> None:
+        """Raise PacsError unless every instance arrived and the PACS reported success."""
+        if code != 0x0000 or failed or self.count == 0 or (
+                self.expected is not None and self.count != self.expected):
+            raise PacsError(f"{node.name}: the series arrived incomplete ({self.count} "
+                            f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
+                            "was kept")
 
 
 def _size(path: Path) -> int:

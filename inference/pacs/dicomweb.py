@@ -129,29 +129,26 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
     parsing each with pydicom and saving it again doubled the time."""
     import requests
 
-    partial = cache.partial_dir(series_uid, cache_root)
     url = f"{node.url.rstrip('/')}/studies/{study_uid}/series/{series_uid}"
     accept = 'multipart/related; type="application/dicom"; transfer-syntax=*'
-    try:
-        def request():
-            reply = _session(node).get(url, headers={"Accept": accept}, stream=True,
-                                       timeout=30)
-            reply.raise_for_status()
-            return reply
 
+    def request():
+        reply = _session(node).get(url, headers={"Accept": accept}, stream=True, timeout=30)
+        reply.raise_for_status()
+        return reply
+
+    def write(partial: Path) -> None:
+        receiver = cache.Receiver(partial, expected, progress)
         reply = _call(node, "the retrieval", request)
         ctype = reply.headers.get("Content-Type", "")
         boundary = next((p.split("=", 1)[1].strip().strip('"') for p in ctype.split(";")
                          if p.strip().lower().startswith("boundary=")), None)
         if not boundary:
+            reply.close()
             raise PacsError(f"{node.name}: the retrieval reply is not multipart ({ctype})")
-        n = 0
         try:
             for body in _parts(reply.iter_content(1 << 20), boundary.encode()):
-                (partial / f"{n:06d}.dcm").write_bytes(body)
-                n += 1
-                if progress:
-                    progress(ProgressEvent("Retrieving from PACS", n, expected or 0))
+                receiver.write([body])
                 if cancel is not None:
                     cancel.raise_if_cancelled()
         except requests.RequestException as exc:
@@ -160,15 +157,11 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
             raise PacsError(f"{node.name}: {exc}") from exc
         finally:
             reply.close()
-        if n == 0:
+        if receiver.count == 0:
             raise PacsError(f"{node.name}: the series has no instances there")
-        if expected is not None and n != expected:
-            raise PacsError(f"{node.name}: the series arrived incomplete ({n} of {expected} "
-                            "instances); nothing was kept")
-    except BaseException:
-        cache.discard(partial)
-        raise
-    return cache.commit(partial, series_uid, cache_root)
+        receiver.check(node, 0x0000, 0)
+
+    return cache.fill(series_uid, cache_root, write)
 
 
 def store(node: PacsNode, files: list[Path],

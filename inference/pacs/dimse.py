@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from pydicom import Dataset, dcmread
@@ -138,31 +138,6 @@ def find(node: PacsNode, level: str = "STUDY", **filters: str) -> list[dict]:
     finally:
         assoc.release()
     return out
-
-
-class Receiver:
-    """Writes each arriving instance into a retrieval's private folder, counting them."""
-
-    def __init__(self, partial: Path, expected: int | None,
-                 progress: Callable[[ProgressEvent], None] | None) -> None:
-        self.partial, self.expected, self.progress = partial, expected, progress
-        self.count = 0
-
-    def write(self, chunks: Iterable[bytes | memoryview]) -> None:
-        """One instance: Part 10 bytes as received, never decoded and re-encoded."""
-        with open(self.partial / f"{self.count:06d}.dcm", "wb") as f:
-            f.writelines(chunks)
-        self.count += 1
-        if self.progress:
-            self.progress(ProgressEvent("Retrieving from PACS", self.count, self.expected or 0))
-
-    def check(self, node: PacsNode, code: int | None, failed: int) -> None:
-        """Raise PacsError unless every instance arrived and the PACS reported success."""
-        if code != 0x0000 or failed or self.count == 0 or (
-                self.expected is not None and self.count != self.expected):
-            raise PacsError(f"{node.name}: the series arrived incomplete ({self.count} "
-                            f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
-                            "was kept")
 
 
 def series_query(study_uid: str, series_uid: str) -> Dataset:

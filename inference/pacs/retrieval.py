@@ -16,7 +16,6 @@ from pydicom.uid import ImplicitVRLittleEndian
 
 from inference.pacs import cache
 from inference.pacs.dimse import (
-    Receiver,
     association_refused,
     no_association,
     series_query,
@@ -136,6 +135,17 @@ def _refused_unless_answered(node: PacsNode, replies, receiver):
                         + ") registered there (as a move destination for C-MOVE)?") from exc
 
 
+def _response(cmd: dict[int, bytes], receiver: cache.Receiver) -> tuple[int, int | None]:
+    """(status, failed sub-operations once final, else None) of a C-GET/C-MOVE response;
+    a pending one's counts give the total where the caller did not know it."""
+    code = us(cmd, 0x0900)
+    if code not in PENDING:
+        return code, us(cmd, 0x1022)
+    if receiver.expected is None:
+        receiver.expected = sum(us(cmd, e) for e in (0x1020, 0x1021, 0x1022, 0x1023)) or None
+    return code, None
+
+
 def _identifier(study_uid: str, series_uid: str) -> bytes:
     out = DicomBytesIO()
     out.is_little_endian, out.is_implicit_VR = True, True
@@ -150,44 +160,32 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
     """C-GET one series into the cache; returns its folder, complete, or raises PacsError."""
     from inference.errors import Cancelled
 
-    partial = cache.partial_dir(series_uid, cache_root)
-    receiver = Receiver(partial, expected, progress)
-    link = None
-    aborted = True
-    try:
-        link = connect(node)
-        accepted = _associate(link, node, _contexts(GET_MODEL))
-        if 1 not in accepted:
-            raise PacsError(f"{node.name} does not offer C-GET: set the node to C-MOVE "
-                            "(retrieve: move) with this workstation's storage port")
-        link.send_message(1, command(sop_class=GET_MODEL.encode(), field=C_GET_RQ,
-                                     message_id=1, priority=0, dataset_type=0),
-                          _identifier(study_uid, series_uid))
-        code, failed = None, 0
-        for cid, cmd, dataset in _refused_unless_answered(node, messages(link), receiver):
-            field = us(cmd, 0x0100)
-            if field == C_STORE_RQ:
-                store_answered(link, cid, cmd, dataset,
-                               accepted.get(cid, ("", ImplicitVRLittleEndian))[1], receiver)
-                if cancel is not None and cancel.cancelled:
-                    raise Cancelled()
-            elif field == C_GET_RSP:
-                code = us(cmd, 0x0900)
-                if receiver.expected is None and code in PENDING:
-                    receiver.expected = sum(us(cmd, e) for e in (0x1020, 0x1021, 0x1022,
-                                                                  0x1023)) or None
-                if code not in PENDING:
-                    failed = us(cmd, 0x1022)
-                    break
-        aborted = False
-        receiver.check(node, code, failed)
-    except BaseException:
-        cache.discard(partial)
-        raise
-    finally:
-        if link is not None:
-            link.close(abort=aborted)
-    return cache.commit(partial, series_uid, cache_root)
+    def write(partial: Path) -> None:
+        receiver = cache.Receiver(partial, expected, progress)
+        with connect(node) as link:
+            accepted = _associate(link, node, _contexts(GET_MODEL))
+            if 1 not in accepted:
+                raise PacsError(f"{node.name} does not offer C-GET: set the node to C-MOVE "
+                                "(retrieve: move) with this workstation's storage port")
+            link.send_message(1, command(sop_class=GET_MODEL.encode(), field=C_GET_RQ,
+                                         message_id=1, priority=0, dataset_type=0),
+                              _identifier(study_uid, series_uid))
+            code, failed = None, None
+            for cid, cmd, dataset in _refused_unless_answered(node, messages(link), receiver):
+                field = us(cmd, 0x0100)
+                if field == C_STORE_RQ:
+                    store_answered(link, cid, cmd, dataset,
+                                   accepted.get(cid, ("", ImplicitVRLittleEndian))[1],
+                                   receiver)
+                    if cancel is not None and cancel.cancelled:
+                        raise Cancelled()
+                elif field == C_GET_RSP:
+                    code, failed = _response(cmd, receiver)
+                    if failed is not None:
+                        break
+        receiver.check(node, code, failed or 0)
+
+    return cache.fill(series_uid, cache_root, write)
 
 
 def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
@@ -202,34 +200,27 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
     if not node.own_storage_port:
         raise PacsError(f"{node.name}: C-MOVE needs this workstation's storage port "
                         "(own_storage_port), known to the PACS with its AE title")
-    partial = cache.partial_dir(series_uid, cache_root)
-    receiver = Receiver(partial, expected, progress)
-    link = server = None
-    aborted = True
-    try:
-        server = StorageServer(node, receiver, cancel)
-        link = connect(node)
-        if 1 not in _associate(link, node, _contexts(MOVE_MODEL)):
-            raise PacsError(f"{node.name} does not offer C-MOVE: set the node to C-GET")
-        link.send_message(1, command(sop_class=MOVE_MODEL.encode(), field=C_MOVE_RQ,
-                                     message_id=1, priority=0, dataset_type=0,
-                                     move_destination=node.own_ae_title.encode().ljust(16)),
-                          _identifier(study_uid, series_uid))
-        code, failed = None, 0
-        for _cid, cmd, _dataset in _refused_unless_answered(node, messages(link), receiver):
-            if us(cmd, 0x0100) != C_MOVE_RSP:
-                continue
-            code = us(cmd, 0x0900)
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled()
-            if receiver.expected is None and code in PENDING:
-                receiver.expected = sum(us(cmd, e) for e in (0x1020, 0x1021, 0x1022,
-                                                              0x1023)) or None
-            if code not in PENDING:
-                failed = us(cmd, 0x1022)
-                break
-        aborted = False
-        server.shutdown()  # the last instance is written before the final response
+
+    def write(partial: Path) -> None:
+        receiver = cache.Receiver(partial, expected, progress)
+        with StorageServer(node, receiver, cancel) as server, connect(node) as link:
+            if 1 not in _associate(link, node, _contexts(MOVE_MODEL)):
+                raise PacsError(f"{node.name} does not offer C-MOVE: set the node to C-GET")
+            link.send_message(1, command(sop_class=MOVE_MODEL.encode(), field=C_MOVE_RQ,
+                                         message_id=1, priority=0, dataset_type=0,
+                                         move_destination=node.own_ae_title.encode().ljust(16)),
+                              _identifier(study_uid, series_uid))
+            code, failed = None, None
+            for _cid, cmd, _dataset in _refused_unless_answered(node, messages(link),
+                                                                receiver):
+                if us(cmd, 0x0100) != C_MOVE_RSP:
+                    continue
+                if cancel is not None and cancel.cancelled:
+                    raise Cancelled()
+                code, failed = _response(cmd, receiver)
+                if failed is not None:
+                    break
+        # both closed: the last instance was written before the final response
         if code == 0xA801:
             raise PacsError(f"{node.name} does not know the move destination "
                             f"{node.own_ae_title!r}: register it there with this host and "
@@ -240,13 +231,6 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
                             f"{node.own_storage_port}), and does the series exist?")
         if server.error is not None and receiver.count != (receiver.expected or -1):
             raise server.error
-        receiver.check(node, code, failed)
-    except BaseException:
-        cache.discard(partial)
-        raise
-    finally:
-        if link is not None:
-            link.close(abort=aborted)
-        if server is not None:
-            server.shutdown()
-    return cache.commit(partial, series_uid, cache_root)
+        receiver.check(node, code, failed or 0)
+
+    return cache.fill(series_uid, cache_root, write)

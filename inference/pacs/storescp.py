@@ -158,6 +158,12 @@ class StorageServer:
         link.rfile.close()
         link.sock.close()
 
+    def __enter__(self) -> StorageServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+
     def shutdown(self) -> None:
         """Stop listening (an association in progress finishes first, briefly)."""
         self._stop.set()

@@ -136,6 +136,12 @@ class Link:
         raise PacsError(f"{self.peer} stopped answering during the retrieval (the "
                         "connection closed)")
 
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(abort=exc_type is not None)  # a failed or cancelled exchange is aborted
+
     def close(self, abort: bool = False) -> None:
         """Release (or abort) and close; errors on the way out no longer matter."""
         try:

@@ -424,7 +424,6 @@ def test_storage_scp_answers_only_to_its_own_ae_title(tmp_path):
     from pynetdicom import AE
     from pynetdicom.sop_class import CTImageStorage, Verification
 
-    from inference.pacs.dimse import Receiver
     from inference.pacs.storescp import StorageServer
     from inference.phantom.demo_case import write_demo_case
     from tests.inference.orthanc import free_port
@@ -432,7 +431,7 @@ def test_storage_scp_answers_only_to_its_own_ae_title(tmp_path):
     port = free_port()
     node = PacsNode("scp", ae_title="X", own_storage_port=port)
     (tmp_path / "in").mkdir()
-    receiver = Receiver(tmp_path / "in", None, None)
+    receiver = cache.Receiver(tmp_path / "in", None, None)
     server = StorageServer(node, receiver)
     try:
         peer = AE(ae_title="PEER")
