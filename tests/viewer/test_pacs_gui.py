@@ -114,6 +114,18 @@ def test_pacs_nodes_are_edited_in_the_viewer(qtbot, settings, phantom_volumes, s
                         w.state.base.metadata.series_description, timeout=60_000)
         assert len([p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
                    ) == 2
+        # A retrieval reports in the status bar with Cancel, the window stays usable; a
+        # cancelled one changes nothing on screen.
+        other = next(r for r in dialog.series if "non-contrast" in r["SeriesDescription"])
+        w.loader.load_from_pacs(load_nodes()["hospital"], dialog.studies[0]["StudyInstanceUID"],
+                                other["SeriesInstanceUID"], None)
+        status = w.loader.pacs_job.display
+        assert status.bar.isVisible() and status.cancel_button.isVisible()
+        assert w.isEnabled() and not w.loader.job.running
+        status.cancel_button.click()
+        qtbot.waitUntil(lambda: not w.loader.pacs_job.running, timeout=30_000)
+        assert "arterial" in w.state.base.metadata.series_description
+        assert not status.bar.isVisible()
     finally:
         server.process.kill()
         server.process.wait(timeout=30)

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow
 
 from inference.errors import Cancelled, DcreviewError, MultipleSeriesError
 from inference.io.loader import open_volume
 from viewer.model.layout import Role
-from viewer.review.jobs import BackgroundJob, DialogProgress
+from viewer.review.jobs import BackgroundJob, DialogProgress, StatusProgress
 from viewer.review.settings import ViewerSettings
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class Loader(QObject):
 
     loaded = Signal(object, object, object)  # LoadResult, Role, source Path (None: demo)
 
-    def __init__(self, parent: QWidget, settings: ViewerSettings,
+    def __init__(self, parent: QMainWindow, settings: ViewerSettings,
                  show_error: Callable[[str, str], object],
                  show_status: Callable[[str, int], None]) -> None:
         super().__init__(parent)
@@ -39,6 +39,13 @@ class Loader(QObject):
         self.job = BackgroundJob(DialogProgress(parent), self)
         self.job.finished.connect(self._on_loaded)
         self.job.failed.connect(self._on_failed)
+        # PACS retrievals report in the status bar (with Cancel), not in a modal dialog: the
+        # case on screen stays readable while the next one arrives.
+        self.pacs_job = BackgroundJob(StatusProgress(parent.statusBar(), "Retrieving"), self)
+        self.pacs_job.finished.connect(
+            lambda result: self.loaded.emit(result, Role.BASE, self._pacs_source))
+        self.pacs_job.failed.connect(self._on_failed)
+        self._pacs_source: Path | None = None
         self._pending: tuple[Path | None, Role, str | None] | None = None
         self._queue: list[tuple[Path, Role]] = []
 
@@ -89,8 +96,8 @@ class Loader(QObject):
         from inference.pacs import cache
 
         # The cache folder is the series' source (DICOM exports find it there).
-        self._pending = (cache.series_dir(series_uid), Role.BASE, None)
-        self.job.start(job, f"Retrieving from {node.name}")
+        self._pacs_source = cache.series_dir(series_uid)
+        self.pacs_job.start(job, f"Retrieving from {node.name}")
 
     def load_study_from_pacs(self, node, study_uid: str, series_uid: str) -> None:
         """Retrieve every series of a study into the cache in the background, then open
@@ -103,8 +110,8 @@ class Loader(QObject):
             folder = next(f for row, f in retrieved if row["SeriesInstanceUID"] == series_uid)
             return open_volume(folder, progress=progress, cancel=cancel)
 
-        self._pending = (cache.series_dir(series_uid), Role.BASE, None)
-        self.job.start(job, f"Retrieving the study from {node.name}")
+        self._pacs_source = cache.series_dir(series_uid)
+        self.pacs_job.start(job, f"Retrieving the study from {node.name}")
 
     def open_demo(self) -> None:
         """Open the built-in phantom case (generated into the user cache on first use)."""
@@ -126,8 +133,9 @@ class Loader(QObject):
             self.load(path, role)
 
     def cancel(self) -> None:
-        """Stop the running load."""
+        """Stop the running load and retrieval."""
         self.job.cancel()
+        self.pacs_job.cancel()
 
     def _on_loaded(self, result) -> None:
         assert self._pending is not None
