@@ -73,11 +73,28 @@ def _values(ds: dict, tag: str) -> str:
                       for v in values)
 
 
+def query_string(filters: dict[str, str], fields: list[str]) -> str:
+    """A QIDO query string; wildcards ``*`` and ``?`` stay as typed (RFC 3986 allows them in
+    a query, and Orthanc does not decode %2A, so ``DOE*`` would otherwise find nothing)."""
+    from urllib.parse import quote
+
+    pairs = [f"{quote(k)}={quote(str(v), safe='*?')}" for k, v in filters.items()]
+    pairs += [f"includefield={quote(f)}" for f in fields]
+    return "&".join(pairs)
+
+
 def find_studies(node: PacsNode, **filters: str) -> list[dict]:
     """Studies matching DIMSE-named filters (QIDO-RS), with the same keys as a C-FIND."""
-    found = _call(node, "the study query", lambda: _client(node).search_for_studies(
-        search_filters=dict(filters), get_remaining=True,
-        fields=[k for k in STUDY_TAGS if k not in filters]))
+    url = (f"{node.url.rstrip('/')}/studies?"
+           + query_string(filters, [k for k in STUDY_TAGS if k not in filters]))
+
+    def request() -> list:
+        reply = _session(node).get(url, headers={"Accept": "application/dicom+json"},
+                                   timeout=30)
+        reply.raise_for_status()
+        return reply.json() if reply.content else []  # 204: no match
+
+    found = _call(node, "the study query", request)
     return [{key: _values(s, tag) for key, tag in STUDY_TAGS.items()} for s in found]
 
 

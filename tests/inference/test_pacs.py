@@ -112,6 +112,10 @@ def test_qido_and_wado_rs_one_series(dimse_node, web_node, small_case):
     date = study["StudyDate"]
     assert len(client.find_studies(web_node, StudyDate=f"{date}-{date}")) == 1
     assert client.find_studies(web_node, PatientID="NOBODY") == []
+    # a name with a wildcard, as radiologists type it (Orthanc does not decode %2A)
+    name = study["PatientName"].split("^")[0]
+    assert len(client.find_studies(web_node, PatientName=f"{name[:4]}*")) == 1
+    assert len(client.find_studies(dimse_node, PatientName=f"{name[:4]}*")) == 1
     series = dicomweb.find_series(web_node, study_uid)
     by_uid = {s["SeriesInstanceUID"]: s for s in series}
     for s in dimse.find(dimse_node, "SERIES", StudyInstanceUID=study_uid):
