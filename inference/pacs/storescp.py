@@ -7,6 +7,7 @@ times as long on a 300-slice 512x512 series, all of it per-PDU Python.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -167,5 +168,7 @@ class StorageServer:
     def shutdown(self) -> None:
         """Stop listening (an association in progress finishes first, briefly)."""
         self._stop.set()
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes a waiting accept() at once
         self.listener.close()
         self._thread.join(timeout=10)
