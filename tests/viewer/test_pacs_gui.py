@@ -28,13 +28,15 @@ def test_open_a_series_from_pacs(qtbot, settings, small_case, phantom_volumes, t
         w = open_window(qtbot, settings, phantom_volumes[1])
         dialog = w.show_pacs_dialog()
         assert dialog.node_combo.count() == 1
-        dialog.test_button.click()
-        assert dialog.hint.text() == "hospital answers."
+        dialog.test_button.click()  # queries run in the background: the dialog stays live
+        qtbot.waitUntil(lambda: dialog.hint.text() == "hospital answers.", timeout=30_000)
         dialog.fields["PatientID"].setText("PHANTOM-0000")
         dialog.search_button.click()
-        assert dialog.study_table.rowCount() == 1 and "1 study found" in dialog.hint.text()
+        assert not dialog.search_button.isEnabled()  # until the PACS answers
+        qtbot.waitUntil(lambda: "1 study found" in dialog.hint.text(), timeout=30_000)
+        assert dialog.study_table.rowCount() == 1 and dialog.search_button.isEnabled()
         dialog.study_table.selectRow(0)
-        assert dialog.series_table.rowCount() == 2
+        qtbot.waitUntil(lambda: dialog.series_table.rowCount() == 2, timeout=30_000)
         row = next(r for r in range(2)
                    if "non-contrast" in dialog.series_table.item(r, 1).text())
         dialog.series_table.selectRow(row)
@@ -64,6 +66,8 @@ def test_open_a_series_from_pacs(qtbot, settings, small_case, phantom_volumes, t
         found = dimse.find(node, "SERIES", StudyInstanceUID=study)
         assert any(s["SeriesDescription"].startswith("SYNTHETIC") for s in found), found
         assert [s["Modality"] for s in found].count("SR") == 1
+        # the dialog comes back as it was left: the search stays listed
+        assert w.show_pacs_dialog() is dialog and dialog.study_table.rowCount() == 1
     finally:
         server.process.kill()
         server.process.wait(timeout=30)
@@ -105,8 +109,9 @@ def test_pacs_nodes_are_edited_in_the_viewer(qtbot, settings, phantom_volumes, s
         editor.close()
         assert dialog.node_combo.count() == 1 and dialog.search_button.isEnabled()
         dialog.search_button.click()
+        qtbot.waitUntil(lambda: dialog.study_table.rowCount() == 1, timeout=30_000)
         dialog.study_table.selectRow(0)
-        assert dialog.study_button.isEnabled()
+        qtbot.waitUntil(lambda: dialog.study_button.isEnabled(), timeout=30_000)
         row = next(r for r in range(2) if "arterial" in dialog.series_table.item(r, 1).text())
         dialog.series_table.selectRow(row)
         dialog.study_button.click()

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.compare = CompareActions(self.state, self.statusBar(), self.comparison,
                                       self._action, self.show_error, self)
         self.registration = self.compare.registration
+        self._pacs_dialog: PacsDialog | None = None
         self.pacs_send = PacsSend(self, self.state, lambda: self.base_source, self.show_error,
                                   self.show_status)
         self.exports = ExportActions(self, self.state, lambda: self.base_source,
@@ -254,10 +255,13 @@ class MainWindow(QMainWindow):
 
     def show_pacs_dialog(self) -> PacsDialog:
         """File > Open from PACS (non-blocking)."""
-        dialog = PacsDialog(self, self.loader.load_from_pacs, self.loader.load_study_from_pacs,
-                            self.show_error)
-        dialog.open()
-        return dialog
+        if self._pacs_dialog is None:
+            self._pacs_dialog = PacsDialog(self, self.loader.load_from_pacs,
+                                           self.loader.load_study_from_pacs, self.show_error)
+        else:
+            self._pacs_dialog.reload_nodes()
+        self._pacs_dialog.open()
+        return self._pacs_dialog
 
     def show_model_check(self) -> QMessageBox:
         """The model's card and the last input check, every domain warning in full."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from inference.errors import DcreviewError
 from inference.pacs.nodes import PacsNode, load_nodes
+from viewer.review.jobs import BackgroundJob
 
 STUDY_COLUMNS = (("PatientName", "Patient"), ("PatientID", "ID"), ("StudyDate", "Date"),
                  ("StudyDescription", "Study"), ("ModalitiesInStudy", "Modality"),
@@ -50,6 +50,26 @@ def _fill(table: QTableWidget, rows: list[dict], columns) -> None:
         for c, (key, _title) in enumerate(columns):
             table.setItem(r, c, QTableWidgetItem(str(row.get(key, ""))))
     table.resizeColumnsToContents()
+
+
+class _QueryStatus:
+    """A query in progress: said in the hint line, the query buttons off until it answers."""
+
+    def __init__(self, dialog: PacsDialog) -> None:
+        self.dialog = dialog
+
+    def attach(self, cancel: Callable[[], None], title: str) -> None:
+        """The query started."""
+        self.dialog.hint.setText(f"{title}...")
+        for button in (self.dialog.test_button, self.dialog.search_button,
+                       self.dialog.open_button, self.dialog.study_button):
+            button.setEnabled(False)
+
+    def update(self, event) -> None:
+        """Queries report no progress."""
+
+    def detach(self) -> None:
+        """The query answered or failed (the dialog re-enables what applies)."""
 
 
 class PacsDialog(QDialog):
@@ -110,11 +130,14 @@ class PacsDialog(QDialog):
         self.series_table = _table(self, SERIES_COLUMNS)
         self.series_table.cellDoubleClicked.connect(lambda _r, _c: self.open_selected())
         layout.addWidget(self.series_table)
+        self._asking = ""
+        self.query = BackgroundJob(_QueryStatus(self), self)
+        self.query.finished.connect(self._answered)
+        self.query.failed.connect(self._failed)
         self.reload_nodes()
         self.open_button.setEnabled(False)
         self.study_button.setEnabled(False)
-        self.resize(820, 560)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resize(820, 560)  # kept between openings: the last search stays listed
 
     def reload_nodes(self) -> None:
         """Fill the node list from the settings (again, after editing)."""
@@ -144,36 +167,64 @@ class PacsDialog(QDialog):
         name = self.node_combo.currentData()
         return self.nodes.get(name) if name else None
 
+    def _ask(self, what: str, fn: Callable[[], object]) -> None:
+        """Run one query in the background (a slow or silent PACS must not freeze this)."""
+        node = self.node
+        if node is None:
+            return
+        self._asking = what
+        self.query.start(lambda progress, cancel: fn(), f"{what} ({node.name})")
+
+    def _answered(self, result) -> None:
+        node_name = self.node.name if self.node else ""
+        if self._asking == "Testing the connection":
+            self.hint.setText(f"{node_name} answers.")
+        elif self._asking == "Searching":
+            self.studies = result
+            _fill(self.study_table, self.studies, STUDY_COLUMNS)
+            _fill(self.series_table, [], SERIES_COLUMNS)
+            n = len(self.studies)
+            self.hint.setText(f"{n} stud{'y' if n == 1 else 'ies'} found; choose one, then a "
+                              "series")
+        else:
+            self.series = result
+            _fill(self.series_table, self.series, SERIES_COLUMNS)
+            self.hint.setText(f"{len(self.series)} series in the study")
+        self._enable()
+
+    def _failed(self, exc: Exception) -> None:
+        self._enable()
+        if not isinstance(exc, DcreviewError):
+            self.show_error("PACS query failed", f"{type(exc).__name__}: {exc}")
+            return
+        if self._asking == "Testing the connection":
+            self.hint.setText(f"Connection failed: {exc}")
+        else:
+            self.hint.setText("")
+            self.show_error("PACS query failed", str(exc))
+
+    def _enable(self) -> None:
+        busy = self.query.running
+        for button in (self.test_button, self.search_button):
+            button.setEnabled(bool(self.nodes) and not busy)
+        for button in (self.open_button, self.study_button):
+            button.setEnabled(bool(self.series) and not busy)
+
     def test_connection(self) -> None:
         """C-ECHO, or a QIDO request for a DICOMweb node; the answer in the hint line."""
         from inference.pacs import client
 
         node = self.node
-        if node is None:
-            return
-        try:
-            client.test_connection(node)
-        except DcreviewError as exc:
-            self.hint.setText(f"Connection failed: {exc}")
-            return
-        self.hint.setText(f"{node.name} answers.")
+        self._ask("Testing the connection", lambda: client.test_connection(node))
 
     def search(self) -> None:
         """Study-level query with the filled fields."""
         from inference.pacs import client
 
         node = self.node
-        if node is None:
-            return
         filters = {k: w.text().strip() for k, w in self.fields.items() if w.text().strip()}
-        try:
-            self.studies = client.find_studies(node, **filters)
-        except DcreviewError as exc:
-            self.show_error("PACS query failed", str(exc))
-            return
-        _fill(self.study_table, self.studies, STUDY_COLUMNS)
-        self.hint.setText(f"{len(self.studies)} stud{'y' if len(self.studies) == 1 else 'ies'}"
-                          " found; choose one, then a series")
+        self.series = []
+        self._ask("Searching", lambda: client.find_studies(node, **filters))
 
     def list_series(self) -> None:
         """The selected study's series."""
@@ -184,14 +235,8 @@ class PacsDialog(QDialog):
         if not rows or node is None:
             return
         study_uid = self.studies[rows[0].row()]["StudyInstanceUID"]
-        try:
-            self.series = client.find_series(node, study_uid)
-        except DcreviewError as exc:
-            self.show_error("PACS query failed", str(exc))
-            return
-        _fill(self.series_table, self.series, SERIES_COLUMNS)
-        self.open_button.setEnabled(bool(self.series))
-        self.study_button.setEnabled(bool(self.series))
+        self.series = []
+        self._ask("Listing series", lambda: client.find_series(node, study_uid))
 
     def open_selected(self) -> None:
         """Retrieve the selected series (in the background) and open it."""
