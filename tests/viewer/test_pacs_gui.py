@@ -101,7 +101,7 @@ def test_pacs_nodes_are_edited_in_the_viewer(qtbot, settings, phantom_volumes, s
         assert not editor.save() and "own AE title" in editor.hint.text()
         editor.own_ae_title.setText("DCREVIEW")
         editor.test_button.click()
-        assert editor.hint.text() == "hospital answers."
+        qtbot.waitUntil(lambda: editor.hint.text() == "hospital answers.", timeout=30_000)
         editor.password.setText("never shown")
         assert editor.password.echoMode() == editor.password.EchoMode.Password
         assert editor.save()

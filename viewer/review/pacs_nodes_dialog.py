@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from inference.errors import DcreviewError
 from inference.pacs.nodes import PacsNode, load_nodes, save_nodes, validate
+from viewer.review.jobs import Worker, start
 
 KINDS = (("dimse", "DIMSE (AE title, host, port)"), ("dicomweb", "DICOMweb (base URL)"))
 RETRIEVE = (("get", "C-GET (nothing to open on this workstation)"),
@@ -53,6 +54,8 @@ class PacsNodesDialog(QDialog):
         self.setWindowTitle("PACS nodes")
         self.nodes = load_nodes()
         self.editing: str | None = None
+        self._testing = ""
+        self._worker: Worker | None = None
         outer = QHBoxLayout(self)
         left = QVBoxLayout()
         self.node_list = QListWidget(self)
@@ -236,14 +239,29 @@ class PacsNodesDialog(QDialog):
             self.new_node()
 
     def test_connection(self) -> None:
-        """C-ECHO or a QIDO request with the form as it is (saved or not)."""
+        """C-ECHO or a QIDO request with the form as it is (saved or not), in the background:
+        a host that drops packets takes the whole network timeout to say so."""
         from inference.pacs import client
 
         node = self.node()
         try:
             validate(node)
-            client.test_connection(node)
         except DcreviewError as exc:
             self.hint.setText(f"Connection failed: {exc}")
             return
-        self.hint.setText(f"{node.name} answers.")
+        # Bound methods of this dialog: Qt drops the connections if it closes first.
+        worker = Worker(lambda progress, cancel: client.test_connection(node))
+        worker.signals.finished.connect(self._answered)
+        worker.signals.errored.connect(self._failed)
+        self.test_button.setEnabled(False)
+        self.hint.setText(f"Testing {node.name}...")
+        self._testing = node.name
+        self._worker = start(worker)  # held: the pool does not own it
+
+    def _answered(self, _result) -> None:
+        self.test_button.setEnabled(True)
+        self.hint.setText(f"{self._testing} answers.")
+
+    def _failed(self, exc: Exception) -> None:
+        self.test_button.setEnabled(True)
+        self.hint.setText(f"Connection failed: {exc}")
