@@ -119,15 +119,26 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def series_folders(root: Path | None = None) -> list[Path]:
+    """The cached series, least recently used first (retrievals in progress excluded)."""
+    root = root or cache_root()
+    if not root.exists():
+        return []
+    return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime)
+
+
+def usage(root: Path | None = None) -> tuple[int, int]:
+    """(series, bytes) in the cache."""
+    folders = series_folders(root)
+    return len(folders), sum(_size(p) for p in folders)
+
+
 def evict(cap: float = DEFAULT_CAP_GB, root: Path | None = None,
           keep: Path | None = None) -> list[Path]:
     """Remove least recently used series until the cache is under ``cap`` GB (never
     ``keep``, the series just retrieved, even if it alone is over)."""
-    root = root or cache_root()
-    if not root.exists():
-        return []
-    series = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                    key=lambda p: p.stat().st_mtime)
+    series = series_folders(root)
     sizes = {p: _size(p) for p in series}
     total = sum(sizes.values())
     removed = []

@@ -117,10 +117,8 @@ def run(args: argparse.Namespace) -> int:
             removed = cache.evict(0.0, root)
             print(f"removed {len(removed)} cached series from {root}")
             return 0
-        series = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")] \
-            if root.exists() else []
-        size = sum(f.stat().st_size for p in series for f in p.iterdir() if f.is_file())
-        print(f"{root}: {len(series)} series, {size / 1e9:.2f} GB of {cache.cap_gb():g} GB "
+        count, size = cache.usage(root)
+        print(f"{root}: {count} series, {size / 1e9:.2f} GB of {cache.cap_gb():g} GB "
               "(DCREVIEW_PACS_CACHE_GB sets the cap; least recently used go first)")
         return 0
     node = get_node(args.name)

@@ -34,6 +34,12 @@ def find_series(node: PacsNode, study_uid: str) -> list[dict]:
     return dimse.find(node, "SERIES", StudyInstanceUID=study_uid)
 
 
+def expected_count(row: dict) -> int | None:
+    """How many instances a series query row says the series holds (None: not said)."""
+    count = str(row.get("NumberOfSeriesRelatedInstances", "")).strip()
+    return int(count) if count.isdigit() else None
+
+
 def retrieve(node: PacsNode, study_uid: str, series_uid: str, *,
              expected: int | None = None, **kw) -> Path:
     """One series into the cache (WADO-RS, C-GET or C-MOVE as the node says); a series
@@ -61,10 +67,8 @@ def retrieve_study(node: PacsNode, study_uid: str, *,
                 progress(ProgressEvent(f"Retrieving series {i} of {len(rows)}", event.done,
                                        event.total))
 
-        count = str(row.get("NumberOfSeriesRelatedInstances", "")).strip()
         out.append((row, retrieve(node, study_uid, row["SeriesInstanceUID"],
-                                  expected=int(count) if count.isdigit() else None,
-                                  progress=step, **kw)))
+                                  expected=expected_count(row), progress=step, **kw)))
     return out
 
 

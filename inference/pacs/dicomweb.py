@@ -8,8 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pydicom import dcmread
+from pydicom.datadict import tag_for_keyword
 
 from inference.pacs import cache
+from inference.pacs.dimse import SERIES_KEYS, STUDY_KEYS, stopped_sending
 from inference.pacs.nodes import PacsError, PacsNode
 from inference.progress import CancelToken, ProgressEvent
 
@@ -57,13 +59,14 @@ def ping(node: PacsNode) -> None:
     _call(node, "the connection test", lambda: _client(node).search_for_studies(limit=1))
 
 
-STUDY_TAGS = {"PatientName": "00100010", "PatientID": "00100020", "StudyDate": "00080020",
-              "StudyDescription": "00081030", "AccessionNumber": "00080050",
-              "ModalitiesInStudy": "00080061", "StudyInstanceUID": "0020000D",
-              "NumberOfStudyRelatedSeries": "00201206"}
-SERIES_TAGS = {"SeriesInstanceUID": "0020000E", "SeriesDescription": "0008103E",
-               "Modality": "00080060", "SeriesNumber": "00200011",
-               "NumberOfSeriesRelatedInstances": "00201209", "ContrastBolusAgent": "00180010"}
+def _tags(keys: tuple[str, ...]) -> dict[str, str]:
+    """Keyword -> the DICOM JSON tag QIDO answers with."""
+    return {k: f"{tag_for_keyword(k):08X}" for k in keys}
+
+
+# The keys C-FIND asks for, so that both kinds of node answer alike.
+STUDY_TAGS = _tags(STUDY_KEYS)
+SERIES_TAGS = _tags(SERIES_KEYS)
 
 
 def _values(ds: dict, tag: str) -> str:
@@ -186,8 +189,6 @@ def store(node: PacsNode, files: list[Path],
           cancel: CancelToken | None = None, batch: int = 16) -> int:
     """STOW-RS in requests of ``batch`` instances; returns the number stored, or raises
     PacsError naming the failures."""
-    from inference.pacs.dimse import stopped_sending
-
     client = _client(node)
     stored = 0
     for start in range(0, len(files), batch):

@@ -15,7 +15,6 @@ from pydicom import Dataset, dcmread
 from inference.pacs.nodes import PacsError, PacsNode
 from inference.progress import CancelToken, ProgressEvent
 
-log = logging.getLogger(__name__)
 logging.getLogger("pynetdicom").setLevel(logging.WARNING)  # it logs identifiers at INFO
 
 STUDY_KEYS = ("PatientName", "PatientID", "StudyDate", "StudyDescription", "AccessionNumber",

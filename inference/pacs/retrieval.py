@@ -229,7 +229,7 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
             raise PacsError(f"{node.name} sent nothing: is {node.own_ae_title!r} registered "
                             f"there as a move destination (this host, port "
                             f"{node.own_storage_port}), and does the series exist?")
-        if server.error is not None and receiver.count != (receiver.expected or -1):
+        if server.error is not None and receiver.count != receiver.expected:
             raise server.error
         receiver.check(node, code, failed or 0)
 

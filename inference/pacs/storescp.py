@@ -12,6 +12,8 @@ import socket
 import struct
 import threading
 
+from pydicom.uid import ImplicitVRLittleEndian
+
 from inference.pacs.nodes import PacsError, PacsNode
 from inference.pacs.upper_layer import (
     C_STORE_RQ,
@@ -128,7 +130,7 @@ class StorageServer:
         asked = request.to_primitive()
         if asked.called_ae_title.strip() != self.node.own_ae_title.strip():
             link.send(0x03, b"\0\1\1\7")  # rejected permanent: called AE title not recognised
-            link.close(abort=True)
+            link.disconnect()
             return
         link.peer_ae, link.peer_max = asked.calling_ae_title, max_length(
             asked.user_information)
@@ -146,7 +148,7 @@ class StorageServer:
         for cid, cmd, dataset in messages(link):
             field = us(cmd, 0x0100)
             if field == C_STORE_RQ:
-                store_answered(link, cid, cmd, dataset, syntax.get(cid, "1.2.840.10008.1.2"),
+                store_answered(link, cid, cmd, dataset, syntax.get(cid, ImplicitVRLittleEndian),
                                self.receiver)
                 if self.cancel is not None and self.cancel.cancelled:
                     link.close(abort=True)
@@ -156,8 +158,7 @@ class StorageServer:
                                                field=C_ECHO_RSP,
                                                responding_to=us(cmd, 0x0110),
                                                dataset_type=NO_DATASET, status=0))
-        link.rfile.close()
-        link.sock.close()
+        link.disconnect()  # the PACS released the association
 
     def __enter__(self) -> StorageServer:
         return self

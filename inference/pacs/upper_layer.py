@@ -155,8 +155,12 @@ class Link:
         except (OSError, PacsError):
             pass
         finally:
-            self.rfile.close()
-            self.sock.close()
+            self.disconnect()
+
+    def disconnect(self) -> None:
+        """Close the connection without a word (the association is over, or never was)."""
+        self.rfile.close()
+        self.sock.close()
 
 
 def max_length(user_information) -> int:

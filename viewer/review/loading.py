@@ -86,14 +86,12 @@ class Loader(QObject):
                        expected: int | None = None) -> None:
         """Retrieve one series into the cache in the background, then open it (a series that
         did not arrive whole is never opened)."""
-        from inference.pacs import client
+        from inference.pacs import cache, client
 
         def job(progress, cancel):
             folder = client.retrieve(node, study_uid, series_uid, expected=expected,
                                      progress=progress, cancel=cancel)
             return open_volume(folder, progress=progress, cancel=cancel)
-
-        from inference.pacs import cache
 
         # The cache folder is the series' source (DICOM exports find it there).
         self._pacs_source = cache.series_dir(series_uid)

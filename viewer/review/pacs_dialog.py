@@ -130,13 +130,12 @@ class PacsDialog(QDialog):
         self.series_table = _table(self, SERIES_COLUMNS)
         self.series_table.cellDoubleClicked.connect(lambda _r, _c: self.open_selected())
         layout.addWidget(self.series_table)
-        self._asking = ""
+        self._answer: Callable[[object], None] = lambda _result: None
+        self._refusal: Callable[[DcreviewError], None] | None = None
         self.query = BackgroundJob(_QueryStatus(self), self)
         self.query.finished.connect(self._answered)
         self.query.failed.connect(self._failed)
         self.reload_nodes()
-        self.open_button.setEnabled(False)
-        self.study_button.setEnabled(False)
         self.resize(820, 560)  # kept between openings: the last search stays listed
 
     def reload_nodes(self) -> None:
@@ -148,8 +147,7 @@ class PacsDialog(QDialog):
             self.node_combo.addItem(node.describe(), name)
         if current in self.nodes:
             self.node_combo.setCurrentIndex(list(self.nodes).index(current))
-        self.search_button.setEnabled(bool(self.nodes))
-        self.test_button.setEnabled(bool(self.nodes))
+        self._enable()
         self.hint.setText("" if self.nodes else "No PACS is configured: add one with Nodes...")
 
     def edit_nodes(self) -> QDialog:
@@ -167,38 +165,26 @@ class PacsDialog(QDialog):
         name = self.node_combo.currentData()
         return self.nodes.get(name) if name else None
 
-    def _ask(self, what: str, fn: Callable[[], object]) -> None:
-        """Run one query in the background (a slow or silent PACS must not freeze this)."""
+    def _ask(self, what: str, fn: Callable[[], object], answer: Callable[[object], None],
+             failed: Callable[[DcreviewError], None] | None = None) -> None:
+        """Run one query in the background (a slow or silent PACS must not freeze this);
+        ``answer`` takes its result, ``failed`` its refusal (default: an error box)."""
         node = self.node
         if node is None:
             return
-        self._asking = what
+        self._answer, self._refusal = answer, failed
         self.query.start(lambda progress, cancel: fn(), f"{what} ({node.name})")
 
     def _answered(self, result) -> None:
-        node_name = self.node.name if self.node else ""
-        if self._asking == "Testing the connection":
-            self.hint.setText(f"{node_name} answers.")
-        elif self._asking == "Searching":
-            self.studies = result
-            _fill(self.study_table, self.studies, STUDY_COLUMNS)
-            _fill(self.series_table, [], SERIES_COLUMNS)
-            n = len(self.studies)
-            self.hint.setText(f"{n} stud{'y' if n == 1 else 'ies'} found; choose one, then a "
-                              "series")
-        else:
-            self.series = result
-            _fill(self.series_table, self.series, SERIES_COLUMNS)
-            self.hint.setText(f"{len(self.series)} series in the study")
+        self._answer(result)
         self._enable()
 
     def _failed(self, exc: Exception) -> None:
         self._enable()
         if not isinstance(exc, DcreviewError):
             self.show_error("PACS query failed", f"{type(exc).__name__}: {exc}")
-            return
-        if self._asking == "Testing the connection":
-            self.hint.setText(f"Connection failed: {exc}")
+        elif self._refusal is not None:
+            self._refusal(exc)
         else:
             self.hint.setText("")
             self.show_error("PACS query failed", str(exc))
@@ -215,7 +201,9 @@ class PacsDialog(QDialog):
         from inference.pacs import client
 
         node = self.node
-        self._ask("Testing the connection", lambda: client.test_connection(node))
+        self._ask("Testing the connection", lambda: client.test_connection(node),
+                  lambda _none: self.hint.setText(f"{node.name} answers."),
+                  lambda exc: self.hint.setText(f"Connection failed: {exc}"))
 
     def search(self) -> None:
         """Study-level query with the filled fields."""
@@ -224,7 +212,14 @@ class PacsDialog(QDialog):
         node = self.node
         filters = {k: w.text().strip() for k, w in self.fields.items() if w.text().strip()}
         self.series = []
-        self._ask("Searching", lambda: client.find_studies(node, **filters))
+        self._ask("Searching", lambda: client.find_studies(node, **filters), self._show_studies)
+
+    def _show_studies(self, studies: list[dict]) -> None:
+        self.studies = studies
+        _fill(self.study_table, self.studies, STUDY_COLUMNS)
+        _fill(self.series_table, [], SERIES_COLUMNS)
+        n = len(self.studies)
+        self.hint.setText(f"{n} stud{'y' if n == 1 else 'ies'} found; choose one, then a series")
 
     def list_series(self) -> None:
         """The selected study's series."""
@@ -236,7 +231,13 @@ class PacsDialog(QDialog):
             return
         study_uid = self.studies[rows[0].row()]["StudyInstanceUID"]
         self.series = []
-        self._ask("Listing series", lambda: client.find_series(node, study_uid))
+        self._ask("Listing series", lambda: client.find_series(node, study_uid),
+                  self._show_series)
+
+    def _show_series(self, series: list[dict]) -> None:
+        self.series = series
+        _fill(self.series_table, self.series, SERIES_COLUMNS)
+        self.hint.setText(f"{len(self.series)} series in the study")
 
     def open_selected(self) -> None:
         """Retrieve the selected series (in the background) and open it."""
@@ -245,10 +246,11 @@ class PacsDialog(QDialog):
         node = self.node
         if not studies or not series or node is None:
             return
+        from inference.pacs.client import expected_count
+
         chosen = self.series[series[0].row()]
-        count = str(chosen.get("NumberOfSeriesRelatedInstances", "")).strip()
         self.open_series(node, self.studies[studies[0].row()]["StudyInstanceUID"],
-                         chosen["SeriesInstanceUID"], int(count) if count.isdigit() else None)
+                         chosen["SeriesInstanceUID"], expected_count(chosen))
         self.accept()
 
     def open_whole_study(self) -> None:
