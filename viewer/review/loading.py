@@ -86,30 +86,34 @@ class Loader(QObject):
                        expected: int | None = None) -> None:
         """Retrieve one series into the cache in the background, then open it (a series that
         did not arrive whole is never opened)."""
-        from inference.pacs import cache, client
+        from inference.pacs import client
 
-        def job(progress, cancel):
-            folder = client.retrieve(node, study_uid, series_uid, expected=expected,
-                                     progress=progress, cancel=cancel)
-            return open_volume(folder, progress=progress, cancel=cancel)
-
-        # The cache folder is the series' source (DICOM exports find it there).
-        self._pacs_source = cache.series_dir(series_uid)
-        self.pacs_job.start(job, f"Retrieving from {node.name}")
+        self._retrieve_and_open(series_uid, f"Retrieving from {node.name}", lambda p, c: (
+            client.retrieve(node, study_uid, series_uid, expected=expected, progress=p,
+                            cancel=c)))
 
     def load_study_from_pacs(self, node, study_uid: str, series_uid: str) -> None:
         """Retrieve every series of a study into the cache in the background, then open
         ``series_uid`` (the others open from the cache without a new download)."""
-        from inference.pacs import cache, client
+        from inference.pacs import client
 
-        def job(progress, cancel):
+        def fetch(progress, cancel) -> Path:
             retrieved = client.retrieve_study(node, study_uid, progress=progress,
                                               cancel=cancel)
-            folder = next(f for row, f in retrieved if row["SeriesInstanceUID"] == series_uid)
-            return open_volume(folder, progress=progress, cancel=cancel)
+            return next(f for row, f in retrieved if row["SeriesInstanceUID"] == series_uid)
 
+        self._retrieve_and_open(series_uid, f"Retrieving the study from {node.name}", fetch)
+
+    def _retrieve_and_open(self, series_uid: str, title: str,
+                           fetch: Callable[..., Path]) -> None:
+        from inference.pacs import cache
+
+        def job(progress, cancel):
+            return open_volume(fetch(progress, cancel), progress=progress, cancel=cancel)
+
+        # The cache folder is the series' source (DICOM exports find it there).
         self._pacs_source = cache.series_dir(series_uid)
-        self.pacs_job.start(job, f"Retrieving the study from {node.name}")
+        self.pacs_job.start(job, title)
 
     def open_demo(self) -> None:
         """Open the built-in phantom case (generated into the user cache on first use)."""
