@@ -42,3 +42,11 @@ def pydicom_file():
         return Path(path)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def qapp():
+    """pytest-qt's application is the product's own (icon, GUI-thread garbage collection)."""
+    from viewer.views.application import application
+
+    return application()

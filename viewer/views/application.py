@@ -12,14 +12,16 @@ from PySide6.QtGui import QIcon  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from inference.resources import resource  # noqa: E402
+from viewer.views.garbage_collection import install as collect_garbage_on_gui_thread  # noqa: E402
 
 
 def application() -> QApplication:
-    """The QApplication (created once), named and with the dcreview icon."""
+    """The QApplication (created once), named, with the dcreview icon and GUI-thread GC."""
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("dcreview")
         app.setOrganizationName("dcreview")
         app.setWindowIcon(QIcon(str(resource("icons", "dcreview.png"))))
+        collect_garbage_on_gui_thread(app)
     return app  # type: ignore[return-value]
