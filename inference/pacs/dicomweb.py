@@ -86,26 +86,46 @@ def query_string(filters: dict[str, str], fields: list[str]) -> str:
     return "&".join(pairs)
 
 
-def find_studies(node: PacsNode, **filters: str) -> list[dict]:
-    """Studies matching DIMSE-named filters (QIDO-RS), with the same keys as a C-FIND."""
-    url = (f"{node.url.rstrip('/')}/studies?"
-           + query_string(filters, [k for k in STUDY_TAGS if k not in filters]))
+# QIDO answers a page at a time where the server caps results (cloud archives: 100 unless a
+# limit is asked for), so searches ask page by page until a page comes back short.
+PAGE = 100
 
-    def request() -> list:
-        reply = _session(node).get(url, headers={"Accept": "application/dicom+json"},
-                                   timeout=30)
+
+def _search(node: PacsNode, what: str, path: str, filters: dict[str, str],
+            tags: dict[str, str], uid: str, page: int = PAGE) -> list[dict]:
+    """Every match of a QIDO search, with the same keys as a C-FIND."""
+    session = _session(node)
+    base = (f"{node.url.rstrip('/')}/{path}?"
+            + query_string(filters, [k for k in tags if k not in filters]))
+
+    def request(offset: int) -> list:
+        reply = session.get(f"{base}&limit={page}&offset={offset}",
+                            headers={"Accept": "application/dicom+json"}, timeout=30)
         reply.raise_for_status()
         return reply.json() if reply.content else []  # 204: no match
 
-    found = _call(node, "the study query", request)
-    return [{key: _values(s, tag) for key, tag in STUDY_TAGS.items()} for s in found]
+    found: dict[str, dict] = {}
+    while True:
+        answer = _call(node, what, lambda: request(len(found)))
+        before = len(found)
+        for ds in answer:
+            row = {key: _values(ds, tag) for key, tag in tags.items()}
+            found.setdefault(row[uid], row)
+        # a server that ignores offset repeats its first page: stop rather than loop
+        if len(answer) < page or len(found) == before:
+            return list(found.values())
 
 
-def find_series(node: PacsNode, study_uid: str) -> list[dict]:
+def find_studies(node: PacsNode, page: int = PAGE, **filters: str) -> list[dict]:
+    """Studies matching DIMSE-named filters (QIDO-RS), with the same keys as a C-FIND."""
+    return _search(node, "the study query", "studies", filters, STUDY_TAGS,
+                   "StudyInstanceUID", page)
+
+
+def find_series(node: PacsNode, study_uid: str, page: int = PAGE) -> list[dict]:
     """The study's series (QIDO-RS), with the same keys as a C-FIND."""
-    found = _call(node, "the series query", lambda: _client(node).search_for_series(
-        study_instance_uid=study_uid, fields=list(SERIES_TAGS)))
-    return [{key: _values(s, tag) for key, tag in SERIES_TAGS.items()} for s in found]
+    return _search(node, "the series query", f"studies/{study_uid}/series", {}, SERIES_TAGS,
+                   "SeriesInstanceUID", page)
 
 
 def _parts(chunks: Iterable[bytes], boundary: bytes) -> Iterator[bytes]:
