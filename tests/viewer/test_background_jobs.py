@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 import weakref
 
 import pytest
 from PySide6.QtCore import QObject
 
 from viewer.review.jobs import Worker, start
+from viewer.views.garbage_collection import install
 
 pytestmark = pytest.mark.gui
 
@@ -38,3 +41,27 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_not_in_a_worker(qapp, qtb
     start(worker)
     qtbot.waitUntil(lambda: bool(results) and len(freed_in) == 20, timeout=30_000)
     assert set(freed_in) == {threading.main_thread().ident}
+
+
+def test_full_collections_are_spaced_out_and_the_young_generations_go_on(qapp):
+    # A full pass walks every object (0.2 s with a CT open): doing one whenever the counts
+    # say so would stall scrolling every few seconds.
+    collector = install(qapp)
+    thresholds = gc.get_threshold()
+    assert not gc.isenabled() and thresholds == collector.thresholds
+
+    def oldest_generation_due() -> int:
+        while gc.get_count()[2] <= thresholds[2]:
+            gc.collect(1)  # each raises the oldest generation's count by one
+        return gc.get_count()[2]
+
+    collector.next_full = 0.0
+    oldest_generation_due()
+    collector.check()
+    assert gc.get_count()[2] == 0  # the full collection ran
+    assert collector.next_full >= time.monotonic() + 1.0
+    due = oldest_generation_due()
+    young = [[i] for i in range(thresholds[0] * 2)]
+    collector.check()  # too soon for another full pass: a younger generation instead
+    assert gc.get_count()[2] in (due, due + 1) and gc.get_count()[0] < thresholds[0]
+    assert len(young) == thresholds[0] * 2

@@ -5,15 +5,23 @@ trips: often a background job's worker. Garbage cycles often hold Qt objects (a 
 dialog's lambdas and signals), and destroying those outside the GUI thread crashes the
 process (seen in CI: SIGSEGV inside a PACS query's worker). So the automatic collector is
 switched off and a GUI-thread timer applies the same generation thresholds instead.
+
+A full collection walks every object (about 0.2 s with a CT open), so, as CPython's own
+collector avoids frequent full passes, it runs at most once per ``FULL_MIN_INTERVAL_S`` and
+takes at most ``FULL_SHARE`` of the GUI thread's time; the younger generations are
+collected in between.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 
 from PySide6.QtCore import QObject, QTimer
 
 INTERVAL_MS = 200
+FULL_SHARE = 0.01
+FULL_MIN_INTERVAL_S = 5.0
 
 _installed: GuiThreadCollector | None = None
 
@@ -25,6 +33,7 @@ class GuiThreadCollector(QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
         gc.disable()
+        self.next_full = 0.0  # time.monotonic() before which no full collection runs
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.check)
         self.timer.start(interval_ms)
@@ -32,7 +41,13 @@ class GuiThreadCollector(QObject):
     def check(self) -> int:
         """Collect the oldest generation whose threshold is passed; the number freed."""
         counts = gc.get_count()
-        for generation in (2, 1, 0):
+        if counts[2] > self.thresholds[2] and time.monotonic() >= self.next_full:
+            start = time.monotonic()
+            freed = gc.collect(2)
+            took = time.monotonic() - start
+            self.next_full = start + took + max(FULL_MIN_INTERVAL_S, took / FULL_SHARE)
+            return freed
+        for generation in (1, 0):
             if counts[generation] > self.thresholds[generation]:
                 return gc.collect(generation)
         return 0
