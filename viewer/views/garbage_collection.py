@@ -39,7 +39,7 @@ class GuiThreadCollector(QObject):
         self.timer.start(interval_ms)
 
     def check(self) -> int:
-        """Collect the oldest generation whose threshold is passed; the number freed."""
+        """Collect the oldest generation past its threshold (a full pass only when spaced out)."""
         counts = gc.get_count()
         if counts[2] > self.thresholds[2] and time.monotonic() >= self.next_full:
             start = time.monotonic()
