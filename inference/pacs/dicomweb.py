@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pydicom import dcmread
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from inference.pacs import cache
 from inference.pacs.dimse import SERIES_KEYS, STUDY_KEYS, stopped_sending
@@ -77,13 +77,22 @@ def _values(ds: dict, tag: str) -> str:
 
 
 def query_string(filters: dict[str, str], fields: list[str]) -> str:
-    """A QIDO query string; wildcards ``*`` and ``?`` stay as typed (RFC 3986 allows them in
-    a query, and Orthanc does not decode %2A, so ``DOE*`` would otherwise find nothing)."""
+    """A QIDO query string; wildcards ``*`` and ``?`` stay as typed (Orthanc does not decode
+    %2A, so ``DOE*`` would otherwise find nothing)."""
     from urllib.parse import quote
 
-    pairs = [f"{quote(k)}={quote(str(v), safe='*?')}" for k, v in filters.items()]
+    pairs = [f"{quote(k)}={quote(_wire_value(k, str(v)), safe='*?')}"
+             for k, v in filters.items()]
     pairs += [f"includefield={quote(f)}" for f in fields]
     return "&".join(pairs)
+
+
+def _wire_value(keyword: str, value: str) -> str:
+    """A name's ``^`` (the PN component separator) goes as the one-character wildcard ``?``,
+    which matches it everywhere: urllib3 always sends ``^`` as %5E, and Orthanc does not
+    decode that, so ``DOE^JOHN`` found nothing."""
+    tag = tag_for_keyword(keyword)
+    return value.replace("^", "?") if tag is not None and dictionary_VR(tag) == "PN" else value
 
 
 # QIDO answers a page at a time where the server caps results (cloud archives: 100 unless a

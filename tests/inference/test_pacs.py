@@ -116,6 +116,10 @@ def test_qido_and_wado_rs_one_series(dimse_node, web_node, small_case):
     name = study["PatientName"].split("^")[0]
     assert len(client.find_studies(web_node, PatientName=f"{name[:4]}*")) == 1
     assert len(client.find_studies(dimse_node, PatientName=f"{name[:4]}*")) == 1
+    # ...and a full name with its "^", which urllib3 sends as %5E and Orthanc took literally
+    assert "^" in study["PatientName"]
+    for node in (web_node, dimse_node):
+        assert len(client.find_studies(node, PatientName=study["PatientName"])) == 1
     series = dicomweb.find_series(web_node, study_uid)
     by_uid = {s["SeriesInstanceUID"]: s for s in series}
     for s in dimse.find(dimse_node, "SERIES", StudyInstanceUID=study_uid):
