@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pytest
@@ -160,7 +160,7 @@ def test_two_readers_blinded_answered_resumed_and_washout(qtbot, study):
     saved = study.answers(bob_first)
     assert saved and all(again.form.values()[q] == v for q, v in saved.items())
     again.close()
-    later = open_reading(qtbot, study, "alice", TODAY + timedelta(days=28))
+    later = open_reading(qtbot, study, "alice", study.opens_on("alice", 2))  # washout over
     assert later.reading is not None and later.reading.session == 2
     later.close()
     assert study.verify() == []

@@ -101,7 +101,13 @@ def test_washout_refuses_an_early_session_and_required_answers(study):
     answer_all(study, "alice", 1)
     with pytest.raises(WashoutError, match=r"Session 2 opens on .*28-day washout"):
         study.next_reading("alice", TODAY)
-    later = study.next_reading("alice", TODAY + timedelta(days=28))
+    # The washout counts from the day session 1 was really finished (the clock may have
+    # passed midnight since TODAY was read): refused the day before, open that day.
+    opens = study.session_finished("alice", 1).date() + timedelta(days=28)
+    assert study.opens_on("alice", 2) == opens
+    with pytest.raises(WashoutError):
+        study.next_reading("alice", opens - timedelta(days=1))
+    later = study.next_reading("alice", opens)
     assert later.session == 2 and later.position == 1
     assert study.next_reading("bob", TODAY).session == 1  # readers are separate
     with pytest.raises(DcreviewError, match="not a reader"):
@@ -142,8 +148,8 @@ def test_verify_finds_an_edited_answer_even_when_resealed_without_the_key(study)
 
 def test_exports_follow_the_format_rules(study, tmp_path):
     for reader in ("alice", "bob"):
-        for s, day in ((1, 0), (2, 28), (3, 56)):
-            answer_all(study, reader, s, TODAY + timedelta(days=day),
+        for s in (1, 2, 3):  # each session on the day its washout ends
+            answer_all(study, reader, s, max(TODAY, study.opens_on(reader, s)),
                        np.random.default_rng(hash(reader) % 100))
     files = {p.name: p for p in export_all(study.protocol, study.results(), tmp_path / "out")}
     assert set(files) == {"results_long.csv", "results.imrmc", "results_mrmcaov.csv",
