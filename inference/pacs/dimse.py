@@ -50,11 +50,20 @@ def tls_args(node: PacsNode):
 
 def _associate(ae, node: PacsNode, **kw):
     """An association, or a PacsError saying which of address, port or AE title failed."""
+    from pynetdicom import evt
+    from pynetdicom.pdu import A_ASSOCIATE_RJ
+
     tls = tls_args(node)
     if tls is not None:
         kw["tls_args"] = tls
+    # pynetdicom sometimes reports an A-ASSOCIATE-RJ as an abort, when the peer closes the
+    # connection right after it (Orthanc does: about 1 in 25): the PDU itself is the truth.
+    rejected = []
+    seen = (evt.EVT_PDU_RECV, lambda event: rejected.append(isinstance(event.pdu,
+                                                                       A_ASSOCIATE_RJ)))
     try:
-        assoc = ae.associate(node.host, node.port, ae_title=node.ae_title, **kw)
+        assoc = ae.associate(node.host, node.port, ae_title=node.ae_title,
+                             evt_handlers=[seen], **kw)
     except (OSError, ValueError) as exc:
         raise PacsError(f"{node.name}: cannot reach {node.host}:{node.port} ({exc})") from exc
     if assoc.is_established:
@@ -73,7 +82,7 @@ def _associate(ae, node: PacsNode, **kw):
         raise PacsError(f"{node.name} accepts none of the offered presentation contexts "
                         f"({', '.join(offered)[:200]}): it does not take this kind of object "
                         "or this transfer syntax")
-    if assoc.is_rejected:
+    if assoc.is_rejected or any(rejected):
         raise association_refused(node)
     raise no_association(node)
 
