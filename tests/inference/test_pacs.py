@@ -459,7 +459,8 @@ def test_storage_scp_answers_only_to_its_own_ae_title(tmp_path):
         peer = AE(ae_title="PEER")
         peer.add_requested_context(Verification)
         peer.add_requested_context(CTImageStorage)
-        assert peer.associate("127.0.0.1", port, ae_title="SOMEONE").is_rejected
+        with pytest.raises(PacsError, match="rejected the association"):
+            dimse.echo(PacsNode("scp", ae_title="SOMEONE", port=port, own_ae_title="PEER"))
         assoc = peer.associate("127.0.0.1", port, ae_title="DCREVIEW")
         assert assoc.is_established
         assert assoc.send_c_echo().Status == 0
