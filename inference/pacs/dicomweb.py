@@ -114,8 +114,10 @@ def _search(node: PacsNode, what: str, path: str, filters: dict[str, str],
         return reply.json() if reply.content else []  # 204: no match
 
     found: dict[str, dict] = {}
+    offset = 0
     while True:
-        answer = _call(node, what, lambda: request(len(found)))
+        answer = _call(node, what, lambda at=offset: request(at))
+        offset += len(answer)
         before = len(found)
         for ds in answer:
             row = {key: _values(ds, tag) for key, tag in tags.items()}

@@ -58,12 +58,15 @@ def _associate(ae, node: PacsNode, **kw):
         kw["tls_args"] = tls
     # pynetdicom sometimes reports an A-ASSOCIATE-RJ as an abort, when the peer closes the
     # connection right after it (Orthanc does: about 1 in 25): the PDU itself is the truth.
-    rejected = []
-    seen = (evt.EVT_PDU_RECV, lambda event: rejected.append(isinstance(event.pdu,
-                                                                       A_ASSOCIATE_RJ)))
+    rejected: list[A_ASSOCIATE_RJ] = []
+
+    def seen(event) -> None:
+        if isinstance(event.pdu, A_ASSOCIATE_RJ):
+            rejected.append(event.pdu)
+
     try:
         assoc = ae.associate(node.host, node.port, ae_title=node.ae_title,
-                             evt_handlers=[seen], **kw)
+                             evt_handlers=[(evt.EVT_PDU_RECV, seen)], **kw)
     except (OSError, ValueError) as exc:
         raise PacsError(f"{node.name}: cannot reach {node.host}:{node.port} ({exc})") from exc
     if assoc.is_established:
@@ -82,7 +85,7 @@ def _associate(ae, node: PacsNode, **kw):
         raise PacsError(f"{node.name} accepts none of the offered presentation contexts "
                         f"({', '.join(offered)[:200]}): it does not take this kind of object "
                         "or this transfer syntax")
-    if assoc.is_rejected or any(rejected):
+    if assoc.is_rejected or rejected:
         raise association_refused(node)
     raise no_association(node)
 
