@@ -51,7 +51,8 @@ def simpleitk():
 
 def pydicom_plain():
     import os
-    datasets = [pydicom.dcmread(os.path.join(folder, f)) for f in sorted(os.listdir(folder))]
+    datasets = [pydicom.dcmread(os.path.join(folder, f)) for f in sorted(os.listdir(folder))
+                if not f.startswith(".")]
     datasets.sort(key=lambda ds: float(ds.ImagePositionPatient[2]))
     return np.stack([ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
                      for ds in datasets]).astype(np.int16)

@@ -7,9 +7,9 @@ import hmac
 import os
 import secrets
 from functools import lru_cache
-from pathlib import Path
 
-from platformdirs import user_config_dir
+from inference import userdirs
+from inference.files import atomic
 
 KEY_ENV = "DCREVIEW_PSEUDONYM_KEY"
 
@@ -19,15 +19,12 @@ def _key() -> bytes:
     env = os.environ.get(KEY_ENV)
     if env:
         return env.encode()
-    path = Path(user_config_dir("dcreview")) / "pseudonym.key"
+    path = userdirs.pseudonym_key_file()
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32).encode()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(key)
-        os.replace(tmp, path)
+        atomic.write_bytes(path, key, mode=0o600)
         return key
 
 

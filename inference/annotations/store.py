@@ -5,16 +5,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from platformdirs import user_data_dir
 
+from inference import userdirs
 from inference.annotations.model import ROI_KINDS, Annotation, Kind
 from inference.annotations.stats import roi_stats
+from inference.files import atomic
 from inference.io.volume import Volume
 from inference.pseudonym import pseudonymise
 
@@ -104,14 +104,7 @@ class AnnotationSet:
 
     def save(self, path: Path) -> Path:
         """Write atomically: a crash leaves the previous file or the new one, never half."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        with open(tmp, "w") as f:
-            json.dump(self.to_json(), f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        return path
+        return atomic.write_json(path, self.to_json())
 
     @classmethod
     def load(cls, path: Path) -> AnnotationSet:
@@ -180,4 +173,4 @@ def study_key(volume: Volume) -> str:
 def store_path(study_pseudonym: str) -> Path:
     """Per-user file for a study's annotations, keyed by its pseudonym (never by identity)."""
     name = study_pseudonym or "unknown-study"
-    return Path(user_data_dir("dcreview")) / "annotations" / f"{name}.json"
+    return userdirs.annotations_dir() / f"{name}.json"

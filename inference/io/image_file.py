@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
 from inference.errors import ExportError, UnsupportedFormatError
+from inference.files.confine import confined
 from inference.io.geometry import Geometry
 from inference.io.volume import SeriesMetadata, Volume, hu_dtype
 
@@ -20,9 +22,56 @@ def is_image_file(path: str | Path) -> bool:
     return any(name.endswith(s) for s in SUFFIXES)
 
 
+HEADER_BYTES = 1 << 20  # a detached header is text; more than this is not a header
+
+
+def _data_files(path: Path) -> list[str]:
+    """The data files an NRRD or MetaImage header names (none for NIfTI or attached data)."""
+    name = path.name.lower()
+    if not name.endswith((".nrrd", ".nhdr", ".mha", ".mhd")):
+        return []
+    with open(path, "rb") as f:
+        text = f.read(HEADER_BYTES).decode("latin-1")
+    nrrd = name.endswith((".nrrd", ".nhdr"))
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        if nrrd and not line.strip():
+            return []  # the end of an attached header: the data follows in this file
+        key, sep, value = line.partition(":" if nrrd else "=")
+        if not sep or (nrrd and value.startswith("=")):
+            continue
+        key = key.strip().lower().replace(" ", "")
+        if key not in ("datafile", "elementdatafile"):
+            continue
+        value = value.strip()
+        words = value.split()
+        if not words or words[0] == "LOCAL":
+            return []
+        if words[0] == "LIST":
+            return [x.strip() for x in lines[n + 1:] if x.strip()]
+        if "%" in words[0] and len(words) >= 3:  # a numbered pattern: FILE%03d.raw MIN MAX
+            return [re.sub(r"%[0-9]*d", "0", words[0]), *_numbered(words)]
+        return [value]
+    return []
+
+
+def _numbered(words: list[str]) -> list[str]:
+    """The first and last names a numbered data-file pattern gives."""
+    try:
+        return [words[0] % int(words[1]), words[0] % int(words[2])]
+    except (TypeError, ValueError):
+        return []
+
+
 def read_image(path: str | Path, modality: str = "CT") -> Volume:
-    """Read a NIfTI/NRRD/MHA file as a Volume; integer data that fits stays int16."""
+    """Read a NIfTI/NRRD/MHA file as a Volume; integer data that fits stays int16. A header
+    naming data outside its own folder ('..', absolute paths, links) is refused unread."""
     path = Path(path)
+    try:
+        for data_file in _data_files(path):
+            confined(data_file, path.parent, path.name)
+    except OSError as exc:
+        raise UnsupportedFormatError(f"{path.name} cannot be read ({exc.strerror})") from exc
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:

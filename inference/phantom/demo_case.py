@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from platformdirs import user_cache_dir
 from pydicom.uid import generate_uid
 
-from inference import __version__
+from inference import __version__, userdirs
 from inference.dicom.ct_writer import SeriesIdentity, write_ct_series
+from inference.files import atomic
 from inference.io.image_file import write_image
 from inference.io.volume import SeriesMetadata, Volume
 from inference.phantom.anatomy import Anatomy
@@ -98,9 +97,9 @@ def write_demo_case(outdir: str | Path, *, matrix: int = 320, slices: int = 112,
             contrast_agent="Iodinated contrast (simulated)", **common)),
     ]
     for array, folder, ident in series:
-        if folder.exists():
-            shutil.rmtree(folder)
-        write_ct_series(Volume(array, geometry), folder, ident)
+        # A series written before is replaced; a folder of the user's own is never removed.
+        with atomic.folder(folder) as partial:
+            write_ct_series(Volume(array, geometry), partial, ident)
     step(3, "Writing ground truth")
     write_image(Volume(labels, geometry, modality="SEG",
                        metadata=SeriesMetadata(series_description="phantom labels")), case.labels)
@@ -122,7 +121,7 @@ def write_demo_case(outdir: str | Path, *, matrix: int = 320, slices: int = 112,
 
 def demo_cache_dir() -> Path:
     """Where the app keeps its demo case."""
-    return Path(user_cache_dir("dcreview")) / f"demo-v{CASE_VERSION}"
+    return userdirs.demo_dir(CASE_VERSION)
 
 
 def ensure_demo_case(progress: ProgressCallback | None = None) -> DemoCase:
@@ -131,11 +130,7 @@ def ensure_demo_case(progress: ProgressCallback | None = None) -> DemoCase:
     if case.truth.exists():
         return case
     log.info("generating the demo case in the user cache")
-    tmp = case.root.with_name(case.root.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    write_demo_case(tmp, progress=progress)
-    if case.root.exists():
-        shutil.rmtree(case.root)
-    tmp.rename(case.root)
+    atomic.sweep_partials(case.root.parent)
+    with atomic.folder(case.root) as partial:
+        write_demo_case(partial, progress=progress)
     return case

@@ -14,8 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from platformdirs import user_config_dir
-
+from inference import userdirs
 from inference.errors import ReaderStudyError
 
 KEY_BYTES = 32
@@ -23,8 +22,7 @@ KEY_BYTES = 32
 
 def key_dir() -> Path:
     """Where keys are kept: $DCREVIEW_KEY_DIR, else the user's dcreview config folder."""
-    env = os.environ.get("DCREVIEW_KEY_DIR")
-    return Path(env) if env else Path(user_config_dir("dcreview")) / "study-keys"
+    return userdirs.key_dir()
 
 
 def fingerprint(key: bytes) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 
 from inference.energy.meter import EnergyReport
+from inference.files import atomic
 from inference.io.volume import Volume
 from inference.resources import resource
 from inference.synthesis.engine import SynthesisResult
@@ -54,8 +55,4 @@ def build_report(source: Volume, result: SynthesisResult, session: ModelSession,
 
 def write_report(report: dict, path: Path) -> Path:
     """Write the report atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic.write_json(path, report, indent=2)

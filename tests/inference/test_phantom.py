@@ -59,7 +59,7 @@ def test_demo_pair_round_trip_exact(small_case):
     np.testing.assert_array_equal(loaded.volume.array, plain)
     assert loaded.volume.geometry.same_grid(g, tol=1e-4)
     np.testing.assert_array_equal(read_image(small_case.labels).array, labels)
-    ds = pydicom.dcmread(next(small_case.contrast.iterdir()))
+    ds = pydicom.dcmread(next(small_case.contrast.glob("*.dcm")))
     assert ds.Modality == "CT" and ds.ContrastBolusAgent
     assert "PHANTOM" in ds.SeriesDescription and "not a patient" in ds.ImageComments
 

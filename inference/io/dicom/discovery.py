@@ -12,10 +12,17 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from platformdirs import user_cache_dir
 
+from inference import userdirs
 from inference.errors import LoadError, NoImagesError, NotDicomError, UnsupportedFormatError
-from inference.io.dicom.header import NATIVE_SYNTAXES, FileHeader, looks_like_dicom, read_header
+from inference.files.confine import OutsideInput, confined, inside
+from inference.io.dicom.header import (
+    NATIVE_SYNTAXES,
+    FileHeader,
+    looks_like_dicom,
+    pixels_complete,
+    read_header,
+)
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
 
 log = logging.getLogger(__name__)
@@ -129,18 +136,32 @@ def _walk_files(root: Path) -> list[str]:
     return files
 
 
-def _dicomdir_files(dicomdir: Path) -> list[str]:
-    """Files referenced by a DICOMDIR's image records (case-insensitive on case-sensitive disks)."""
+OUTSIDE = "referenced by the DICOMDIR outside its own folder (refused: never read)"
+
+
+def _dicomdir_files(dicomdir: Path) -> tuple[list[str], list[SkippedFile]]:
+    """Files referenced by a DICOMDIR's image records (case-insensitive on case-sensitive
+    disks), and references that lead outside the DICOMDIR's folder ('..', absolute paths,
+    links), which are refused."""
     ds = pydicom.dcmread(dicomdir)
     base = dicomdir.parent
-    out = []
+    out, refused = [], []
     for rec in ds.get("DirectoryRecordSequence", []):
         ref = rec.get("ReferencedFileID")
         if not ref:
             continue
         parts = [ref] if isinstance(ref, str) else list(ref)
-        out.append(str(_resolve_case_insensitive(base, parts)))
-    return out
+        try:
+            confined("/".join(parts), base, "the DICOMDIR")
+        except OutsideInput:
+            refused.append(SkippedFile("/".join(parts)[:200], OUTSIDE))
+            continue
+        path = _resolve_case_insensitive(base, parts)
+        if not inside(path, base):  # a link inside the folder leading out of it
+            refused.append(SkippedFile("/".join(parts)[:200], OUTSIDE))
+            continue
+        out.append(str(path))
+    return out, refused
 
 
 def _resolve_case_insensitive(base: Path, parts: list[str]) -> Path:
@@ -162,7 +183,7 @@ def unpack_zip(zip_path: Path) -> Path:
     """Extract a zip into the user cache (once per zip content) and return the folder."""
     st = zip_path.stat()
     key = hashlib.sha256(f"{zip_path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    target = Path(user_cache_dir("dcreview")) / "unzipped" / key.hexdigest()[:16]
+    target = userdirs.unzip_dir() / key.hexdigest()[:16]
     done = target / ".complete"
     if done.exists():
         return target
@@ -183,22 +204,22 @@ def unpack_zip(zip_path: Path) -> Path:
     return target
 
 
-def candidate_files(path: Path) -> list[str]:
-    """Files to look at for a folder, DICOMDIR, zip or single file."""
+def candidate_files(path: Path) -> tuple[list[str], list[SkippedFile]]:
+    """Files to look at for a folder, DICOMDIR, zip or single file, and references refused."""
     if path.is_dir():
-        return _walk_files(path)
+        return _walk_files(path), []
     if path.name.upper() == "DICOMDIR":
         return _dicomdir_files(path)
     if zipfile.is_zipfile(path):
-        return _walk_files(unpack_zip(path))
+        return _walk_files(unpack_zip(path)), []
     if path.is_file():
-        return [str(path)]
+        return [str(path)], []
     raise UnsupportedFormatError(f"{path.name} does not exist")
 
 
 def _truncated(h: FileHeader) -> bool:
     if not h.native_pixels:
-        return False
+        return h.pixel_length is None and not pixels_complete(h)  # fragments cut short
     needed = h.rows * h.columns * h.number_of_frames * h.bits_allocated // 8
     try:
         return os.path.getsize(h.path) < h.pixel_offset + needed
@@ -210,10 +231,10 @@ def scan(path: str | Path, progress: ProgressCallback | None = None,
          cancel: CancelToken | None = None) -> StudyScan:
     """Group the DICOM images under ``path`` by series without decoding any pixels."""
     path = Path(path)
-    files = candidate_files(path)
+    files, refused = candidate_files(path)
     reporter = ProgressReporter("Reading headers", len(files), progress, cancel)
     groups: dict[str, list[FileHeader]] = defaultdict(list)
-    result = StudyScan(root=str(path))
+    result = StudyScan(root=str(path), skipped=list(refused))
     for n, f in enumerate(files, 1):
         header = read_header(f)
         if header is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,42 @@ class FileHeader:
             and self.pixel_length
             >= self.rows * self.columns * self.number_of_frames * self.bits_allocated // 8
         )
+
+
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+
+
+def pixels_complete(h: FileHeader) -> bool:
+    """Whether the file holds all of its pixel data: the declared length, or for encapsulated
+    (compressed) data the closing sequence delimiter (a file cut short has neither)."""
+    if h.pixel_offset is None:
+        return False
+    try:
+        size = os.path.getsize(h.path)
+        if h.pixel_length is not None:
+            return size >= h.pixel_offset + h.pixel_length
+        if h.transfer_syntax in _STREAMED_SYNTAXES:
+            return True  # read whole by pydicom when its header was read
+        return _fragments_complete(h.path, h.pixel_offset, size)
+    except OSError:
+        return False
+
+
+def _fragments_complete(path: str, offset: int, size: int) -> bool:
+    """Walk the encapsulated items from ``offset``: whole if the sequence delimiter is reached
+    inside the file (elements after it, such as trailing padding, do not matter)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                return False
+            if head == _SEQUENCE_DELIMITER:
+                return True
+            group, elem, length = struct.unpack("<HHI", head)
+            if (group, elem) != (0xFFFE, 0xE000) or f.tell() + length > size:
+                return False
+            f.seek(length, 1)
 
 
 def _first_number(value: object) -> float | None:
