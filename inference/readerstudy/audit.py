@@ -128,14 +128,14 @@ def check_chain(records: list[dict], key: bytes | None, first_prev: str | None,
     return problems
 
 
-def write_json_atomic(path: Path, obj: object) -> None:
-    """Replace ``path`` with ``obj`` as JSON so that a crash leaves the old or the new file."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(canonical(obj))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def lists_hash(rows: list[list]) -> str:
+    """Hash of the reading lists as stored (the coordinator's log records it)."""
+    return hashlib.sha256(canonical(rows).encode()).hexdigest()
+
+
+def answers_hash(answers: dict) -> str:
+    """Hash of a reading's answers at its finish (verify compares the replay with it)."""
+    return hashlib.sha256(canonical(answers).encode()).hexdigest()
 
 
 def heads_fingerprint(heads: dict) -> str:

@@ -38,6 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ver.add_argument("dir")
     ver.add_argument("--key", help="the coordinator's study key file, if not on this machine")
     ver.add_argument("--json", action="store_true", help="print the report as JSON")
+    ver.add_argument("--witness", action="append", default=[], metavar="FILE",
+                     help="a witness of the chain heads kept elsewhere (a reader's receipt "
+                          "from their workstation, a coordinator's store); repeatable")
     key = ssub.add_parser("key", help="write a reader's key for their reading workstation")
     key.add_argument("dir")
     key.add_argument("--reader", required=True)
@@ -92,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "init":
         from inference.batch.runner import Cluster
+        from inference.readerstudy.layout import prepared_root
         from inference.readerstudy.prepare import prepare_study
 
         protocol = load_protocol(args.protocol)
@@ -99,14 +103,16 @@ def run(args: argparse.Namespace) -> int:
         store = StudyStore.create(Path(args.dir), protocol)
         cluster = (Cluster(args.scheduler, args.workers)
                    if args.scheduler or args.workers else None)
-        prepare_study(protocol, Path(args.dir) / "prepared", cluster=cluster)
+        prepare_study(protocol, prepared_root(Path(args.dir)), cluster=cluster)
         print(f"study {protocol.name!r} ready in {args.dir} (protocol {protocol.hash[:12]}); "
               "next: dcreview study assign")
         return 0
     if cmd == "verify":
+        from inference.readerstudy.store import record_verified
         from inference.readerstudy.verify import as_json, format_report, verify_study
 
-        report = verify_study(Path(args.dir), args.key)
+        report = verify_study(Path(args.dir), args.key, [Path(w) for w in args.witness])
+        record_verified(report)  # outside the study folder, and only when it is intact
         print(as_json(report) if args.json else format_report(report),
               file=sys.stderr if report.problems and not args.json else sys.stdout)
         return 1 if report.problems else 0
@@ -133,9 +139,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "export":
         from inference.readerstudy.exports import export_all, roc_export_warnings
-        from inference.readerstudy.verify import verify_study
 
-        problems = verify_study(store.dir).problems
+        problems = store.verify().problems
         if problems and not args.force:
             raise ReaderStudyError("verify reports damage, so nothing is exported (run "
                                    "`dcreview study verify`; --force exports anyway):\n- "
@@ -239,8 +244,13 @@ def format_summary(s: dict) -> str:
     """The summary as plain text tables."""
     lines = [s["note"], f"protocol {s['protocol_hash'][:12]}", ""]
     if s.get("verify_problems"):
+        more = len(s["verify_problems"]) - 5
         lines += ["WARNING: verify reports damage; these figures may be wrong:"] + [
-            f"  - {p}" for p in s["verify_problems"][:5]] + [""]
+            f"  - {p}" for p in s["verify_problems"][:5]] + (
+            [f"  - and {more} more (dcreview study verify lists them)"] if more > 0 else [])
+    if s.get("verified"):
+        lines += [f"verify: {s['verified']}"] + [f"note: {n}" for n in s.get("verify_notes", [])]
+        lines.append("")
     for p in s.get("progress", []):
         lines.append(f"Progress  reader {p['reader']:<8} {p['finished']}/{p['total']} read; "
                      f"next: {p['next'] or 'all done'}")

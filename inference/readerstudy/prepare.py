@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from inference.files import atomic
+from inference.files.names import safe_name
+from inference.files.owned import make_owned, remove_owned
 from inference.io.image_file import write_image
 from inference.io.loader import open_volume
 from inference.io.volume import SeriesMetadata, Volume
@@ -24,7 +26,7 @@ def _plain(volume: Volume) -> Volume:
 def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
                  log: Callable[[str], None] = print, key: str = "") -> dict:
     """Write the case's layers on the non-contrast grid; returns what was done."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_owned(out)
     done_file = out / "prepared.json"
     if done_file.exists():
         return json.loads(done_file.read_text())
@@ -58,7 +60,7 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
         info["real_registration"] = {"surface_distance_mm": result.surface_distance_mm,
                                      "warnings": result.warnings}
         write_image(_plain(result.resampled), out / LAYER_FILES["real"])
-    done_file.write_text(json.dumps(info, indent=1))
+    atomic.write_json(done_file, info)
     return info
 
 
@@ -89,17 +91,18 @@ def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] =
     shows = {a.show for a in protocol.arms}
     need_syn = bool(shows & set(SHOWS_SYNTHETIC))
     need_real = bool(shows & set(SHOWS_REAL))
-    model = default_card().sha256 if need_syn else ""
+    model = default_card().identity if need_syn else ""
     settings = {"need_synthetic": need_syn, "need_real": need_real}
-    folder.mkdir(parents=True, exist_ok=True)
+    make_owned(folder)
     ledger = Ledger(folder)
     done, jobs = [], []
     for case in protocol.cases:
+        out = folder / safe_name(case.id, "case id")
         paths = {"noncontrast": str(case.noncontrast),
                  "real": str(case.real) if case.real and need_real else None,
                  "synthetic": str(case.synthetic) if case.synthetic else None}
         key = case_key(content_hash(paths), model if case.synthetic is None else "", settings)
-        marker = folder / case.id / "prepared.json"
+        marker = out / "prepared.json"
         info = json.loads(marker.read_text()) if marker.exists() else None
         previous = ledger.done(case.id, key)
         if info is not None and (previous is not None or info.get("key") == key):
@@ -108,9 +111,9 @@ def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] =
                                      "info": info})
             log(f"case {case.id}: already prepared")
             continue
-        shutil.rmtree(folder / case.id, ignore_errors=True)  # inputs or model changed
-        jobs.append(Job(case.id, key, prepare_job, (case, str(folder / case.id), need_syn,
-                                                    need_real, key)))
+        # Inputs or model changed: only a folder dcreview made inside ``folder`` is removed.
+        remove_owned(out, folder)
+        jobs.append(Job(case.id, key, prepare_job, (case, str(out), need_syn, need_real, key)))
 
     def progress(event) -> None:
         if event.done > len(done):

@@ -12,6 +12,7 @@ import jsonschema
 import tomllib
 
 from inference.errors import StudyProtocolError
+from inference.files.names import RULE, name_problem
 from inference.resources import resource
 
 SHOWS_SYNTHETIC = ("noncontrast+synthetic", "synthetic", "real_or_synthetic")
@@ -153,6 +154,9 @@ def _schema_problems(raw: dict) -> list[str]:
                       key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(str(p)[:40] for p in err.absolute_path) or "(top level)"
         message = err.message if len(err.message) <= 160 else err.message[:150] + "... (cut)"
+        if err.validator == "pattern" and list(err.absolute_path)[-1:] == ["id"]:
+            # An id names a folder or a file: say the rule, not the regular expression.
+            message = f"{str(err.instance)[:70]!r} cannot be an id: use {RULE}"
         problems.append(f"{where}: {message}")
     return problems
 
@@ -167,6 +171,9 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
         ids = [i["id"] for i in items]
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
             problems.append(f"{kind} id {dup!r} is used more than once")
+        for i in ids:
+            if (why := name_problem(i)) is not None:
+                problems.append(f"{kind} id {i[:70]!r} cannot be used: {why}")
     for q in raw["questions"]:
         if q["type"] in ("single_choice", "multiple_choice") and len(q.get("options", [])) < 2:
             problems.append(f"question {q['id']!r} ({q['type']}) needs at least two options")

@@ -9,6 +9,7 @@ never write the same file, and a lock keeps the same reader from running twice.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -16,23 +17,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference.errors import ReaderStudyError
-from inference.readerstudy import audit
-from inference.readerstudy.keys import reader_token
+from inference.files import atomic
+from inference.readerstudy import audit, witness
+from inference.readerstudy.layout import INTERACTION_NAME, LOCK_NAME, LOG_NAME, reader_folder
 
-LOG_NAME = "audit.jsonl"
-LOCK_NAME = "writer.lock"
-INTERACTION_NAME = "interaction.json"
 Key = tuple[int, int]  # (session, position)
+log = logging.getLogger(__name__)
 
 
 def now_utc() -> datetime:
     """The current time (UTC)."""
     return datetime.now(UTC)
-
-
-def reader_folder(study_dir: Path, reader: str) -> Path:
-    """The reader's own folder (named by a hash: no names in file names)."""
-    return study_dir / "readers" / reader_token(reader)
 
 
 @dataclass
@@ -101,9 +96,11 @@ def _lock(path: Path, reader: str) -> int:
 class ReaderLog:
     """The single writer of one reader's log (holds the reader's lock while open)."""
 
-    def __init__(self, study_dir: Path, reader: str, key: bytes, anchor: str) -> None:
+    def __init__(self, study_dir: Path, reader: str, key: bytes, study_id: str) -> None:
         self.reader = reader
         self.key = key
+        self.study_id = study_id
+        anchor = f"{study_id}:{reader}"
         self.folder = reader_folder(study_dir, reader)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / LOG_NAME
@@ -131,6 +128,13 @@ class ReaderLog:
         self.records.append(record)
         self.prev = record["mac"]
         self.state.apply(record)
+        # The receipt on this workstation witnesses the record even if the log is cut later.
+        # The record is already on disk: a receipt that cannot be written loses no answer.
+        try:
+            witness.write_receipt(self.study_id, self.reader,
+                                  witness.head_of(record, record["time"]))
+        except OSError as exc:
+            log.warning("the reader's receipt could not be written (%s)", exc.strerror)
         return record
 
     def save_interaction(self, key: Key, values: dict) -> None:
@@ -138,7 +142,7 @@ class ReaderLog:
         path = self.folder / INTERACTION_NAME
         data = self.load_interactions()
         data[f"{key[0]}/{key[1]}"] = values
-        audit.write_json_atomic(path, data)
+        atomic.write_json(path, data, canonical=True)
 
     def load_interactions(self) -> dict:
         """Every reading's stored interaction (empty if none)."""

@@ -162,13 +162,16 @@ def mrmc_section(protocol: Protocol, rows: list[dict]) -> dict:
 
 def study_summary(store) -> dict:
     """Everything the coordinator's summary shows, read from the study folder (reads only)."""
-    from inference.readerstudy.verify import verify_study
+    from inference.readerstudy.verify import witness_line
 
     rows = store.results()
     out = summary(store.protocol, rows)
     out["progress"] = store.progress()
     out["mrmc"] = mrmc_section(store.protocol, rows)
-    report = verify_study(store.dir)
+    report = store.verify()
     out["chain_head"] = report.chain_head
     out["verify_problems"] = report.problems
+    out["verify_notes"] = report.notes
+    out["verified"] = ("damage found" if report.problems else "intact") + "; " + witness_line(
+        report)
     return out

@@ -1,9 +1,5 @@
-"""A study folder: the coordinator's files, one log per reader, prepared images.
-
-    study.json            protocol, its hash, the reading lists (written by the coordinator)
-    coordinator.jsonl     the coordinator's sealed log: creation, lists, results sealed
-    readers/<hash>/       one folder per reader, written only by that reader's process
-    prepared/<case>/      every case's layers on one grid
+"""A study folder (its layout: ``layout``): the coordinator's files, one log per reader,
+prepared images.
 
 Each reader's answers are records in that reader's own HMAC-chained log, fsync'd before the
 reading screen moves on; coordinator commands (summary, export, verify) only read them.
@@ -11,30 +7,24 @@ reading screen moves on; coordinator commands (summary, export, verify) only rea
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from inference.errors import ReaderStudyError
-from inference.readerstudy import audit, keys
+from inference.files import atomic
+from inference.readerstudy import audit, keys, layout, witness
+from inference.readerstudy.audit import answers_hash, lists_hash
 from inference.readerstudy.design import Reading, assign, reader_seed
+from inference.readerstudy.layout import COORDINATOR_LOG, STUDY_NAME, read_study_file
 from inference.readerstudy.protocol import Protocol, parse_protocol
-from inference.readerstudy.reader_log import (
-    LOG_NAME,
-    ReaderLog,
-    ReaderState,
-    now_utc,
-    reader_folder,
-    replay,
-)
+from inference.readerstudy.reader_log import ReaderLog, ReaderState, now_utc, replay
+from inference.readerstudy.verify import Report, verify_study
 
-STUDY_NAME = "study.json"
-COORDINATOR_LOG = "coordinator.jsonl"
 FORMAT = 2
+log = logging.getLogger(__name__)
 MAX_ANSWER_BYTES = 100_000
 
 
@@ -54,32 +44,6 @@ class Interaction:
     wl_changes: int = 0
     slices_viewed: int = 0
     overlay_toggles: int = 0
-
-
-def lists_hash(rows: list[list]) -> str:
-    """Hash of the reading lists as stored (the coordinator's log records it)."""
-    return hashlib.sha256(audit.canonical(rows).encode()).hexdigest()
-
-
-def read_study_file(directory: Path) -> dict:
-    """study.json, or one readable reason why it cannot be used."""
-    path = directory / STUDY_NAME
-    if not path.exists():
-        raise ReaderStudyError(f"{directory} is not a dcreview study (no {STUDY_NAME}); run "
-                               "`dcreview study init` first")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except IsADirectoryError as exc:
-        raise ReaderStudyError(f"{STUDY_NAME} is a folder, not the study file") from exc
-    except OSError as exc:
-        raise ReaderStudyError(f"{STUDY_NAME} cannot be read: {exc.strerror}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ReaderStudyError(f"{STUDY_NAME} is damaged (empty, cut short or not JSON)") from exc
-    missing = [k for k in ("format", "study_id", "protocol", "protocol_hash", "root",
-                           "key_fingerprint") if not isinstance(data, dict) or k not in data]
-    if missing:
-        raise ReaderStudyError(f"{STUDY_NAME} is damaged: it lacks {', '.join(missing)}")
-    return data
 
 
 class StudyStore:
@@ -121,23 +85,27 @@ class StudyStore:
         directory.mkdir(parents=True, exist_ok=True)
         study_id = uuid.uuid4().hex
         master = keys.create_coordinator_key(study_id)
-        audit.write_json_atomic(directory / STUDY_NAME, {
+        root = str(protocol.root.resolve())
+        atomic.write_json(directory / STUDY_NAME, {
             "format": FORMAT, "study_id": study_id, "protocol": protocol.raw,
-            "protocol_hash": protocol.hash, "root": str(protocol.root.resolve()),
+            "protocol_hash": protocol.hash, "root": root,
             "created_at": now_utc().isoformat(), "key_fingerprint": keys.fingerprint(master),
-            "lists": None})
+            "lists": None}, canonical=True)
         store = cls(directory)
+        # The root (where the cases' relative paths start) is sealed too: editing it in
+        # study.json would swap every case's images without changing the protocol's hash.
         store._coordinator_record("study_created", {
-            "protocol_hash": protocol.hash, "name": protocol.name,
+            "protocol_hash": protocol.hash, "name": protocol.name, "root": root,
             "key_fingerprint": keys.fingerprint(master)})
         return store
 
     def _set_protocol(self, protocol: Protocol) -> None:
-        self.data.update(protocol=protocol.raw, protocol_hash=protocol.hash,
-                         root=str(protocol.root.resolve()))
-        audit.write_json_atomic(self.dir / STUDY_NAME, self.data)
+        root = str(protocol.root.resolve())
+        self.data.update(protocol=protocol.raw, protocol_hash=protocol.hash, root=root)
+        atomic.write_json(self.dir / STUDY_NAME, self.data, canonical=True)
         self.protocol, self.protocol_hash = protocol, protocol.hash
-        self._coordinator_record("protocol_replaced", {"protocol_hash": protocol.hash})
+        self._coordinator_record("protocol_replaced", {"protocol_hash": protocol.hash,
+                                                       "root": root})
 
     def close(self) -> None:
         """Release every reader's lock held by this process."""
@@ -164,6 +132,7 @@ class StudyStore:
         record = audit.seal(master, {"seq": len(records) + 1, "event": event,
                                      "time": now_utc().isoformat(), "data": data}, prev)
         audit.append_line(self.dir / COORDINATOR_LOG, record)
+        _witness(self.study_id, witness.head_of(record, record["time"]), {})
         return record
 
     # -- lists -----------------------------------------------------------------------------
@@ -184,7 +153,7 @@ class StudyStore:
                 for readings in lists.values() for r in readings]
         self._need_master()
         self.data["lists"] = rows
-        audit.write_json_atomic(self.dir / STUDY_NAME, self.data)
+        atomic.write_json(self.dir / STUDY_NAME, self.data, canonical=True)
         self._lists = [Reading(*row) for row in rows]
         seeds = {reader: reader_seed(self.protocol.seed, reader)
                  for reader in self.protocol.readers}
@@ -203,14 +172,14 @@ class StudyStore:
         writer = self._writers.get(reader)
         if writer is None:
             key = keys.reader_key(self.study_id, reader, self.data["key_fingerprint"])
-            writer = ReaderLog(self.dir, reader, key, f"{self.study_id}:{reader}")
+            writer = ReaderLog(self.dir, reader, key, self.study_id)
             self._writers[reader] = writer
         return writer
 
     def _records(self, reader: str) -> list[dict]:
         """A reader's records as stored (read only; damaged lines are left to verify)."""
         try:
-            return audit.read_log(reader_folder(self.dir, reader) / LOG_NAME).records
+            return audit.read_log(layout.reader_log_path(self.dir, reader)).records
         except OSError as exc:
             raise ReaderStudyError(f"reader {reader!r}'s log cannot be read ({exc.strerror}); "
                                    "run `dcreview study verify`") from exc
@@ -249,7 +218,10 @@ class StudyStore:
         done = self.session_finished(reader, session - 1)
         if done is None:
             return date.max
-        return done.date() + timedelta(days=self.protocol.washout_days)
+        try:
+            return done.date() + timedelta(days=self.protocol.washout_days)
+        except OverflowError:  # a washout beyond the calendar: the session never opens
+            return date.max
 
     def next_reading(self, reader: str, today: date | None = None) -> Reading | None:
         """Where the reader resumes: the first unfinished reading (None when all are done)."""
@@ -397,31 +369,45 @@ class StudyStore:
         return audit.heads_fingerprint(self.heads())
 
     def seal_results(self, purpose: str) -> str:
-        """Record the readers' heads in the coordinator's log (at an export)."""
-        self._coordinator_record("results_sealed", {"purpose": purpose, "heads": self.heads()})
+        """Record the readers' heads in the coordinator's log and its store (at an export)."""
+        heads = self.heads()
+        record = self._coordinator_record("results_sealed", {"purpose": purpose,
+                                                             "heads": heads})
+        _witness(self.study_id, None, {r: witness.Head(seq, mac, record["time"])
+                                       for r, (seq, mac) in heads.items()})
         return self.chain_head()
 
-    def verify(self, key_path: str | Path | None = None) -> list[str]:
-        """Every problem found (read only); see inference.readerstudy.verify."""
-        from inference.readerstudy.verify import verify_study
-
-        return verify_study(self.dir, key_path).problems
+    def verify(self, key_path: str | Path | None = None,
+               witnesses: list[Path] = ()) -> Report:
+        """Check the study (read only; see inference.readerstudy.verify); when it is intact,
+        the heads it saw are added to the coordinator's store on this machine."""
+        report = verify_study(self.dir, key_path, witnesses)
+        record_verified(report)
+        return report
 
     def prepared_dir(self, case_id: str) -> Path:
         """Folder of a case's images prepared on one grid."""
-        return self.dir / "prepared" / case_id
+        return layout.prepared_dir(self.dir, case_id)
 
-    def remove_prepared(self) -> None:
-        """Drop prepared images (they are rebuilt by `dcreview study init`)."""
-        shutil.rmtree(self.dir / "prepared", ignore_errors=True)
+
+def record_verified(report: Report) -> None:
+    """Witness the heads of an intact study in the coordinator's store (outside the folder;
+    a damaged study's heads are never written down, so a later verify still sees the loss)."""
+    if report.problems or not report.study_id:
+        return
+    _witness(report.study_id, report.coordinator_head, report.heads)
+
+
+def _witness(study_id: str, coordinator: witness.Head | None,
+             readers: dict[str, witness.Head]) -> None:
+    # The log record is on disk already; a store that cannot be written is said, not fatal.
+    try:
+        witness.record_heads(study_id, coordinator, readers)
+    except OSError as exc:
+        log.warning("the coordinator's witness store could not be written (%s)", exc.strerror)
 
 
 _MISSING = object()
-
-
-def answers_hash(answers: dict) -> str:
-    """Hash of a reading's answers at its finish (verify compares the replay with it)."""
-    return hashlib.sha256(audit.canonical(answers).encode()).hexdigest()
 
 
 def _where(reading: Reading) -> dict:

@@ -97,5 +97,5 @@ def test_sigkill_at_random_points_loses_no_committed_answer(study):
     for reader in ("alice", "bob"):
         assert store.next_reading(reader, LATER) is None
     assert len(store.results()) == 2 * 18 * 3  # every reading of every session and question
-    assert store.verify() == []
+    assert store.verify().problems == []
     store.close()

@@ -163,7 +163,7 @@ def test_two_readers_blinded_answered_resumed_and_washout(qtbot, study):
     later = open_reading(qtbot, study, "alice", study.opens_on("alice", 2))  # washout over
     assert later.reading is not None and later.reading.session == 2
     later.close()
-    assert study.verify() == []
+    assert study.verify().problems == []
 
 
 @pytest.mark.parametrize("reader", ["nobody"])

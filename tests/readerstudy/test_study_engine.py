@@ -129,7 +129,7 @@ def test_protocol_change_after_readings_is_refused(study, tmp_path, small_case):
 def test_verify_finds_an_edited_answer_even_when_resealed_without_the_key(study):
     answer_all(study, "alice", 1)
     study.close()
-    assert study.verify() == []
+    assert study.verify().problems == []
     log = reader_folder(study.dir, "alice") / "audit.jsonl"
     lines = log.read_text().splitlines()
     n = next(i for i, line in enumerate(lines) if '"event":"answer"' in line)
@@ -140,10 +140,10 @@ def test_verify_finds_an_edited_answer_even_when_resealed_without_the_key(study)
     body = {k: v for k, v in record.items() if k != "mac"}
     record["mac"] = hashlib.sha256(canonical(body).encode()).hexdigest()
     log.write_text("\n".join([*lines[:n], canonical(record), *lines[n + 1:]]) + "\n")
-    problems = study.verify()
+    problems = study.verify().problems
     assert any("altered or forged" in p for p in problems)
     log.write_text("\n".join(lines) + "\n")
-    assert study.verify() == []
+    assert study.verify().problems == []
 
 
 def test_exports_follow_the_format_rules(study, tmp_path):

@@ -75,14 +75,13 @@ class SummaryWindow(QDialog):
 
 def main(folder: str) -> int:
     """`dcreview study summary STUDY --gui`."""
-    from inference.readerstudy.statistics import summary
+    from inference.readerstudy.statistics import study_summary
     from inference.readerstudy.store import StudyStore
     from viewer.views.application import application
 
     app = application()
-    store = StudyStore(Path(folder))
-    result = summary(store.protocol, store.results())
-    result["progress"] = store.progress()
+    # The CLI's summary, verify's verdict and its damage warning included.
+    result = study_summary(StudyStore(Path(folder)))
     window = SummaryWindow(result)
     window.show()
     return app.exec()
