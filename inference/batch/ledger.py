@@ -1,8 +1,9 @@
 """The batch ledger: one SQLite row per case and (input content, model, settings), written by
 the client only, so a re-run after a crash or Ctrl+C skips what finished and redoes the rest.
 
-A case's key hashes the bytes of its input files with the model's checksum and the run's
-settings: a changed scan, model or setting is a new key and is redone.
+A case's key hashes the bytes of its input files, the model's identity (the whole card with
+every model file's checksum), the run's settings and the program's version: a changed scan,
+card, model file, setting or dcreview release is a new key, and the case is redone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from inference import __version__
 from inference.batch.manifest import CaseSpec
 from inference.pacs.nodes import SCHEME
 
@@ -22,8 +24,10 @@ DONE, FAILED = "done", "failed"
 
 
 def _files(path: str) -> list[Path]:
+    # What the loader reads: hidden files (markers, partial downloads) are not the input.
     p = Path(path)
-    return sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    return sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
+                  ) if p.is_dir() else [p]
 
 
 def content_hash(case: CaseSpec | dict[str, str | None]) -> str:
@@ -47,10 +51,11 @@ def content_hash(case: CaseSpec | dict[str, str | None]) -> str:
     return h.hexdigest()
 
 
-def case_key(content: str, model_sha256: str, settings: dict) -> str:
-    """The ledger key: input content + model checksum + settings."""
-    blob = json.dumps({"content": content, "model": model_sha256, "settings": settings},
-                      sort_keys=True)
+def case_key(content: str, model_identity: str, settings: dict) -> str:
+    """The ledger key: input content + the model's identity (``ModelCard.identity``) +
+    settings + this program's version."""
+    blob = json.dumps({"content": content, "model": model_identity, "settings": settings,
+                       "program": __version__}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

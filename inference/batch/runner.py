@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from inference.batch.ledger import DONE, FAILED, Ledger, case_key, content_hash
 from inference.batch.manifest import CaseSpec
 from inference.batch.worker import CASES_DIR, one_line, run_case
 from inference.errors import DcreviewError
+from inference.files import atomic
+from inference.files.owned import make_owned, remove_owned
 from inference.pacs.nodes import SCHEME
 from inference.progress import ProgressEvent
 
@@ -73,9 +74,9 @@ def _cluster(scheduler: str | None, workers: int, threads: int, gpus: int):
 
 
 def _clean_partials(outdir: Path) -> None:
-    """Temporary folders of cases whose worker died mid-write."""
-    for p in (outdir / CASES_DIR).glob(".*.partial"):
-        shutil.rmtree(p, ignore_errors=True)
+    """Temporary folders of cases whose worker died mid-write (workers may run on other
+    machines, but only while this client runs: before and after, none is being written)."""
+    atomic.sweep_partials(outdir / CASES_DIR, everyone=True)
 
 
 @dataclass
@@ -200,7 +201,7 @@ def run_batch(cases: list[CaseSpec], outdir: str | Path, settings: BatchSettings
     from inference.synthesis.card import load_card
 
     outdir = Path(outdir)
-    (outdir / CASES_DIR).mkdir(parents=True, exist_ok=True)
+    make_owned(outdir / CASES_DIR)
     _clean_partials(outdir)
     card = load_card(settings.card)  # refuse a bad card before any cluster starts
     ledger = Ledger(outdir)
@@ -217,14 +218,14 @@ def run_batch(cases: list[CaseSpec], outdir: str | Path, settings: BatchSettings
         settings.pacs_nodes = {n: asdict(get_node(n)) for n in named}
     jobs = []
     for c in cases:
-        key = case_key(content_hash(c), card.sha256, settings.key_fields())
+        key = case_key(content_hash(c), card.identity, settings.key_fields())
         done = ledger.done(c.case_id, key)
         if done is not None and (outdir / CASES_DIR / c.case_id).exists():
             outcome.results.append(done)
             outcome.skipped += 1
         else:
-            # A redo replaces an older output of the same case.
-            shutil.rmtree(outdir / CASES_DIR / c.case_id, ignore_errors=True)
+            # A redo replaces an older output of the same case (only one dcreview made).
+            remove_owned(outdir / CASES_DIR / c.case_id, outdir / CASES_DIR)
             jobs.append(Job(c.case_id, key, run_case, (c, key, str(outdir), vars(settings))))
     try:
         return run_jobs(jobs, ledger, Cluster(scheduler, workers, threads, gpus, retries,

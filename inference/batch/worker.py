@@ -12,12 +12,12 @@ import os
 import shutil
 import socket
 import time
-import uuid
 from functools import lru_cache
 from pathlib import Path
 
 from inference.batch.manifest import CaseSpec
 from inference.errors import DcreviewError, first_line
+from inference.files import atomic
 
 CASES_DIR = "cases"
 
@@ -98,8 +98,7 @@ def run_case(case: CaseSpec, key: str, outdir: str, settings: dict) -> dict:
     except DcreviewError as exc:
         return {**base, "status": "failed", "reason": one_line(exc),
                 "seconds": time.perf_counter() - t0}
-    tmp = final.with_name(f".{case.case_id}.{uuid.uuid4().hex}.partial")
-    tmp.mkdir(parents=True)
+    tmp = atomic.partial_folder(final)
     suffix = ".nii.gz" if source.geometry.is_orthogonal else ".nrrd"
     out_path = write_image(result.volume, tmp / f"synthetic_digital_contrast{suffix}")
     report = build_report(source, result, session, energy, final / out_path.name)
@@ -114,10 +113,9 @@ def run_case(case: CaseSpec, key: str, outdir: str, settings: dict) -> dict:
                     "seconds": time.perf_counter() - t0}
         report["evaluation"] = figures
     write_report(report, tmp / "report.json")
-    try:
-        os.rename(tmp, final)  # atomic: the case's folder appears complete or not at all
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # another attempt finished first: keep its copy
+    # Atomic: the case's folder appears complete or not at all; if another attempt finished
+    # first, its copy is kept.
+    atomic.commit_folder(tmp, final, replace=False)
     seconds = time.perf_counter() - t0
     return {**base, "status": "ok", "reason": None, "seconds": seconds,
             "synthesis_seconds": result.seconds, "provider": result.provider,

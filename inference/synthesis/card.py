@@ -146,6 +146,13 @@ class ModelCard:
             if self.synthetic_phantoms_only else ""
         return f"{self.name} {self.version}{extra}"
 
+    @property
+    def identity(self) -> str:
+        """SHA-256 of everything that decides the model's outputs: the whole card in canonical
+        form (name, version, scaling, tiling, domain...) with every model file's checksum."""
+        text = json.dumps(self.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def provenance(self) -> dict:
         """What every synthetic output records about the model."""
         return {"model": self.name, "model_version": self.version, "model_sha256": self.sha256,

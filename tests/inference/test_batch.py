@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -13,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from inference.batch.ledger import LEDGER
@@ -97,7 +99,8 @@ def test_a_nan_model_fails_every_case_and_the_limit_stops_the_run(cohort, tmp_pa
                   max_failures=2)
     rows = ledger_rows(tmp_path / "out")
     assert len(rows) >= 2 and all(r[1] == "failed" and "non-finite" in r[2] for r in rows)
-    assert not any((tmp_path / "out" / "cases").iterdir())  # nothing written
+    assert not any(p for p in (tmp_path / "out" / "cases").iterdir()
+                   if not p.name.startswith("."))  # nothing written
 
 
 def _cli(manifest: Path, out: Path, *extra: str) -> subprocess.Popen:
@@ -181,7 +184,7 @@ def test_a_worker_killed_mid_run_on_a_real_scheduler(cohort, tmp_path):
         rows = ledger_rows(out)
         assert [r[0] for r in rows] == [f"p{s}" for s in range(1, 7)]  # each exactly once
         assert [r[1] for r in rows] == ["done"] * 6
-        folders = sorted(p.name for p in (out / "cases").iterdir())
+        folders = sorted(p.name for p in (out / "cases").iterdir() if p.name != ".dcreview-made")
         assert folders == [f"p{s}" for s in range(1, 7)]  # no partial copies left
         for f in folders:
             assert json.loads((out / "cases" / f / "report.json").read_text())["synthetic"]
@@ -189,3 +192,34 @@ def test_a_worker_killed_mid_run_on_a_real_scheduler(cohort, tmp_path):
         for p in procs:
             p.kill()
             p.wait(timeout=30)
+
+
+def test_a_changed_card_for_the_same_model_file_redoes_every_case(cohort, tmp_path):
+    """The ledger key holds the whole card: another name, version and output scaling around
+    the very same ONNX file is another model, and its outputs are never the old ones."""
+    from inference.io.image_file import read_image
+
+    card = default_card()
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(card.onnx_path, models / card.onnx_path.name)
+    data = json.loads(card.path.read_text())
+    data.update(name="rescaled-demo", version="9.9.9")
+    data["normalisation"]["output"]["multiply"] = 1400.0
+    other = models / "rescaled-demo.card.json"
+    other.write_text(json.dumps(data, indent=1))
+    cases = read_manifest(cohort)[:2]
+    out = tmp_path / "out"
+    first = run_batch(cases, out, settings(), workers=1)
+    assert first.failed == 0 and first.skipped == 0
+    before = {c.case_id: read_image(out / "cases" / c.case_id /
+                                    "synthetic_digital_contrast.nii.gz").array for c in cases}
+    second = run_batch(cases, out, BatchSettings(card=str(other)), workers=1)
+    assert second.skipped == 0 and second.failed == 0
+    for c in cases:
+        after = read_image(out / "cases" / c.case_id / "synthetic_digital_contrast.nii.gz").array
+        assert np.abs(after.astype(float) - before[c.case_id]).max() > 50  # the new card's
+        report = json.loads((out / "cases" / c.case_id / "report.json").read_text())
+        assert report["model"]["model"] == "rescaled-demo"
+    third = run_batch(cases, out, BatchSettings(card=str(other)), workers=1)
+    assert third.skipped == 2  # the same card again: done
