@@ -1,7 +1,9 @@
 """The local cache of retrieved series: per user, size-capped, a series complete or absent.
 
-A retrieval writes into a private ``.partial`` folder and renames it into place only when
-every instance arrived: a half-retrieved series is never opened as if it were whole.
+A retrieval writes into a private partial folder and renames it into place only when the
+count the PACS announced (or a query gave) arrived and every instance parses, belongs to the
+series and holds all its pixel data: a short, malformed or half-retrieved series is never
+opened as if it were whole. Partial folders of retrievals that were killed are swept.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
+from inference import userdirs
+from inference.files import atomic
+from inference.files.owned import RemovalRefused, is_owned, remove_owned
+from inference.io.dicom.header import pixels_complete, read_header
 from inference.pacs.nodes import PacsError, PacsNode
 from inference.progress import ProgressEvent
 
@@ -23,8 +26,7 @@ DEFAULT_CAP_GB = 20.0
 
 def cache_root() -> Path:
     """Where retrieved series live (DCREVIEW_PACS_CACHE overrides it)."""
-    env = os.environ.get("DCREVIEW_PACS_CACHE")
-    return Path(env) if env else Path(user_cache_dir("dcreview")) / "pacs"
+    return userdirs.pacs_cache_dir()
 
 
 def series_dir(series_uid: str, root: Path | None = None) -> Path:
@@ -33,24 +35,21 @@ def series_dir(series_uid: str, root: Path | None = None) -> Path:
     return (root or cache_root()) / token
 
 
+def instances(folder: Path) -> list[Path]:
+    """The instance files of a cached or arriving series."""
+    return sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
+
+
 def cached(series_uid: str, expected: int | None, root: Path | None = None) -> Path | None:
     """The cached series if it holds exactly ``expected`` instances (a series only reaches
     the cache whole; the count guards against one the PACS has added images to since)."""
     folder = series_dir(series_uid, root)
-    if expected is None or not folder.is_dir():
+    if expected is None or not is_owned(folder):
         return None
-    if sum(1 for f in folder.iterdir() if f.is_file()) != expected:
+    if len(instances(folder)) != expected:
         return None
     os.utime(folder)  # most recently used
     return folder
-
-
-def partial_dir(series_uid: str, root: Path | None = None) -> Path:
-    """A fresh private folder to retrieve into."""
-    final = series_dir(series_uid, root)
-    path = final.with_name(f".{final.name}.{uuid.uuid4().hex}.partial")
-    path.mkdir(parents=True)
-    return path
 
 
 def cap_gb() -> float:
@@ -61,41 +60,32 @@ def cap_gb() -> float:
         return DEFAULT_CAP_GB
 
 
-def commit(partial: Path, series_uid: str, root: Path | None = None) -> Path:
-    """Move a completely retrieved series into place (replacing an older copy), then evict
-    the least recently used others until the cache is under its cap."""
+def fill(series_uid: str, root: Path | None, write: Callable[[Path], None]) -> Path:
+    """Run ``write`` into a private folder; the series enters the cache only if it returns
+    (any exception, a cancel included, leaves nothing behind). Then the least recently used
+    others are evicted until the cache is under its cap."""
+    root = root or cache_root()
+    atomic.sweep_partials(root)  # retrievals killed earlier (their process is gone)
     final = series_dir(series_uid, root)
-    if final.exists():
-        shutil.rmtree(final)
-    os.rename(partial, final)
+    partial = atomic.partial_folder(final)
+    try:
+        write(partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    atomic.commit_folder(partial, final)
     os.utime(final)  # most recently used
     evict(cap_gb(), root, keep=final)
     return final
 
 
-def discard(partial: Path) -> None:
-    """Drop an incomplete retrieval."""
-    shutil.rmtree(partial, ignore_errors=True)
-
-
-def fill(series_uid: str, root: Path | None, write: Callable[[Path], None]) -> Path:
-    """Run ``write`` into a private folder; the series enters the cache only if it returns
-    (any exception, a cancel included, leaves nothing behind)."""
-    partial = partial_dir(series_uid, root)
-    try:
-        write(partial)
-    except BaseException:
-        discard(partial)
-        raise
-    return commit(partial, series_uid, root)
-
-
 class Receiver:
     """Writes each arriving instance into a retrieval's private folder, counting them."""
 
-    def __init__(self, partial: Path, expected: int | None,
+    def __init__(self, partial: Path, series_uid: str, expected: int | None,
                  progress: Callable[[ProgressEvent], None] | None) -> None:
-        self.partial, self.expected, self.progress = partial, expected, progress
+        self.partial, self.series_uid = partial, series_uid
+        self.expected, self.progress = expected, progress
         self.count = 0
 
     def write(self, chunks: Iterable[bytes | memoryview]) -> None:
@@ -107,12 +97,35 @@ class Receiver:
             self.progress(ProgressEvent("Retrieving from PACS", self.count, self.expected or 0))
 
     def check(self, node: PacsNode, code: int | None, failed: int) -> None:
-        """Raise PacsError unless every instance arrived and the PACS reported success."""
-        if code != 0x0000 or failed or self.count == 0 or (
-                self.expected is not None and self.count != self.expected):
-            raise PacsError(f"{node.name}: the series arrived incomplete ({self.count} "
+        """Raise PacsError unless the PACS reported success, the announced count arrived and
+        every instance is whole and of this series."""
+        if code != 0x0000 or failed or self.count == 0 or self.expected is None or (
+                self.count != self.expected):
+            of = f" of {self.expected}" if self.expected is not None else ""
+            raise PacsError(f"{node.name}: the series arrived incomplete ({self.count}{of} "
                             f"instance(s), status 0x{code or 0:04X}, {failed} failed); nothing "
                             "was kept")
+        problem = instance_problem(self.partial, self.series_uid)
+        if problem:
+            raise PacsError(f"{node.name}: the series arrived damaged ({problem}); nothing "
+                            "was kept")
+
+
+def instance_problem(folder: Path, series_uid: str) -> str | None:
+    """The first reason the files in ``folder`` are not one whole series (None: they are)."""
+    seen: set[str] = set()
+    for n, path in enumerate(instances(folder), 1):
+        header = read_header(path)
+        if header is None:
+            return f"instance {n} is not a DICOM file"
+        if header.series_uid != series_uid:
+            return f"instance {n} belongs to another series"
+        if header.sop_instance_uid in seen:
+            return f"instance {n} arrived twice"
+        seen.add(header.sop_instance_uid)
+        if (header.rows and header.columns) and not pixels_complete(header):
+            return f"instance {n} is cut short (its image data is incomplete)"
+    return None
 
 
 def _size(path: Path) -> int:
@@ -120,11 +133,12 @@ def _size(path: Path) -> int:
 
 
 def series_folders(root: Path | None = None) -> list[Path]:
-    """The cached series, least recently used first (retrievals in progress excluded)."""
+    """The cached series, least recently used first (retrievals in progress, and folders
+    dcreview did not make, excluded)."""
     root = root or cache_root()
     if not root.exists():
         return []
-    return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+    return sorted((p for p in root.iterdir() if not p.name.startswith(".") and is_owned(p)),
                   key=lambda p: p.stat().st_mtime)
 
 
@@ -138,6 +152,7 @@ def evict(cap: float = DEFAULT_CAP_GB, root: Path | None = None,
           keep: Path | None = None) -> list[Path]:
     """Remove least recently used series until the cache is under ``cap`` GB (never
     ``keep``, the series just retrieved, even if it alone is over)."""
+    root = root or cache_root()
     series = series_folders(root)
     sizes = {p: _size(p) for p in series}
     total = sum(sizes.values())
@@ -147,7 +162,10 @@ def evict(cap: float = DEFAULT_CAP_GB, root: Path | None = None,
             break
         if p == keep:
             continue
-        shutil.rmtree(p, ignore_errors=True)
+        try:
+            remove_owned(p, root)
+        except (RemovalRefused, OSError):
+            continue
         total -= sizes[p]
         removed.append(p)
     return removed

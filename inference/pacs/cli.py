@@ -71,7 +71,8 @@ def own_results(paths: list[str]) -> list[Path]:
 
     files: list[Path] = []
     for p in map(Path, paths):
-        files += sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+        files += sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
+                        ) if p.is_dir() else [p]
     for f in files:
         ds = dcmread(f, stop_before_pixels=True)
         image_type = [str(v).upper() for v in ds.get("ImageType", [])]
@@ -84,7 +85,14 @@ def own_results(paths: list[str]) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     """Execute `dcreview pacs ...`."""
     from inference.pacs import client
-    from inference.pacs.nodes import PacsNode, get_node, load_nodes, save_nodes, validate
+    from inference.pacs.nodes import (
+        PacsNode,
+        get_node,
+        load_nodes,
+        normalised,
+        save_nodes,
+        validate,
+    )
 
     cmd = args.pacs_command
     if cmd == "add":
@@ -100,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             node.tls_cert, node.tls_key = args.tls_cert, args.tls_key
             if args.move_port:
                 node.retrieve, node.own_storage_port = "move", args.move_port
+        node = normalised(node)
         validate(node)
         nodes = load_nodes()
         nodes[node.name] = node

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from inference.pacs import cache, dicomweb, dimse, retrieval
+from inference.pacs.dimse import expected_count
 from inference.pacs.nodes import SCHEME, PacsError, PacsNode
 from inference.progress import ProgressEvent
+
+UID_SHAPE = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 
 def _web(node: PacsNode) -> bool:
@@ -34,16 +38,25 @@ def find_series(node: PacsNode, study_uid: str) -> list[dict]:
     return dimse.find(node, "SERIES", StudyInstanceUID=study_uid)
 
 
-def expected_count(row: dict) -> int | None:
-    """How many instances a series query row says the series holds (None: not said)."""
-    count = str(row.get("NumberOfSeriesRelatedInstances", "")).strip()
-    return int(count) if count.isdigit() else None
+def checked_uid(uid: str, what: str) -> str:
+    """``uid`` if it has the shape of a DICOM UID (digits and dots, at most 64): anything else
+    (``..``, a path, a wildcard) would reach the PACS as something other than one UID."""
+    if not UID_SHAPE.fullmatch(uid or "") or len(uid) > 64:
+        raise PacsError(f"{what} {str(uid)[:70]!r} is not a DICOM UID (digits separated by "
+                        "dots, at most 64 characters)")
+    return uid
 
 
 def retrieve(node: PacsNode, study_uid: str, series_uid: str, *,
              expected: int | None = None, **kw) -> Path:
-    """One series into the cache (WADO-RS, C-GET or C-MOVE as the node says); a series
-    already cached whole with the expected count is not fetched again."""
+    """One series into the cache (WADO-RS, C-GET or C-MOVE as the node says). It is complete
+    only if the count the PACS announces (asked for here when not given) arrives whole; a
+    series already cached whole with that count is not fetched again."""
+    checked_uid(study_uid, "study")
+    checked_uid(series_uid, "series")
+    if expected is None:
+        expected = (dicomweb if _web(node) else dimse).count_instances(node, study_uid,
+                                                                       series_uid)
     hit = cache.cached(series_uid, expected, kw.get("cache_root"))
     if hit is not None:
         return hit
@@ -57,7 +70,7 @@ def retrieve_study(node: PacsNode, study_uid: str, *,
                    progress: Callable[[ProgressEvent], None] | None = None,
                    **kw) -> list[tuple[dict, Path]]:
     """Every series of a study into the cache, one after the other: (series row, folder)."""
-    rows = find_series(node, study_uid)
+    rows = find_series(node, checked_uid(study_uid, "study"))
     if not rows:
         raise PacsError(f"{node.name}: the study has no series there")
     out = []

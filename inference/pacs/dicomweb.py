@@ -11,8 +11,14 @@ from pydicom import dcmread
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from inference.pacs import cache
-from inference.pacs.dimse import SERIES_KEYS, STUDY_KEYS, stopped_sending
-from inference.pacs.nodes import PacsError, PacsNode
+from inference.pacs.dimse import (
+    INSTANCE_KEYS,
+    SERIES_KEYS,
+    STUDY_KEYS,
+    counted,
+    stopped_sending,
+)
+from inference.pacs.nodes import PacsError, PacsNode, shown_url
 from inference.progress import CancelToken, ProgressEvent
 
 # QIDO puts the search (patient ID, name) in the URL, which these log at DEBUG and INFO.
@@ -51,12 +57,18 @@ def _call(node: PacsNode, what: str, fn):
         raise PacsError(f"{node.name}: {what} failed with HTTP {code}"
                         + (f" ({hint})" if hint else "")) from exc
     except requests.ConnectionError as exc:
-        raise PacsError(f"{node.name}: cannot reach {node.url}") from exc
+        raise PacsError(f"{node.name}: cannot reach {shown_url(node.url)}") from exc
 
 
 def ping(node: PacsNode) -> None:
-    """A QIDO request ("Test connection")."""
-    _call(node, "the connection test", lambda: _client(node).search_for_studies(limit=1))
+    """A QIDO request ("Test connection"), answered or refused at once: dicomweb-client's own
+    retries took 30 s to say that nothing listens."""
+    def request() -> None:
+        reply = _session(node).get(f"{node.url.rstrip('/')}/studies?limit=1",
+                                   headers={"Accept": "application/dicom+json"}, timeout=30)
+        reply.raise_for_status()
+
+    _call(node, "the connection test", request)
 
 
 def _tags(keys: tuple[str, ...]) -> dict[str, str]:
@@ -67,6 +79,7 @@ def _tags(keys: tuple[str, ...]) -> dict[str, str]:
 # The keys C-FIND asks for, so that both kinds of node answer alike.
 STUDY_TAGS = _tags(STUDY_KEYS)
 SERIES_TAGS = _tags(SERIES_KEYS)
+INSTANCE_TAGS = _tags(INSTANCE_KEYS)
 
 
 def _values(ds: dict, tag: str) -> str:
@@ -139,6 +152,21 @@ def find_series(node: PacsNode, study_uid: str, page: int = PAGE) -> list[dict]:
                    "SeriesInstanceUID", page)
 
 
+def find_instances(node: PacsNode, study_uid: str, series_uid: str,
+                   page: int = PAGE) -> list[dict]:
+    """The series' instances (QIDO-RS), with the same keys as a C-FIND at IMAGE level."""
+    return _search(node, "the instance query",
+                   f"studies/{study_uid}/series/{series_uid}/instances", {}, INSTANCE_TAGS,
+                   "SOPInstanceUID", page)
+
+
+def count_instances(node: PacsNode, study_uid: str, series_uid: str) -> int:
+    """How many instances the PACS says the series holds (QIDO: series, else instances)."""
+    row = next((r for r in find_series(node, study_uid)
+                if r["SeriesInstanceUID"] == series_uid), None)
+    return counted(node, row, lambda: find_instances(node, study_uid, series_uid))
+
+
 def _parts(chunks: Iterable[bytes], boundary: bytes) -> Iterator[bytes]:
     """The bodies of a multipart/related stream, each as soon as its closing delimiter
     arrives; a stream that ends before the final delimiter raises PacsError."""
@@ -188,8 +216,11 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
         reply.raise_for_status()
         return reply
 
+    if expected is None:  # WADO-RS announces no count: the query says how many to expect
+        expected = count_instances(node, study_uid, series_uid)
+
     def write(partial: Path) -> None:
-        receiver = cache.Receiver(partial, expected, progress)
+        receiver = cache.Receiver(partial, series_uid, expected, progress)
         reply = _call(node, "the retrieval", request)
         ctype = reply.headers.get("Content-Type", "")
         boundary = next((p.split("=", 1)[1].strip().strip('"') for p in ctype.split(";")

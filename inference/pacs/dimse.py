@@ -21,6 +21,8 @@ STUDY_KEYS = ("PatientName", "PatientID", "StudyDate", "StudyDescription", "Acce
               "ModalitiesInStudy", "StudyInstanceUID", "NumberOfStudyRelatedSeries")
 SERIES_KEYS = ("SeriesInstanceUID", "SeriesDescription", "Modality", "SeriesNumber",
                "NumberOfSeriesRelatedInstances", "ContrastBolusAgent")
+INSTANCE_KEYS = ("SOPInstanceUID", "InstanceNumber")
+LEVEL_KEYS = {"STUDY": STUDY_KEYS, "SERIES": SERIES_KEYS, "IMAGE": INSTANCE_KEYS}
 
 
 def _ae(node: PacsNode):
@@ -121,17 +123,21 @@ def echo(node: PacsNode) -> None:
 
 
 def find(node: PacsNode, level: str = "STUDY", **filters: str) -> list[dict]:
-    """C-FIND at STUDY or SERIES level (``StudyInstanceUID=`` for series); matches as dicts."""
+    """C-FIND at STUDY, SERIES or IMAGE level (``StudyInstanceUID=`` for series, and
+    ``SeriesInstanceUID=`` too for instances); matches as dicts."""
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FindModel
 
+    keys = LEVEL_KEYS[level]
     query = Dataset()
     query.QueryRetrieveLevel = level
-    for key in STUDY_KEYS if level == "STUDY" else SERIES_KEYS:
+    for key in keys:
         setattr(query, key, "")
     for key, value in filters.items():
         setattr(query, key, value)
-    if level == "SERIES" and "StudyInstanceUID" not in filters:
+    if level in ("SERIES", "IMAGE") and "StudyInstanceUID" not in filters:
         raise PacsError("a series query needs the study (StudyInstanceUID)")
+    if level == "IMAGE" and "SeriesInstanceUID" not in filters:
+        raise PacsError("an instance query needs the series (SeriesInstanceUID)")
     ae = _ae(node)
     ae.add_requested_context(FindModel)
     assoc = _associate(ae, node)
@@ -140,15 +146,44 @@ def find(node: PacsNode, level: str = "STUDY", **filters: str) -> list[dict]:
         for status, identifier in assoc.send_c_find(query, FindModel):
             if status is None:
                 raise PacsError(f"{node.name} stopped answering the query")
+            if "Status" not in status:  # the PACS dropped the association unanswered
+                raise PacsError(f"{node.name} dropped the query unanswered: is this "
+                                f"workstation ({node.own_ae_title!r}) known there?")
             if status.Status in (0xFF00, 0xFF01) and identifier is not None:
-                out.append({k: str(identifier.get(k, "") or "") for k in
-                            (STUDY_KEYS if level == "STUDY" else SERIES_KEYS)})
+                out.append({k: str(identifier.get(k, "") or "") for k in keys})
             elif status.Status not in (0x0000, 0xFF00, 0xFF01):
                 raise PacsError(f"{node.name} refused the query (status 0x{status.Status:04X}"
                                 "): is this workstation's AE title known there?")
     finally:
         assoc.release()
     return out
+
+
+def expected_count(row: dict) -> int | None:
+    """How many instances a series query row says the series holds (None: not said)."""
+    count = str(row.get("NumberOfSeriesRelatedInstances", "")).strip()
+    return int(count) if count.isdigit() else None
+
+
+def counted(node: PacsNode, series_row: dict | None, instances) -> int:
+    """A series' instance count: its query row's, else the number of instances ``instances()``
+    lists (one rule for DIMSE and DICOMweb)."""
+    if series_row is None:
+        raise PacsError(f"{node.name} has no such series in that study (check the UIDs)")
+    count = expected_count(series_row)
+    if count is None:
+        count = len({r["SOPInstanceUID"] for r in instances()})
+    if count == 0:
+        raise PacsError(f"{node.name}: the series has no instances there")
+    return count
+
+
+def count_instances(node: PacsNode, study_uid: str, series_uid: str) -> int:
+    """How many instances the PACS says the series holds (C-FIND: series, else instances)."""
+    rows = find(node, "SERIES", StudyInstanceUID=study_uid, SeriesInstanceUID=series_uid)
+    row = next((r for r in rows if r["SeriesInstanceUID"] == series_uid), None)
+    return counted(node, row, lambda: find(node, "IMAGE", StudyInstanceUID=study_uid,
+                                           SeriesInstanceUID=series_uid))
 
 
 def series_query(study_uid: str, series_uid: str) -> Dataset:

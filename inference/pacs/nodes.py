@@ -4,13 +4,12 @@ per-user settings (`pacs-nodes.json`), each with a name the viewer and `--pacs N
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from platformdirs import user_config_dir
-
+from inference import userdirs
 from inference.errors import DcreviewError
+from inference.files import atomic
 
 NODES_FILE = "pacs-nodes.json"
 SCHEME = "pacs://"  # pacs://NODE/STUDY_UID/SERIES_UID, in manifests and on the command line
@@ -45,8 +44,40 @@ class PacsNode:
     def describe(self) -> str:
         """A one-line description without secrets."""
         if self.kind == "dicomweb":
-            return f"{self.name}: DICOMweb {self.url}"
+            return f"{self.name}: DICOMweb {shown_url(self.url)}"
         return f"{self.name}: {self.ae_title}@{self.host}:{self.port} (as {self.own_ae_title})"
+
+
+def _split_url(url: str):
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed or logged: without any user name or password in it."""
+    parts = _split_url(url)
+    if parts is None or "@" not in parts.netloc:
+        return url if parts is not None else "(an unreadable URL)"
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def normalised(node: PacsNode) -> PacsNode:
+    """The node with credentials written into its URL (https://user:pass@host/...) moved to
+    its user name and password, so the URL never carries a secret into a message or log."""
+    from dataclasses import replace
+    from urllib.parse import unquote
+
+    parts = _split_url(node.url)
+    if node.kind != "dicomweb" or parts is None or "@" not in parts.netloc:
+        return node
+    userinfo = parts.netloc.rpartition("@")[0]
+    user, _, password = userinfo.partition(":")
+    return replace(node, url=shown_url(node.url), username=node.username or unquote(user),
+                   password=node.password or unquote(password))
 
 
 def validate(node: PacsNode) -> None:
@@ -82,8 +113,7 @@ def validate(node: PacsNode) -> None:
 
 def nodes_path() -> Path:
     """The per-user file of configured nodes (DCREVIEW_PACS_NODES overrides it)."""
-    env = os.environ.get("DCREVIEW_PACS_NODES")
-    return Path(env) if env else Path(user_config_dir("dcreview")) / NODES_FILE
+    return userdirs.pacs_nodes_file()
 
 
 def load_nodes(path: Path | None = None) -> dict[str, PacsNode]:
@@ -93,7 +123,7 @@ def load_nodes(path: Path | None = None) -> dict[str, PacsNode]:
         return {}
     try:
         data = json.loads(path.read_text())
-        return {d["name"]: PacsNode(**d) for d in data.get("nodes", [])}
+        return {d["name"]: normalised(PacsNode(**d)) for d in data.get("nodes", [])}
     except (ValueError, TypeError, KeyError) as exc:
         raise PacsError(f"the PACS settings {path} cannot be read: {exc}") from exc
 
@@ -101,12 +131,8 @@ def load_nodes(path: Path | None = None) -> dict[str, PacsNode]:
 def save_nodes(nodes: dict[str, PacsNode], path: Path | None = None) -> Path:
     """Write the nodes (owner-only: it may hold passwords)."""
     path = path or nodes_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"nodes": [asdict(n) for n in nodes.values()]}, indent=2))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
-    return path
+    return atomic.write_json(path, {"nodes": [asdict(n) for n in nodes.values()]}, indent=2,
+                             mode=0o600)
 
 
 def get_node(name: str, path: Path | None = None) -> PacsNode:

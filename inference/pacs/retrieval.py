@@ -17,6 +17,7 @@ from pydicom.uid import ImplicitVRLittleEndian
 from inference.pacs import cache
 from inference.pacs.dimse import (
     association_refused,
+    count_instances,
     no_association,
     series_query,
     tls_args,
@@ -146,6 +147,14 @@ def _response(cmd: dict[int, bytes], receiver: cache.Receiver) -> tuple[int, int
     return code, None
 
 
+def _count_unless_announced(node: PacsNode, study_uid: str, series_uid: str,
+                            receiver: cache.Receiver) -> None:
+    """A PACS that sent no pending counts (they are optional) is asked how many there are:
+    without a count, what arrived cannot be known to be the whole series."""
+    if receiver.expected is None:
+        receiver.expected = count_instances(node, study_uid, series_uid)
+
+
 def _identifier(study_uid: str, series_uid: str) -> bytes:
     out = DicomBytesIO()
     out.is_little_endian, out.is_implicit_VR = True, True
@@ -161,7 +170,7 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
     from inference.errors import Cancelled
 
     def write(partial: Path) -> None:
-        receiver = cache.Receiver(partial, expected, progress)
+        receiver = cache.Receiver(partial, series_uid, expected, progress)
         with connect(node) as link:
             accepted = _associate(link, node, _contexts(GET_MODEL))
             if 1 not in accepted:
@@ -183,6 +192,7 @@ def get_series(node: PacsNode, study_uid: str, series_uid: str, *,
                     code, failed = _response(cmd, receiver)
                     if failed is not None:
                         break
+        _count_unless_announced(node, study_uid, series_uid, receiver)
         receiver.check(node, code, failed or 0)
 
     return cache.fill(series_uid, cache_root, write)
@@ -202,7 +212,7 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
                         "(own_storage_port), known to the PACS with its AE title")
 
     def write(partial: Path) -> None:
-        receiver = cache.Receiver(partial, expected, progress)
+        receiver = cache.Receiver(partial, series_uid, expected, progress)
         with StorageServer(node, receiver, cancel) as server, connect(node) as link:
             if 1 not in _associate(link, node, _contexts(MOVE_MODEL)):
                 raise PacsError(f"{node.name} does not offer C-MOVE: set the node to C-GET")
@@ -231,6 +241,7 @@ def move_series(node: PacsNode, study_uid: str, series_uid: str, *,
                             f"{node.own_storage_port}), and does the series exist?")
         if server.error is not None and receiver.count != receiver.expected:
             raise server.error
+        _count_unless_announced(node, study_uid, series_uid, receiver)
         receiver.check(node, code, failed or 0)
 
     return cache.fill(series_uid, cache_root, write)

@@ -66,7 +66,7 @@ def test_echo_find_and_c_get_one_series(dimse_node, small_case):
     assert events[-1].total == count
     # each file is Part 10 with a meta header naming what it holds, the dataset bytes as sent
     sent = {pydicom.dcmread(f).SOPInstanceUID: f for f in small_case.noncontrast.glob("*.dcm")}
-    for path in folder.iterdir():
+    for path in cache.instances(folder):
         ds = pydicom.dcmread(path)
         assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID in sent
         assert ds.file_meta.MediaStorageSOPClassUID == ds.SOPClassUID
@@ -75,7 +75,7 @@ def test_echo_find_and_c_get_one_series(dimse_node, small_case):
         assert ds.PatientName == original_ds.PatientName
         assert ds.pixel_array.tobytes() == original_ds.pixel_array.tobytes()
     # dcmtk reads them as well
-    check = subprocess.run(["/usr/bin/dcmdump", "-q", str(next(folder.iterdir()))],
+    check = subprocess.run(["/usr/bin/dcmdump", "-q", str(cache.instances(folder)[0])],
                            capture_output=True, text=True)
     assert check.returncode == 0 and "(0002,0010)" in check.stdout
 
@@ -183,7 +183,7 @@ def test_faults_are_one_readable_message_each(orthanc, dimse_node, web_node):
     with pytest.raises(PacsError, match="no DICOM association"):
         dimse.echo(wrong_port)  # an HTTP port, not a DICOM one
     study_uid = _study(dimse_node)["StudyInstanceUID"]
-    with pytest.raises(PacsError, match="arrived incomplete"):
+    with pytest.raises(PacsError, match="no such series in that study"):
         retrieval.get_series(dimse_node, study_uid, "1.2.3.4.5.6.7")
     # the lean C-GET path says the same as the rest of DIMSE
     with pytest.raises(PacsError, match="rejected the association: check the called AE"):
@@ -246,6 +246,9 @@ def test_c_move_one_series_to_our_storage_scp(orthanc, dimse_node, small_case):
     unknown = PacsNode("test", ae_title="ORTHANC", port=orthanc.dicom_port, retrieve="move",
                        own_storage_port=orthanc.own_port, own_ae_title="STRANGER")
     with pytest.raises(PacsError, match=r"'STRANGER', this host, port \d+\) registered there"):
+        retrieval.move_series(unknown, study["StudyInstanceUID"], nc["SeriesInstanceUID"],
+                              expected=int(nc["NumberOfSeriesRelatedInstances"]))
+    with pytest.raises(PacsError, match=r"this workstation \('STRANGER'\) known there"):
         client.retrieve(unknown, study["StudyInstanceUID"], nc["SeriesInstanceUID"])
 
 
@@ -325,15 +328,15 @@ def test_dicom_tls(small_case, tmp_path):
         assert dimse.store(node, sorted(small_case.noncontrast.glob("*.dcm"))[:3]) == 3
         study = dimse.find(node, "STUDY", PatientID="PHANTOM-0000")[0]["StudyInstanceUID"]
         series = dimse.find(node, "SERIES", StudyInstanceUID=study)[0]["SeriesInstanceUID"]
-        assert len(list(retrieval.get_series(node, study, series, expected=3,
-                                             cache_root=tmp_path / "c").iterdir())) == 3
+        assert len(cache.instances(retrieval.get_series(node, study, series, expected=3,
+                                                        cache_root=tmp_path / "c"))) == 3
         # C-MOVE: the PACS connects back to this workstation's storage port over TLS
         mover = PacsNode("secure", ae_title="ORTHANC", host="127.0.0.1",
                          port=server.dicom_port, tls=True, tls_ca=str(cert),
                          tls_cert=str(cert), tls_key=str(key), retrieve="move",
                          own_storage_port=server.own_port)
-        assert len(list(retrieval.move_series(mover, study, series, expected=3,
-                                              cache_root=tmp_path / "m").iterdir())) == 3
+        assert len(cache.instances(retrieval.move_series(mover, study, series, expected=3,
+                                                         cache_root=tmp_path / "m"))) == 3
         with pytest.raises(PacsError, match="needs this workstation's certificate"):
             retrieval.move_series(PacsNode("x", ae_title="ORTHANC", tls=True, retrieve="move",
                                            own_storage_port=server.own_port), study, series)
@@ -405,7 +408,7 @@ def test_pacs_get_a_whole_study_and_reuse_the_cache(orthanc, dimse_node, capsys)
     assert len(lines) == len(dimse.find(dimse_node, "SERIES", StudyInstanceUID=study)) >= 2
     assert any("arterial" in ln for ln in lines) and any("non-contrast" in ln for ln in lines)
     folders = [Path(ln.rsplit(" into ", 1)[1]) for ln in lines]
-    first = sorted(folders[0].iterdir())[0]
+    first = cache.instances(folders[0])[0]
     written = first.stat().st_mtime_ns
     assert main(["pacs", "get", "whole", "--study", study]) == 0
     assert first.stat().st_mtime_ns == written  # already cached whole: not fetched again
@@ -453,7 +456,7 @@ def test_storage_scp_answers_only_to_its_own_ae_title(tmp_path):
     port = free_port()
     node = PacsNode("scp", ae_title="X", own_storage_port=port)
     (tmp_path / "in").mkdir()
-    receiver = cache.Receiver(tmp_path / "in", None, None)
+    receiver = cache.Receiver(tmp_path / "in", "1.2.3", None, None)
     server = StorageServer(node, receiver)
     try:
         peer = AE(ae_title="PEER")
@@ -483,13 +486,14 @@ def test_the_cache_keeps_under_its_cap_least_recently_used_first(orthanc, dimse_
     import os
 
     root = cache.cache_root()
+    cache.evict(0.0, root)  # earlier tests' series would be cache hits, which evict nothing
     study = _study(dimse_node)["StudyInstanceUID"]
     series = [s for s in dimse.find(dimse_node, "SERIES", StudyInstanceUID=study)
               if not s["SeriesDescription"].startswith("SYNTHETIC")]
     first = client.retrieve(dimse_node, study, series[0]["SeriesInstanceUID"])
     os.utime(first, (1, 1))  # used long ago
     monkeypatch.setenv("DCREVIEW_PACS_CACHE_GB", str(1.5 * sum(
-        f.stat().st_size for f in first.iterdir()) / 1e9))  # room for one series only
+        f.stat().st_size for f in cache.instances(first)) / 1e9))  # room for one series only
     second = client.retrieve(dimse_node, study, series[1]["SeriesInstanceUID"])
     assert second.exists() and not first.exists()
     monkeypatch.setenv("DCREVIEW_PACS_CACHE_GB", "0")  # not even one: the new one stays

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from inference.errors import DcreviewError
-from inference.pacs.nodes import PacsNode, load_nodes, save_nodes, validate
+from inference.pacs.nodes import PacsNode, load_nodes, normalised, save_nodes, validate
 from viewer.review.jobs import Worker, start
 
 KINDS = (("dimse", "DIMSE (AE title, host, port)"), ("dicomweb", "DICOMweb (base URL)"))
@@ -192,7 +192,7 @@ class PacsNodesDialog(QDialog):
 
     def node(self) -> PacsNode:
         """The node the form describes."""
-        return PacsNode(
+        return normalised(PacsNode(
             name=self.name.text().strip(), kind=self.kind.currentData(),
             ae_title=self.ae_title.text().strip(), host=self.host.text().strip(),
             port=self.port.value(), own_ae_title=self.own_ae_title.text().strip(),
@@ -201,7 +201,7 @@ class PacsNodesDialog(QDialog):
             tls_cert=self.tls_cert.text().strip(), tls_key=self.tls_key.text().strip(),
             url=self.url.text().strip().rstrip("/"), username=self.username.text().strip(),
             password=self.password.text(), bearer_token=self.token.text(),
-            verify_tls=self.verify_tls.isChecked())
+            verify_tls=self.verify_tls.isChecked()))
 
     def new_node(self) -> None:
         """An empty form with the usual defaults."""
