@@ -5,8 +5,8 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
-import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -32,9 +32,25 @@ def worker_count() -> int:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    # Never fork: the viewer process has Qt and VTK threads running.
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method)
+    # Never fork: the viewer process has Qt and VTK threads running. Spawned workers are the
+    # command's own children (a forkserver's would be the server's), so they can watch it.
+    return multiprocessing.get_context("spawn")
+
+
+def _watch_parent(parent: int, interval: float = 0.25) -> None:
+    """Exit this worker as soon as the process that started it is gone (a killed command must
+    leave no decoder running): its parent id changes when it dies, on every POSIX system.
+    A parent-death signal would not do: it fires when the starting *thread* ends."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
+def _worker_start(parent: int) -> None:
+    """Initialiser of every decode worker."""
+    if os.name == "posix":
+        threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch",
+                         daemon=True).start()
 
 
 def shared_pool() -> ProcessPoolExecutor:
@@ -42,7 +58,8 @@ def shared_pool() -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=_context())
+            _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=_context(),
+                                        initializer=_worker_start, initargs=(os.getpid(),))
         return _pool
 
 
