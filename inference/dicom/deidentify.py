@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID_dictionary, generate_uid
 
 from inference.io.volume import Volume
+from inference.provenance import DEIDENTIFIED_DESCRIPTION
 
 METHOD = "PS3.15 Basic Profile (dcreview)"  # LO: at most 64 characters
 BASIC_PROFILE = ("113100", "Basic Application Confidentiality Profile")
@@ -182,7 +183,7 @@ def deidentify_volume(volume: Volume, deid: Deidentifier) -> Volume:
     m = volume.metadata
     meta = replace(m, series_uid=deid.uid(m.series_uid) if m.series_uid else "", study_uid="",
                    frame_of_reference_uid="", acquisition_time="", patient_pseudonym="",
-                   series_description=("SYNTHETIC digital contrast" if volume.synthetic
+                   series_description=(DEIDENTIFIED_DESCRIPTION if volume.synthetic
                                        else "de-identified"))
     provenance = {k: (deid.uid(v) if k.endswith("uid") and isinstance(v, str) and v else v)
                   for k, v in volume.provenance.items()}

@@ -1,4 +1,10 @@
-"""Write digital contrast as a DICOM CT series that says, everywhere, that it is synthetic."""
+"""Write digital contrast as a DICOM CT series that says, everywhere, that it is synthetic:
+Synthetic Data YES, Image Type DERIVED\\SECONDARY\\AXIAL\\SYNTHETIC, a Derivation Description
+and Code Sequence, Image Comments with every domain warning, the series description, and the
+whole provenance in a private block (``inference.provenance`` reads all of it back).
+
+No contrast agent was given to the patient: Contrast/Bolus Agent is left out (the module is
+required only where contrast was used); the simulated phase is named by the model's card."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from inference import provenance as labels
 from inference.dicom.ct_writer import SeriesIdentity, write_ct_series
 from inference.dicom.deidentify import Deidentifier
 from inference.errors import ExportError
@@ -15,8 +22,8 @@ from inference.io.dicom.discovery import SeriesInfo, scan
 from inference.io.dicom.stack import build_stack
 from inference.io.volume import Volume
 
-SERIES_LABEL = "SYNTHETIC CONTRAST - NOT ACQUIRED"
-IMAGE_TYPE = ("DERIVED", "SECONDARY", "AXIAL", "SYNTHETIC")
+SERIES_LABEL = labels.SERIES_LABEL
+IMAGE_TYPE = labels.IMAGE_TYPE
 
 
 def find_source_series(source: str | Path, series_uid: str) -> SeriesInfo:
@@ -33,13 +40,10 @@ def _copy(src: Dataset, keywords: tuple[str, ...]) -> dict:
     return {k: src.data_element(k).value for k in keywords if k in src}
 
 
-def _comments(provenance: dict) -> str:
-    """The label, and any out-of-domain warning, which travels with every slice."""
-    text = "SYNTHETIC - AI-generated digital contrast, not acquired"
-    warnings = (provenance.get("domain") or {}).get("warnings") or []
-    if warnings:
-        text += "; OUTSIDE MODEL DOMAIN: " + "; ".join(warnings)
-    return text[:10240]  # LT
+def _code(value: tuple[str, str, str]) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value
+    return item
 
 
 def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | Path,
@@ -54,7 +58,7 @@ def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | 
     first = pydicom.dcmread(next(h for h in stack.slots if h is not None).path,
                             stop_before_pixels=True)
     prov = synthetic.provenance
-    model = f"{prov.get('model', 'unknown model')} {prov.get('model_version', '')}".strip()
+    model = labels.model_name(prov)
     series_uid = generate_uid()
     ident = SeriesIdentity(
         patient_name=str(first.get("PatientName", "")), patient_id=str(first.get("PatientID", "")),
@@ -70,13 +74,10 @@ def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | 
         accession_number=str(first.get("AccessionNumber", "")),
         manufacturer="dcreview (synthetic)", image_type=IMAGE_TYPE,
         extra={
-            "DerivationDescription": (
-                f"Digital contrast predicted by {model} (sha256 "
-                f"{str(prov.get('model_sha256', ''))[:16]}) from the non-contrast series; "
-                "SYNTHETIC, not an acquired image"
-                + ("; model trained on synthetic phantoms only, not for clinical use"
-                   if prov.get("synthetic_phantoms_only") else ""))[:1024],
-            "ImageComments": _comments(prov),
+            "SyntheticData": "YES",
+            "DerivationDescription": labels.derivation_description(prov),
+            "DerivationCodeSequence": [_code(labels.DERIVATION_CODE)],
+            "ImageComments": labels.image_comments(prov),
             "BurnedInAnnotation": "NO",
             **_copy(first, ("ReferringPhysicianName", "StudyID", "BodyPartExamined",
                             "PatientPosition")),
@@ -92,9 +93,12 @@ def write_synthetic_series(synthetic: Volume, source: SeriesInfo, outdir: str | 
             ref = Dataset()
             ref.ReferencedSOPClassUID = src.sop_class_uid
             ref.ReferencedSOPInstanceUID = src.sop_instance_uid
+            ref.PurposeOfReferenceCodeSequence = [_code(labels.SOURCE_PURPOSE_CODE)]
             ds.SourceImageSequence = [ref]
         ds.KVP = ""
+        block = ds.private_block(labels.PRIVATE_GROUP, labels.PRIVATE_CREATOR, create=True)
+        block.add_new(0x01, "UT", labels.to_json(prov))
         if deid is not None:
-            deid.apply(ds)
+            deid.apply(ds)  # drops the private block: the standard attributes still say it
 
     return write_ct_series(synthetic, outdir, ident, per_slice)

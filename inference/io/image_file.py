@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
+from inference import provenance
 from inference.errors import ExportError, UnsupportedFormatError
+from inference.files import atomic
 from inference.files.confine import confined
 from inference.io.geometry import Geometry
 from inference.io.volume import SeriesMetadata, Volume, hu_dtype
@@ -91,11 +94,42 @@ def read_image(path: str | Path, modality: str = "CT") -> Volume:
     suffix = next(s for s in SUFFIXES if str(path).lower().endswith(s))
     meta = SeriesMetadata(series_description=path.name[: -len(suffix)],
                           source_format=suffix.lstrip(".").upper())
-    # A file dcreview wrote from a model stays labelled synthetic when it is opened again.
-    notes = " ".join(image.GetMetaData(k) for k in ("descrip", "ITK_FileNotes")
-                     if image.HasMetaDataKey(k))
-    return Volume(array, geometry, modality=modality, metadata=meta,
-                  synthetic="SYNTHETIC" in notes.upper())
+    synthetic, found = _provenance(image, path)
+    return Volume(array, geometry, modality=modality, metadata=meta, synthetic=synthetic,
+                  provenance=found)
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """The JSON beside an image file that holds its provenance (BIDS-style: same stem)."""
+    path = Path(path)
+    suffix = next((s for s in SUFFIXES if path.name.lower().endswith(s)), path.suffix)
+    return path.with_name(path.name[: len(path.name) - len(suffix)] + ".json")
+
+
+def _sidecar(path: Path) -> tuple[bool, dict]:
+    try:
+        data = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False, {}
+    found = data.get(provenance.SIDECAR_KEY) if isinstance(data, dict) else None
+    if not isinstance(found, dict):
+        return False, {}
+    return True, provenance.travelling(found)
+
+
+def _provenance(image: sitk.Image, path: Path) -> tuple[bool, dict]:
+    """A file dcreview (or another product) wrote from a model stays labelled synthetic, with
+    its warnings, when it is opened again: the description, the NRRD/MetaImage field and the
+    sidecar each may say so, and none can take the label away."""
+    def meta(key: str) -> str:
+        return image.GetMetaData(key) if image.HasMetaDataKey(key) else ""
+
+    notes = " ".join(meta(k) for k in ("descrip", "ITK_FileNotes"))
+    found = [provenance.from_file_note(notes), _sidecar(path)]
+    fields = provenance.from_json(meta(provenance.SIDECAR_KEY))
+    if fields is not None:
+        found.append((True, fields))
+    return provenance.merged(*found)
 
 
 def write_image(volume: Volume, path: str | Path) -> Path:
@@ -112,11 +146,21 @@ def write_image(volume: Volume, path: str | Path) -> Path:
     image.SetOrigin(g.origin)
     image.SetSpacing(g.spacing)
     image.SetDirection(tuple(g.direction_matrix.ravel()))
+    sidecar = sidecar_path(path)
     if volume.synthetic:
-        # NIfTI's 80-character description field carries the label with the pixels.
-        note = "SYNTHETIC AI-generated digital contrast; not an acquired image"
+        # The label and a flag per warning travel in the pixels' own header (NIfTI keeps 80
+        # characters); NRRD and MetaImage keep the whole provenance as a field; the sidecar
+        # keeps it beside a NIfTI file.
+        note = provenance.file_note(volume.provenance)
         image.SetMetaData("descrip", note)
         image.SetMetaData("ITK_FileNotes", note)
+        image.SetMetaData(provenance.SIDECAR_KEY, provenance.to_json(volume.provenance))
     path.parent.mkdir(parents=True, exist_ok=True)
     sitk.WriteImage(image, str(path), useCompression=True)
+    if volume.synthetic:
+        atomic.write_json(sidecar, {provenance.SIDECAR_KEY: provenance.travelling(
+            volume.provenance), "image": path.name, "label": provenance.NOT_ACQUIRED},
+            indent=1)
+    elif _sidecar(path)[0]:
+        sidecar.unlink()  # a synthetic image written here before: its sidecar goes with it
     return path

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 import numpy as np
 from scipy import ndimage
 
+from inference import provenance as labels
 from inference.errors import ModelError
 from inference.io.volume import Volume
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
@@ -208,18 +209,18 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
                   "domain": domain.as_dict()}
     synthetic = replace(
         volume, array=out, synthetic=True,
-        metadata=replace(meta, series_description=(
-            f"SYNTHETIC digital contrast ({card.name} {card.version}) of "
-            f"{meta.series_description or 'input'}"), window_center=40.0, window_width=400.0,
-            contrast_agent=""),
+        metadata=replace(meta, series_description=labels.volume_description(
+            f"{card.name} {card.version}", meta.series_description), window_center=40.0,
+            window_width=400.0, contrast_agent=""),
         provenance=provenance)
     uncertainty = None
     if unc is not None:
         uncertainty = replace(
             volume, array=unc, synthetic=True,
-            metadata=replace(meta, series_description=(
-                f"SYNTHETIC uncertainty (SD over {card.predictions_per_voxel} predictions, "
-                f"{card.name} {card.version})"), window_center=25.0, window_width=50.0),
+            metadata=replace(meta, series_description=labels.volume_description(
+                f"SD over {card.predictions_per_voxel} predictions, {card.name} "
+                f"{card.version}", meta.series_description, "uncertainty"),
+                window_center=25.0, window_width=50.0),
             provenance={**provenance, "layer": "uncertainty"})
     log.info("synthesised %d slices in %.1f s on %s", nk, seconds, session.active_provider)
     return SynthesisResult(synthetic, session.active_provider, seconds, run_seconds, nk, batches,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
+from inference import provenance
 from inference.energy.meter import EnergyReport
 from inference.files import atomic
 from inference.io.volume import Volume
@@ -15,7 +16,7 @@ from inference.resources import resource
 from inference.synthesis.engine import SynthesisResult
 from inference.synthesis.runtime import ModelSession
 
-SYNTHETIC_LABEL = "SYNTHETIC - AI-generated digital contrast, not an acquired image"
+SYNTHETIC_LABEL = provenance.NOT_ACQUIRED
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from inference.io.dicom.rescale import integral_rescale, rescale_into
 from inference.io.dicom.stack import build_stack
 from inference.io.volume import SeriesMetadata, Volume
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
+from inference.provenance import from_dicom, merged
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,20 @@ AIR_HU = -1024
 
 @dataclass
 class LoadResult:
-    """A loaded volume plus everything the user should be told about how it was built."""
+    """A loaded volume plus everything the user should be told about how it was built, and
+    the DICOM series it came from (a writer of derived series reuses it: no second scan)."""
 
     volume: Volume
     warnings: list[str] = field(default_factory=list)
+    series: SeriesInfo | None = None
+
+
+def series_provenance(headers: list[FileHeader]) -> tuple[bool, dict]:
+    """Whether a series is synthetic, and its provenance: synthetic if any image says so (a
+    label is never dropped because some slices lack it)."""
+    found = [from_dicom(h.synthetic_data, h.image_type, h.derivation, h.comments,
+                        h.provenance_json) for h in headers]
+    return merged(*found) if found else (False, {})
 
 
 def _expand_frames(headers: list[FileHeader]) -> list[FileHeader]:
@@ -96,9 +107,11 @@ def load_ct_series(series: SeriesInfo, *, allow_gaps: bool = False, require_ct: 
     if array.dtype == np.float32:
         warnings.append("values do not fit 16-bit integers; stored as 32-bit float")
     log.info("loaded CT volume %s (%s), %d warning(s)", array.shape, array.dtype, len(warnings))
+    synthetic, provenance = series_provenance(present)
     volume = Volume(array, stack.geometry, modality=first.modality or "CT",
-                    metadata=_metadata(first, "DICOM"))
-    return LoadResult(volume, warnings)
+                    metadata=_metadata(first, "DICOM"), synthetic=synthetic,
+                    provenance=provenance)
+    return LoadResult(volume, warnings, series)
 
 
 def _load_multiframe(coded: list[tuple[int, FileHeader, int]], array: np.ndarray,

@@ -18,6 +18,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from inference.provenance import PRIVATE_CREATOR, PRIVATE_GROUP
 from inference.pseudonym import pseudonymise
 
 # Transfer syntaxes whose pixel bytes can be read straight into the volume buffer.
@@ -35,9 +36,14 @@ _KEYWORDS = (
     "BitsStored", "PixelRepresentation", "SamplesPerPixel", "SeriesDescription", "SeriesNumber",
     "AcquisitionTime", "SeriesTime", "Manufacturer", "ConvolutionKernel", "WindowCenter",
     "WindowWidth", "PatientID", "PatientBirthDate", "BodyPartExamined", "KVP",
-    "ContrastBolusAgent", "PixelData",
+    "ContrastBolusAgent", "SyntheticData", "DerivationDescription", "ImageComments",
+    "PixelData",
 )
-_TAGS = [tag_for_keyword(k) for k in _KEYWORDS]
+# dcreview's private provenance block: its creator may sit in the first few slots of the group.
+_PRIVATE_SLOTS = range(0x10, 0x14)
+_PRIVATE_TAGS = [*((PRIVATE_GROUP << 16) | s for s in _PRIVATE_SLOTS),
+                 *((PRIVATE_GROUP << 16) | (s << 8) | 0x01 for s in _PRIVATE_SLOTS)]
+_TAGS = [tag_for_keyword(k) for k in _KEYWORDS] + _PRIVATE_TAGS
 _BINARY = {"US": "<H", "SS": "<h", "UL": "<I", "SL": "<i"}
 
 
@@ -117,6 +123,10 @@ class FileHeader:
     body_part: str = ""
     kvp: float | None = None
     contrast_agent: str = ""
+    synthetic_data: str = ""  # Synthetic Data (0008,001C): YES on synthetic images
+    derivation: str = ""
+    comments: str = ""
+    provenance_json: str = ""  # dcreview's private provenance block
 
     @property
     def is_localizer(self) -> bool:
@@ -300,7 +310,31 @@ def read_header(path: str | Path) -> FileHeader | None:
         body_part=str(ds.get("BodyPartExamined", "") or "").upper(),
         kvp=_first_number(ds.get("KVP")),
         contrast_agent=str(ds.get("ContrastBolusAgent", "") or ""),
+        synthetic_data=str(ds.get("SyntheticData", "") or ""),
+        derivation=str(ds.get("DerivationDescription", "") or ""),
+        comments=str(ds.get("ImageComments", "") or ""),
+        provenance_json=_private_json(ds),
     )
+
+
+def _raw_text(ds, tag: int) -> str:
+    """A private element's text, however the dataset holds it (raw bytes or a value)."""
+    store = ds._ds._dict if isinstance(ds, _Fields) else ds._dict
+    elem = store.get(tag)
+    if elem is None:
+        return ""
+    value = elem.value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace").rstrip(" \x00")
+    return str(value or "")
+
+
+def _private_json(ds) -> str:
+    """dcreview's provenance JSON, found by its private creator (PS3.5 7.8.1)."""
+    for slot in _PRIVATE_SLOTS:
+        if _raw_text(ds, (PRIVATE_GROUP << 16) | slot).strip() == PRIVATE_CREATOR:
+            return _raw_text(ds, (PRIVATE_GROUP << 16) | (slot << 8) | 0x01)
+    return ""
 
 
 def _strings(value: object) -> tuple[str, ...]:
