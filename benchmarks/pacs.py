@@ -123,7 +123,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 got = fn(target, study, uid, cache_root=root)
                 times[name].append(time.perf_counter() - t0)
-                assert len(list(got.iterdir())) == len(files), name
+                assert len(list(got.glob("*.dcm"))) == len(files), name
                 if name == "dcreview C-GET":
                     open_volume(got)
                     times["C-GET + open"].append(time.perf_counter() - t0)

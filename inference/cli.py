@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from inference import __version__
 from inference.errors import DcreviewError, LoadError
+from inference.progress import TerminalProgress
 
 COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations", "model",
             "batch", "pacs")
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "OUTDIR/dicom, in the source study; needs DICOM input")
     syn.add_argument("--deidentify", action="store_true",
                      help="de-identify the DICOM export (PS3.15 Basic profile)")
-    from inference.annotations.exports import add_parser as add_annotations_parser
+    from inference.annotation_exports import add_parser as add_annotations_parser
 
     add_annotations_parser(sub)
     from inference.pacs.cli import add_parser as add_pacs_parser
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
         return run_model(args)
     if args.command == "annotations":
-        from inference.annotations.exports import run as run_annotations
+        from inference.annotation_exports import run as run_annotations
 
         return run_annotations(args)
     if args.command == "info":
@@ -132,33 +133,6 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "evaluate":
         return _evaluate(args)
     raise AssertionError(args.command)
-
-
-class TerminalProgress:
-    """A one-line progress bar on a terminal; plain lines (every 10 %) in a log file."""
-
-    def __init__(self, width: int = 30, stream=None) -> None:
-        self.width = width
-        self.stream = stream
-        self._last_decile: tuple[str, int] | None = None
-
-    def __call__(self, event) -> None:
-        stream = self.stream or sys.stderr
-        if not stream.isatty():
-            # Carriage returns garble logs: one plain line per stage and tenth of the work.
-            decile = (event.stage, int(event.fraction * 10))
-            if decile != self._last_decile or event.done >= event.total:
-                if decile != self._last_decile:
-                    print(f"{event.stage}: {event.done}/{event.total}", file=stream,
-                          flush=True)
-                self._last_decile = decile
-            return
-        filled = int(event.fraction * self.width)
-        eta = f" ETA {event.eta_s:4.0f} s" if event.eta_s is not None else ""
-        bar = "#" * filled + "-" * (self.width - filled)
-        end = "\n" if event.done >= event.total else ""
-        print(f"\r{event.stage[:34]:<34} [{bar}] {event.done}/{event.total}{eta}", end=end,
-              file=stream, flush=True)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -75,3 +76,30 @@ class ProgressReporter:
         elapsed = now - self._start
         eta = elapsed / done * (self.total - done) if done else None
         self._callback(ProgressEvent(self.stage, done, self.total, eta))
+
+
+class TerminalProgress:
+    """A one-line progress bar on a terminal; plain lines (every 10 %) in a log file."""
+
+    def __init__(self, width: int = 30, stream=None) -> None:
+        self.width = width
+        self.stream = stream
+        self._last_decile: tuple[str, int] | None = None
+
+    def __call__(self, event) -> None:
+        stream = self.stream or sys.stderr
+        if not stream.isatty():
+            # Carriage returns garble logs: one plain line per stage and tenth of the work.
+            decile = (event.stage, int(event.fraction * 10))
+            if decile != self._last_decile or event.done >= event.total:
+                if decile != self._last_decile:
+                    print(f"{event.stage}: {event.done}/{event.total}", file=stream,
+                          flush=True)
+                self._last_decile = decile
+            return
+        filled = int(event.fraction * self.width)
+        eta = f" ETA {event.eta_s:4.0f} s" if event.eta_s is not None else ""
+        bar = "#" * filled + "-" * (self.width - filled)
+        end = "\n" if event.done >= event.total else ""
+        print(f"\r{event.stage[:34]:<34} [{bar}] {event.done}/{event.total}{eta}", end=end,
+              file=stream, flush=True)

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from inference.batch.manifest import read_manifest
     from inference.batch.report import write_report
     from inference.batch.runner import BatchSettings, run_batch
-    from inference.cli import TerminalProgress
+    from inference.progress import TerminalProgress
     from inference.synthesis.card import default_card, load_card
 
     card = load_card(args.model) if args.model else default_card()

@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{r['StudyDescription']}  ({r['NumberOfStudyRelatedSeries']} series)")
         return 0
     if cmd == "get":
-        from inference.cli import TerminalProgress
+        from inference.progress import TerminalProgress
 
         if args.series:
             folder = client.retrieve(node, args.study, args.series,

@@ -68,8 +68,7 @@ def test_engine_never_imports_qt_or_vtk():
 def test_progress_in_a_log_file_is_plain_lines(tmp_path):
     import io
 
-    from inference.cli import TerminalProgress
-    from inference.progress import ProgressEvent
+    from inference.progress import ProgressEvent, TerminalProgress
 
     log = io.StringIO()
     progress = TerminalProgress(stream=log)

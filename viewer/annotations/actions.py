@@ -166,7 +166,7 @@ class AnnotationActions(QObject):
 
     def import_file(self, path: str | Path) -> int:
         """Add the annotations of an SR (or JSON) to this study's (undoable); returns how many."""
-        from inference.annotations.exports import import_annotations
+        from inference.annotation_exports import import_annotations
 
         items = list(import_annotations(path).items.values())
         for a in items:

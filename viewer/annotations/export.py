@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.annotations.exports import FORMATS
-from inference.annotations.exports import export_annotations as export_set
+from inference.annotation_exports import FORMATS
+from inference.annotation_exports import export_annotations as export_set
 from viewer.model.state import ViewerState
 
 __all__ = ["FORMATS", "export_annotations"]
