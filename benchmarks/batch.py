@@ -2,7 +2,7 @@
 total core count, plus the cohort's energy estimate against codecarbon's offline tracker.
 
 Serial: one process runs load -> synthesise -> write for every case, with 1 and with all
-cores as ONNX Runtime threads (the best is the reference). Batch: run_batch with N workers of
+cores as ONNX Runtime threads (the best is the reference). Batch: run_cohort with N workers of
 one thread each (N = cores), cluster start-up included. Floor: batch throughput >= 0.9x the
 best serial configuration.
 
@@ -59,14 +59,15 @@ def serial(cases, threads: int) -> float:
 
 
 def batch(cases, workers: int) -> tuple[float, float]:
-    """Seconds for the cohort through run_batch (cluster start-up included), and its joules."""
-    from inference.batch.runner import BatchSettings, run_batch
-    from inference.synthesis.card import default_card
+    """Seconds for the cohort through run_cohort on a LocalCluster (start-up included), and
+    its joules."""
+    import inference
 
     out = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
-    outcome = run_batch(cases, out, BatchSettings(card=str(default_card().path)),
-                        workers=workers, threads=1)
+    with inference.local_cluster(workers, threads=1) as client:
+        outcome = inference.run_cohort(cases, out, inference.CaseSettings(device="cpu",
+                                                                          threads=1), client)
     seconds = time.perf_counter() - t0
     joules = sum(r["energy"]["joules"] for r in outcome.results if r["status"] == "ok")
     shutil.rmtree(out)

@@ -139,39 +139,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    import numpy as np
-
-    from inference.compare.metrics import compare
-    from inference.io.image_file import read_image
     from inference.io.loader import open_volume
+    from inference.pipeline.evaluation import evaluate
 
     ncct = open_volume(args.ncct).volume
     synthetic = open_volume(args.synthetic).volume
     real = open_volume(args.real).volume
-    for name, v in (("synthetic", synthetic), ("real", real)):
-        if name == "real" and args.register:
-            continue
-        if v.shape != ncct.shape or not v.geometry.same_grid(ncct.geometry):
-            raise LoadError(f"the {name} volume is not on the non-contrast grid"
-                             + ("; use --register" if name == "real" else ""))
-    registration = None
-    if args.register:
-        from inference.compare.registration import register
-
-        result = register(ncct, real, progress=TerminalProgress())
-        real = result.resampled
-        registration = {**result.parameters, "metric": result.metric,
-                        "surface_distance_mm": result.surface_distance_mm,
-                        "warnings": result.warnings}
-    roi = None
-    if args.roi:
-        labels = read_image(args.roi).array
-        if labels.shape != ncct.shape:
-            raise LoadError("the ROI label map is not on the non-contrast grid")
-        roi = np.isin(labels, args.label)
-    figures = compare(ncct.array, synthetic.array, real.array, roi, args.threshold)
-    if registration is not None:
-        figures["registration"] = registration
+    result = evaluate(ncct, synthetic, real, roi=args.roi, roi_labels=tuple(args.label),
+                      threshold_hu=args.threshold, register=args.register,
+                      progress=TerminalProgress() if args.register else None)
+    figures = result.as_dict()
     if args.uncertainty:
         from inference.compare.metrics import uncertainty_error_correlation
 
@@ -179,7 +156,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if unc.shape != ncct.shape:
             raise LoadError("the uncertainty volume is not on the non-contrast grid")
         figures["uncertainty"] = uncertainty_error_correlation(unc.array, synthetic.array,
-                                                               real.array)
+                                                               result.real.array)
     s, b = figures["synthetic_vs_real"], figures["identity_baseline"]
     print(f"{'':<22}{'MAE HU':>9}{'PSNR dB':>9}{'SSIM':>8}")
     print(f"{'synthetic vs real':<22}{s['mae_hu']:>9.1f}{s['psnr_db']:>9.2f}{s['ssim']:>8.4f}")
@@ -204,89 +181,44 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _synthesize(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from inference.energy.meter import EnergyMeter
-    from inference.io.image_file import write_image
-    from inference.io.loader import open_volume
-    from inference.synthesis.card import default_card, load_card
-    from inference.synthesis.engine import synthesize
-    from inference.synthesis.run_report import SYNTHETIC_LABEL, build_report, write_report
+    from inference.pacs.nodes import SCHEME
+    from inference.pipeline.case import run_case
+    from inference.pipeline.settings import CaseSettings, CaseSpec
+    from inference.synthesis.run_report import SYNTHETIC_LABEL
     from inference.synthesis.runtime import create_session
 
-    card = load_card(args.model) if args.model else default_card()
+    settings = CaseSettings(card=args.model or "", device=args.device, dicom=args.dicom,
+                            deidentify=args.dicom and args.deidentify, country=args.country,
+                            grid_intensity=args.grid_intensity)
+    card = settings.model_card()
     session = create_session(card, args.device)
     for note in session.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"model {card.label}; running on {session.device_label}", file=sys.stderr)
-    from inference.pacs.nodes import SCHEME
-
-    if args.pacs or args.input.startswith(SCHEME):
-        from inference.pacs import client
-        from inference.pacs.nodes import load_nodes
-
-        if args.pacs:
-            if not args.series:
-                raise LoadError("--pacs needs --series SERIES_UID (the series to retrieve)")
-            args.input = f"{SCHEME}{args.pacs}/{args.input}/{args.series}"
-        args.input, args.series = client.resolve(args.input, load_nodes(),
-                                                 progress=TerminalProgress()), None
-    loaded = open_volume(args.input, series=args.series, progress=TerminalProgress())
-    for warning in loaded.warnings:  # e.g. files skipped as unreadable: say so, always
+    source = args.input
+    if args.pacs:
+        if not args.series:
+            raise LoadError("--pacs needs --series SERIES_UID (the series to retrieve)")
+        source = f"{SCHEME}{args.pacs}/{args.input}/{args.series}"
+    case = CaseSpec("input", source, series=None if source.startswith(SCHEME) else args.series)
+    result = run_case(case, Path(args.outdir), settings, session=session,
+                      report_path=Path(args.report) if args.report else None,
+                      progress=TerminalProgress())
+    for warning in result.load_warnings:  # e.g. files skipped as unreadable: say so, always
         print(f"warning: {warning}", file=sys.stderr)
-    source = loaded.volume
-    meter = EnergyMeter(country=args.country, intensity_override=args.grid_intensity)
-    meter.start()
-    result = synthesize(source, session=session, progress=TerminalProgress())
-    energy = meter.stop(result.provider)
-    for warning in result.domain.warnings:  # outside the model's domain: say so, always
+    for warning in result.domain_warnings:  # outside the model's domain: say so, always
         print(f"warning: OUTSIDE MODEL DOMAIN: {warning}", file=sys.stderr)
-    outdir = Path(args.outdir)
-    deid = None
-    if args.dicom and args.deidentify:
-        from inference.dicom.deidentify import Deidentifier, deidentify_volume
-
-        # One de-identifier for everything this export writes: NIfTI, series, report.
-        deid = Deidentifier(keep_own_descriptions=True)
-    shown = result.volume if deid is None else deidentify_volume(result.volume, deid)
-    # NIfTI cannot hold a gantry-tilted (sheared) grid: such output is written as NRRD.
-    suffix = ".nii.gz" if source.geometry.is_orthogonal else ".nrrd"
-    if suffix == ".nrrd":
+    if result.output.suffix == ".nrrd":
         print("note: the input is gantry-tilted; the synthetic volume is written as NRRD, "
               "which keeps its sheared grid exactly", file=sys.stderr)
-    out_path = outdir / f"synthetic_digital_contrast{suffix}"
-    report = build_report(source, result, session, energy, out_path)
-    source_uid = source.metadata.series_uid
-    # The input's pixels are not needed any more: releasing them before the writer makes its
-    # own copy keeps the peak at about three volumes (benchmarks/synthesis.py measures it).
-    del loaded, source
-    write_image(shown, out_path)
-    if result.uncertainty is not None:
-        shown_unc = result.uncertainty if deid is None else deidentify_volume(result.uncertainty,
-                                                                              deid)
-        unc_path = write_image(shown_unc, outdir / f"synthetic_uncertainty{suffix}")
-        report["output"]["uncertainty"] = {
-            "path": str(unc_path), "unit": "HU (SD)",
-            "predictions_per_voxel": card.predictions_per_voxel}
-    if args.dicom:
-        from inference.dicom.synthetic_series import find_source_series, write_synthetic_series
-
-        series = find_source_series(args.input, source_uid)
-        files = write_synthetic_series(result.volume, series, outdir / "dicom",
-                                       deidentify=deid or False)
-        report["output"]["dicom"] = {"folder": str(outdir / "dicom"), "files": len(files),
-                                     "deidentified": bool(args.deidentify)}
-        if deid is not None:
-            from inference.dicom.deidentify import deidentify_report
-
-            report = deidentify_report(report, deid)
-    report_path = write_report(report, Path(args.report) if args.report
-                               else outdir / "report.json")
-    if not result.domain.in_domain:
+    if result.domain_warnings:
         print(f"warning: the input is outside model {card.name}'s declared domain "
-              f"({len(result.domain.warnings)} finding(s) above); read the output with that in "
+              f"({len(result.domain_warnings)} finding(s) above); read the output with that in "
               "mind", file=sys.stderr)
-    print(f"{SYNTHETIC_LABEL}\nwrote {out_path}\nwrote {report_path}\n"
-          f"{result.slices} slices in {result.seconds:.1f} s on {result.provider}; "
-          f"{energy.summary()}")
+    synthesis = result.synthesis
+    print(f"{SYNTHETIC_LABEL}\nwrote {result.output}\nwrote {result.report_path}\n"
+          f"{synthesis.slices} slices in {synthesis.seconds:.1f} s on {synthesis.provider}; "
+          f"{result.energy.summary()}")
     return 0
 
 

@@ -45,6 +45,10 @@ class ExportError(DcreviewError):
     """Something cannot be exported as asked (nothing to export, wrong source...)."""
 
 
+class EvaluationError(DcreviewError):
+    """A digital contrast could not be compared with its real contrast scan."""
+
+
 class RegistrationRefused(DcreviewError):
     """The two scans must not be registered (different patients, no overlap...)."""
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference import __version__
-from inference.batch.manifest import CaseSpec
 from inference.pacs.nodes import SCHEME
+from inference.pipeline.settings import CaseSpec
 
 LEDGER = "ledger.sqlite"
 DONE, FAILED = "done", "failed"

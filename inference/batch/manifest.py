@@ -14,11 +14,12 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from inference.errors import DcreviewError
+from inference.files.names import name_problem
 from inference.pacs.nodes import SCHEME
+from inference.pipeline.settings import CaseSpec
 
 SAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -27,23 +28,10 @@ class ManifestError(DcreviewError):
     """The manifest cannot be read or names no usable case."""
 
 
-@dataclass(frozen=True)
-class CaseSpec:
-    """One case: where its scans are (absolute paths)."""
-
-    case_id: str
-    noncontrast: str
-    real: str | None = None
-    roi: str | None = None
-
-    def as_dict(self) -> dict:
-        """For the ledger and the report."""
-        return asdict(self)
-
-
 def _safe_id(text: str) -> str:
     """A case identifier usable as a folder name (no patient name should be used as one)."""
-    return SAFE_ID.sub("_", text).strip("._") or "case"
+    safe = SAFE_ID.sub("_", text).strip("._")[:60] or "case"
+    return safe if name_problem(safe) is None else f"case_{safe}"[:64]
 
 
 def _resolve(base: Path, value: str | None) -> str | None:

@@ -84,6 +84,11 @@ def partial_folder(final: str | Path) -> Path:
     return path
 
 
+def discard(partial: Path) -> None:
+    """Drop a partial folder that will not be committed."""
+    shutil.rmtree(partial, ignore_errors=True)
+
+
 def commit_folder(partial: Path, final: str | Path, *, replace: bool = True) -> bool:
     """Rename a filled partial folder to ``final``; an older copy is replaced when ``replace``
     (else the first complete copy stays and this one is dropped). Returns whether it landed."""

@@ -94,16 +94,19 @@ def run(args: argparse.Namespace) -> int:
             print("the study runs this version")
         return 0
     if cmd == "init":
-        from inference.batch.runner import Cluster
+        from contextlib import nullcontext
+
+        from inference.batch.runner import local_cluster, scheduler
         from inference.readerstudy.layout import prepared_root
         from inference.readerstudy.prepare import prepare_study
 
         protocol = load_protocol(args.protocol)
         # Re-running init on the same folder re-opens it: prepared cases are skipped.
         store = StudyStore.create(Path(args.dir), protocol)
-        cluster = (Cluster(args.scheduler, args.workers)
-                   if args.scheduler or args.workers else None)
-        prepare_study(protocol, prepared_root(Path(args.dir)), cluster=cluster)
+        where = (scheduler(args.scheduler) if args.scheduler else
+                 local_cluster(args.workers) if args.workers else nullcontext(None))
+        with where as client:
+            prepare_study(protocol, prepared_root(Path(args.dir)), client=client)
         print(f"study {protocol.name!r} ready in {args.dir} (protocol {protocol.hash[:12]}); "
               "next: dcreview study assign")
         return 0

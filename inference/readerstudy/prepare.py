@@ -13,6 +13,9 @@ from inference.files.owned import make_owned, remove_owned
 from inference.io.image_file import write_image
 from inference.io.loader import open_volume
 from inference.io.volume import SeriesMetadata, Volume
+from inference.pipeline.case import model_session, open_input, synthesize_volume
+from inference.pipeline.evaluation import real_onto_grid
+from inference.pipeline.settings import CaseSettings
 from inference.readerstudy.protocol import SHOWS_REAL, SHOWS_SYNTHETIC, Case, Protocol
 
 LAYER_FILES = {"noncontrast": "nc.nii.gz", "synthetic": "syn.nii.gz", "real": "real.nii.gz"}
@@ -30,18 +33,16 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
     done_file = out / "prepared.json"
     if done_file.exists():
         return json.loads(done_file.read_text())
-    nc = open_volume(case.noncontrast).volume
+    nc = open_input(str(case.noncontrast)).volume
     write_image(_plain(nc), out / LAYER_FILES["noncontrast"])
     info: dict = {"case": case.id, "key": key}  # the inputs + model it was prepared from
     if need_synthetic:
         if case.synthetic is not None:
-            syn = open_volume(case.synthetic).volume
+            syn = open_input(str(case.synthetic)).volume
             info["synthetic"] = "given"
         else:
-            from inference.synthesis.engine import synthesize
-
             log(f"  {case.id}: synthesising digital contrast")
-            result = synthesize(nc)
+            result, _energy = synthesize_volume(nc, model_session(CaseSettings()))
             syn = result.volume
             info["synthetic"] = f"synthesised with {syn.provenance.get('model', 'model')}"
         if syn.shape != nc.shape or not syn.geometry.same_grid(nc.geometry):
@@ -52,14 +53,11 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
             syn = resample_onto(syn, nc, sitk.Transform())
         write_image(replace(_plain(syn), synthetic=True), out / LAYER_FILES["synthetic"])
     if need_real and case.real is not None:
-        from inference.compare.registration import register
-
         log(f"  {case.id}: registering the real contrast scan onto the non-contrast grid")
-        real = open_volume(case.real).volume
-        result = register(nc, real)
-        info["real_registration"] = {"surface_distance_mm": result.surface_distance_mm,
-                                     "warnings": result.warnings}
-        write_image(_plain(result.resampled), out / LAYER_FILES["real"])
+        real, registration = real_onto_grid(nc, open_input(str(case.real)).volume)
+        info["real_registration"] = {"surface_distance_mm": registration["surface_distance_mm"],
+                                     "warnings": registration["warnings"]}
+        write_image(_plain(real), out / LAYER_FILES["real"])
     atomic.write_json(done_file, info)
     return info
 
@@ -80,10 +78,10 @@ def prepare_job(case: Case, out: str, need_synthetic: bool, need_real: bool,
 
 
 def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] = print,
-                  cluster=None) -> list[dict]:
+                  client=None) -> list[dict]:
     """Prepare every case under ``folder``/<case id> through the batch job runner: a ledger
-    in ``folder`` skips what was prepared (same inputs and model), and with a ``cluster``
-    (inference.batch.runner.Cluster) the cases are prepared on Dask workers."""
+    in ``folder`` skips what was prepared (same inputs and model), and with a Dask
+    ``client`` the cases are prepared on its workers."""
     from inference.batch.ledger import Ledger, case_key, content_hash
     from inference.batch.runner import BatchError, Job, run_jobs
     from inference.synthesis.card import default_card
@@ -120,7 +118,7 @@ def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] =
             log(f"prepared {event.done}/{event.total}")
 
     try:
-        outcome = run_jobs(jobs, ledger, cluster, stage="Prepare", already_done=len(done),
+        outcome = run_jobs(jobs, ledger, client, stage="Prepare", already_done=len(done),
                            progress=progress)
     finally:
         ledger.close()

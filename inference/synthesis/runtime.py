@@ -214,3 +214,16 @@ def cpu_fallback(ms: ModelSession, threads: int | None = None) -> ModelSession:
     fallback = create_session(ms.card, "cpu", threads, verify=False)
     fallback.notes = [*ms.notes, f"{ms.device_label} failed during the run; finished on the CPU"]
     return fallback
+
+
+def load_model(card: str | Path | ModelCard | None = None, device: str = "auto",
+               threads: int | None = None) -> ModelSession:
+    """A model ready to run: its card (the installed demo model's when none is given) read
+    and checked, every model file's checksum verified, the graph probed."""
+    from inference.synthesis.card import default_card, load_card
+
+    if card is None:
+        card = default_card()
+    elif not isinstance(card, ModelCard):
+        card = load_card(card)
+    return create_session(card, device, threads)

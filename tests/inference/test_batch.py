@@ -20,8 +20,9 @@ import pytest
 from inference.batch.ledger import LEDGER
 from inference.batch.manifest import CaseSpec, read_manifest
 from inference.batch.report import write_report
-from inference.batch.runner import BatchError, BatchSettings, run_batch
+from inference.batch.runner import CohortStopped, local_cluster, run_cohort
 from inference.phantom.demo_case import write_demo_case
+from inference.pipeline.settings import CaseSettings
 from inference.synthesis.card import default_card
 from tests.inference.onnx_models import conv_model, write_card_v2
 
@@ -47,8 +48,14 @@ def ledger_rows(outdir: Path) -> list[tuple]:
         db.close()
 
 
-def settings(**kw) -> BatchSettings:
-    return BatchSettings(card=str(default_card().path), **kw)
+def settings(**kw) -> CaseSettings:
+    return CaseSettings(card=str(default_card().path), device="cpu", threads=1, **kw)
+
+
+def run_batch(cases, out, case_settings, workers=1, **kw):
+    """The cohort on a LocalCluster of ``workers`` (as `dcreview batch` runs it)."""
+    with local_cluster(workers) as client:
+        return run_cohort(cases, out, case_settings, client, **kw)
 
 
 def test_local_cluster_runs_a_cohort_with_evaluation_and_report(cohort, tmp_path):
@@ -94,9 +101,10 @@ def test_a_nan_model_fails_every_case_and_the_limit_stops_the_run(cohort, tmp_pa
     card = write_card_v2(conv_model(tmp_path / "nan.onnx", bias=float("nan")),
                          spacing=(4.0, 4.0, 7.5))
     cases = read_manifest(cohort)
-    with pytest.raises(BatchError, match="stopped after 2 failed"):
-        run_batch(cases, tmp_path / "out", BatchSettings(card=str(card)), workers=2,
-                  max_failures=2)
+    with pytest.raises(CohortStopped, match="stopped after 2 failed") as stopped:
+        run_batch(cases, tmp_path / "out", CaseSettings(card=str(card), device="cpu"),
+                  workers=2, max_failures=2)
+    assert stopped.value.outcome.failed >= 2  # the partial outcome travels with the stop
     rows = ledger_rows(tmp_path / "out")
     assert len(rows) >= 2 and all(r[1] == "failed" and "non-finite" in r[2] for r in rows)
     assert not any(p for p in (tmp_path / "out" / "cases").iterdir()
@@ -214,12 +222,12 @@ def test_a_changed_card_for_the_same_model_file_redoes_every_case(cohort, tmp_pa
     assert first.failed == 0 and first.skipped == 0
     before = {c.case_id: read_image(out / "cases" / c.case_id /
                                     "synthetic_digital_contrast.nii.gz").array for c in cases}
-    second = run_batch(cases, out, BatchSettings(card=str(other)), workers=1)
+    second = run_batch(cases, out, CaseSettings(card=str(other), device="cpu"), workers=1)
     assert second.skipped == 0 and second.failed == 0
     for c in cases:
         after = read_image(out / "cases" / c.case_id / "synthetic_digital_contrast.nii.gz").array
         assert np.abs(after.astype(float) - before[c.case_id]).max() > 50  # the new card's
         report = json.loads((out / "cases" / c.case_id / "report.json").read_text())
         assert report["model"]["model"] == "rescaled-demo"
-    third = run_batch(cases, out, BatchSettings(card=str(other)), workers=1)
+    third = run_batch(cases, out, CaseSettings(card=str(other), device="cpu"), workers=1)
     assert third.skipped == 2  # the same card again: done

@@ -360,8 +360,8 @@ def test_dicom_tls(small_case, tmp_path):
 def test_a_batch_manifest_may_name_series_in_a_pacs(orthanc, dimse_node, tmp_path):
     """pacs://NODE/STUDY/SERIES in a manifest: the worker retrieves, then synthesises."""
     from inference.batch.manifest import read_manifest
-    from inference.batch.runner import BatchSettings, run_batch
-    from inference.synthesis.card import default_card
+    from inference.batch.runner import local_cluster, run_cohort
+    from inference.pipeline.settings import CaseSettings
 
     assert main(["pacs", "add", "hospital", "--dimse",
                  f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"]) == 0
@@ -372,8 +372,9 @@ def test_a_batch_manifest_may_name_series_in_a_pacs(orthanc, dimse_node, tmp_pat
     manifest.write_text("case,noncontrast\n"
                         f"from-pacs,pacs://hospital/{study}/{nc['SeriesInstanceUID']}\n"
                         f"missing,pacs://hospital/{study}/1.2.3.4.5.6.7\n")
-    outcome = run_batch(read_manifest(manifest), tmp_path / "out",
-                        BatchSettings(card=str(default_card().path)), workers=1, retries=0)
+    with local_cluster(1) as dask:
+        outcome = run_cohort(read_manifest(manifest), tmp_path / "out", CaseSettings(), dask,
+                             retries=0)
     results = {r["case"]: r for r in outcome.results}
     assert results["from-pacs"]["status"] == "ok"
     assert (tmp_path / "out" / "cases" / "from-pacs" / "synthetic_digital_contrast.nii.gz"

@@ -66,13 +66,12 @@ def test_a_case_opened_from_batch_results_carries_its_warning(qtbot, settings, s
                                                               tmp_path):
     from inference.batch.manifest import read_manifest
     from inference.batch.report import write_report
-    from inference.batch.runner import BatchSettings, run_batch
-    from inference.synthesis.card import default_card
+    from inference.batch.runner import run_cohort
+    from inference.pipeline.settings import CaseSettings
 
     manifest = tmp_path / "m.csv"
     manifest.write_text(f"case,noncontrast\nc1,{small_case.noncontrast}\n")
-    outcome = run_batch(read_manifest(manifest), tmp_path / "out",
-                        BatchSettings(card=str(default_card().path)), workers=1)
+    outcome = run_cohort(read_manifest(manifest), tmp_path / "out", CaseSettings())
     write_report(outcome.results, tmp_path / "out")
     w = open_window(qtbot, settings, open_volume(small_case.noncontrast).volume)
     w.batch.open_case(outcome.results[0])

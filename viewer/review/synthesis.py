@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMessageBox, QStatusBar, QWidget
 
-from inference.energy.meter import EnergyMeter, EnergyReport
+from inference.energy.meter import EnergyReport
 from inference.io.volume import Volume
+from inference.pipeline.case import synthesize_volume
 from inference.progress import ProgressEvent
 from inference.synthesis.card import ModelCard, installed_cards
-from inference.synthesis.engine import SynthesisResult, synthesize
+from inference.synthesis.engine import SynthesisResult
 from inference.synthesis.runtime import ModelSession, create_session
 from viewer.model.provenance import MODEL_CHECK_ACTION
 from viewer.review.jobs import BackgroundJob, StatusProgress, Worker
@@ -79,11 +80,10 @@ class SynthesisController(QObject):
             raise RuntimeError("no synthesis model is installed")
 
         def job(progress, cancel):
-            session = self.session()
-            meter = EnergyMeter()
-            meter.start()
-            result = synthesize(volume, session=session, progress=progress, cancel=cancel)
-            return SynthesisOutcome(result, meter.stop(result.provider))
+            # The case pipeline's own step: the same domain check, synthesis and energy.
+            result, energy = synthesize_volume(volume, self.session(), progress=progress,
+                                               cancel=cancel)
+            return SynthesisOutcome(result, energy)
 
         worker = self.job.start(job, "Synthesis")
         worker.signals.progress.connect(self._on_progress)
