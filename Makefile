@@ -52,8 +52,8 @@ test: system-deps $(STAMP) lint
 # Retrain the demo model on phantoms (CPU, a few minutes) and evaluate it on held-out phantoms.
 model: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[train]'
-	$(PY) -m inference.training.train_demo --out resources/models
-	$(PY) -m inference.training.evaluate_demo resources/models/dcreview-demo-phantom.card.json
+	$(PY) -m inference.training.train_demo --out inference/data/models
+	$(PY) -m inference.training.evaluate_demo inference/data/models/dcreview-demo-phantom.card.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,23 +1,23 @@
-"""Location of the files under resources/ (models, presets, icons)."""
+"""The engine's data files (model cards and their ONNX files, JSON Schemas), installed with the
+package: read through importlib.resources, so a wheel installed anywhere, a checkout and a
+frozen app find them alike."""
 
 from __future__ import annotations
 
 import os
-import sys
+from importlib.resources import files
 from pathlib import Path
 
 
-def resources_dir() -> Path:
-    """The resources folder: beside the packages in a checkout, or inside a frozen bundle."""
-    override = os.environ.get("DCREVIEW_RESOURCES")
+def data_dir() -> Path:
+    """``inference/data`` where it is installed (DCREVIEW_DATA overrides it, e.g. for a
+    folder of site-specific model cards)."""
+    override = os.environ.get("DCREVIEW_DATA")
     if override:
         return Path(override)
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    return Path(str(files("inference").joinpath("data")))
 
 
 def resource(*parts: str) -> Path:
-    """Path of one resource file."""
-    return resources_dir().joinpath(*parts)
+    """Path of one data file of the engine (``models/...``, ``schemas/...``)."""
+    return data_dir().joinpath(*parts)

@@ -55,7 +55,7 @@ mkdir -p "$PKG/DEBIAN" "$PKG/opt" "$PKG/usr/bin" "$PKG/usr/share/applications" \
 cp -a "$BUNDLE" "$PKG/opt/dcreview"
 ln -s ../../opt/dcreview/dcreview "$PKG/usr/bin/dcreview"  # relative: works in any --root
 cp "$ROOT/packaging/linux/dcreview.desktop" "$PKG/usr/share/applications/"
-cp "$ROOT/resources/icons/dcreview.png" "$PKG/usr/share/icons/hicolor/256x256/apps/"
+cp "$ROOT/viewer/data/icons/dcreview.png" "$PKG/usr/share/icons/hicolor/256x256/apps/"
 cp "$ROOT/packaging/README.md" "$PKG/usr/share/doc/$PACKAGE/README.md"
 SIZE=$(du -sk "$PKG" | cut -f1)
 sed -e "s/@PACKAGE@/$PACKAGE/" -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" \

@@ -83,12 +83,12 @@ def _render_check(base, synthetic) -> dict:
 def run() -> int:
     """Run every check; print the JSON summary; 0 when all passed."""
     from inference import __version__
-    from inference.resources import resources_dir
+    from inference.resources import data_dir
 
     summary: dict = {"dcreview": __version__, "python": platform.python_version(),
                      "platform": platform.platform(), "frozen": bool(getattr(sys, "frozen",
                                                                               False)),
-                     "resources": str(resources_dir()), "ok": False}
+                     "data": str(data_dir()), "ok": False}
     step = "model"
     try:
         model = _model_check()

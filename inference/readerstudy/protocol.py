@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
-import tomllib
 
 from inference.errors import StudyProtocolError
 from inference.files.names import RULE, name_problem

@@ -289,7 +289,8 @@ def model_grid_pixels(card: ModelCard, shape: tuple[int, ...],
 
 
 def installed_cards(folder: Path | None = None) -> list[ModelCard]:
-    """Valid cards in resources/models (checksums are verified when a model is loaded)."""
+    """Valid cards in the installed models folder (checksums are verified when a model is
+    loaded)."""
     folder = folder or resource("models")
     cards = []
     for p in sorted(folder.glob(f"*{CARD_SUFFIX}")):
@@ -304,5 +305,6 @@ def default_card() -> ModelCard:
     """The first installed model (the demo model in a fresh installation)."""
     cards = installed_cards()
     if not cards:
-        raise ModelError("no synthesis model is installed (resources/models holds no card)")
+        raise ModelError(f"no synthesis model is installed ({resource('models')} holds no "
+                         "card)")
     return cards[0]

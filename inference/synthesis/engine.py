@@ -9,7 +9,7 @@ import ctypes
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from scipy import ndimage
@@ -203,7 +203,7 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
     seconds = time.perf_counter() - t0
     return_free_heap()
     meta = volume.metadata
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    created = datetime.now(UTC).isoformat(timespec="seconds")
     provenance = {**card.provenance(), "provider": session.active_provider, "created": created,
                   "input_series_uid": meta.series_uid, "notes": list(session.notes),
                   "domain": domain.as_dict()}

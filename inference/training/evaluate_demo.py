@@ -1,6 +1,6 @@
 """Evaluate the demo model on held-out phantoms through the full engine; update its card.
 
-    python -m inference.training.evaluate_demo resources/models/dcreview-demo-phantom.card.json
+    python -m inference.training.evaluate_demo inference/data/models/dcreview-demo-phantom.card.json
 
 Needs no torch: runs the exported ONNX with ONNX Runtime exactly as the application does.
 """

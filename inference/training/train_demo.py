@@ -1,6 +1,6 @@
 """Train the demo model on phantom pairs and export it to ONNX with its model card.
 
-    python -m inference.training.train_demo --out resources/models [--steps 2500]
+    python -m inference.training.train_demo --out inference/data/models [--steps 2500]
 
 Deterministic for a given machine: fixed seeds, fixed thread count, fixed data.
 The result is a demonstration trained on synthetic phantoms only, not for clinical use.
@@ -158,7 +158,7 @@ def card(sha256: str, onnx_name: str, facts: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Train, export, write the card."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("resources/models"))
+    parser.add_argument("--out", type=Path, default=Path("inference/data/models"))
     parser.add_argument("--steps", type=int, default=4000)
     args = parser.parse_args(argv)
     model, facts = train(args.steps)

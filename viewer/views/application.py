@@ -11,7 +11,7 @@ configure_rendering()
 from PySide6.QtGui import QIcon  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from inference.resources import resource  # noqa: E402
+from viewer.assets import asset  # noqa: E402
 from viewer.views.garbage_collection import install as collect_garbage_on_gui_thread  # noqa: E402
 
 
@@ -22,6 +22,6 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("dcreview")
         app.setOrganizationName("dcreview")
-        app.setWindowIcon(QIcon(str(resource("icons", "dcreview.png"))))
+        app.setWindowIcon(QIcon(str(asset("icons", "dcreview.png"))))
         collect_garbage_on_gui_thread(app)
     return app  # type: ignore[return-value]
