@@ -10,14 +10,17 @@ from pathlib import Path
 
 
 def data_dir() -> Path:
-    """``inference/data`` where it is installed (DCREVIEW_DATA overrides it, e.g. for a
-    folder of site-specific model cards)."""
-    override = os.environ.get("DCREVIEW_DATA")
-    if override:
-        return Path(override)
+    """``inference/data`` where the package is installed."""
     return Path(str(files("inference").joinpath("data")))
 
 
 def resource(*parts: str) -> Path:
     """Path of one data file of the engine (``models/...``, ``schemas/...``)."""
     return data_dir().joinpath(*parts)
+
+
+def models_dir() -> Path:
+    """The installed models: the package's demo model, or DCREVIEW_MODELS (a folder of a
+    site's model cards and their ONNX files)."""
+    override = os.environ.get("DCREVIEW_MODELS")
+    return Path(override) if override else resource("models")

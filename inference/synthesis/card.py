@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 
 from inference.errors import ModelError
-from inference.resources import resource
+from inference.resources import models_dir, resource
 
 CARD_SUFFIX = ".card.json"
 SCHEMAS = {1: "model_card.v1.schema.json", 2: "model_card.schema.json"}
@@ -31,7 +31,7 @@ MAX_MODEL_PIXELS = 4096 * 4096
 @lru_cache(maxsize=2)
 def card_schema(version: int = 2) -> dict:
     """The JSON Schema model cards of ``version`` must satisfy."""
-    return json.loads(resource("models", SCHEMAS[version]).read_text())
+    return json.loads(resource("schemas", SCHEMAS[version]).read_text())
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ def model_grid_pixels(card: ModelCard, shape: tuple[int, ...],
 def installed_cards(folder: Path | None = None) -> list[ModelCard]:
     """Valid cards in the installed models folder (checksums are verified when a model is
     loaded)."""
-    folder = folder or resource("models")
+    folder = folder or models_dir()
     cards = []
     for p in sorted(folder.glob(f"*{CARD_SUFFIX}")):
         try:
@@ -305,6 +305,5 @@ def default_card() -> ModelCard:
     """The first installed model (the demo model in a fresh installation)."""
     cards = installed_cards()
     if not cards:
-        raise ModelError(f"no synthesis model is installed ({resource('models')} holds no "
-                         "card)")
+        raise ModelError(f"no synthesis model is installed ({models_dir()} holds no card)")
     return cards[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 DATA = ("inference/data/models/dcreview-demo-phantom.onnx",
         "inference/data/models/dcreview-demo-phantom.card.json",
-        "inference/data/models/model_card.schema.json",
+        "inference/data/schemas/model_card.schema.json",
         "inference/data/schemas/run_report.schema.json",
         "inference/data/schemas/study_protocol.schema.json",
         "viewer/data/presets/window_presets.json", "viewer/data/icons/dcreview.png")
@@ -32,8 +33,17 @@ def installed(tmp_path_factory) -> Path:
     """A fresh venv holding the wheel only; its dependencies are this environment's, seen
     through a path entry (not this checkout: the editable install's hook is not read)."""
     work = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the checkout's files (as a clean clone would hold them): a build
+    # folder left in the checkout could carry stale modules into the wheel.
+    source = work / "source"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    for name in files:
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(work / "dist"), str(ROOT)], check=True, timeout=600)
+                    "-q", "-w", str(work / "dist"), str(source)], check=True, timeout=600)
     wheel = next((work / "dist").glob(f"dcreview-{__version__}-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert set(DATA) <= names, sorted(set(DATA) - names)
@@ -51,7 +61,7 @@ def installed(tmp_path_factory) -> Path:
 
 
 def _env(tmp: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DCREVIEW_DATA")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DCREVIEW_MODELS")}
     env["HOME"] = str(tmp)
     for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
         env[var] = str(tmp / var.lower())
