@@ -40,14 +40,15 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 test: system-deps $(STAMP) lint
-	@echo "== pass 1: offscreen Qt + OSMesa"
+	@echo "== pass 1: everything but the slow tests, offscreen Qt + OSMesa"
 	env QT_QPA_PLATFORM=offscreen VTK_DEFAULT_OPENGL_WINDOW=vtkOSOpenGLRenderWindow \
-		$(PY) -m pytest -m "not slow"
-	@echo "== pass 2: Xvfb (the GLX path users take)"
+		$(PY) -m pytest -m "not slow" --durations=15
+	@echo "== pass 2: the GUI tests again under Xvfb (the GLX path users take)"
 	env -u VTK_DEFAULT_OPENGL_WINDOW QT_QPA_PLATFORM=xcb \
-		xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest -m "not slow"
-	@echo "== pass 3: installer build + smoke test of the installed copy (both GL paths)"
-	$(PY) -m pytest -m slow
+		xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m pytest -m "gui and not slow" \
+		--durations=15
+	@echo "== pass 3: slow: installers and the wheel, built, installed and smoke-tested"
+	$(PY) -m pytest -m slow --durations=15
 
 # Retrain the demo model on phantoms (CPU, a few minutes) and evaluate it on held-out phantoms.
 model: $(STAMP)

@@ -50,3 +50,19 @@ def qapp():
     from viewer.views.application import application
 
     return application()
+
+
+# Fixtures shared across the tree (a reader study, a PACS): defined in tests/support.
+from tests.support.orthanc import fresh_orthanc, orthanc_server  # noqa: E402, F401
+from tests.support.studies import prepared_cases, study  # noqa: E402, F401
+
+GUI_FIXTURES = {"qtbot", "qapp"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Qt or renders with VTK is a GUI test: the Xvfb pass (the GLX
+    path users take) runs exactly those, whoever forgot the marker."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if GUI_FIXTURES & set(getattr(item, "fixturenames", ())) or "viewer" in path.parts:
+            item.add_marker(pytest.mark.gui)

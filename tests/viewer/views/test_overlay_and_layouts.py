@@ -1,0 +1,174 @@
+"""The digital-contrast overlay (toggle, fade, modes, SYNTHETIC label) and the layouts."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.support.viewer import AORTA, grey_at, open_window, pixel_at, red_text_pixels, wheel
+from viewer.model.layout import Layout, Role
+from viewer.model.orientation import Plane
+from viewer.model.state import OverlayMode
+from viewer.views.screenshot import capture
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def overlaid(qtbot, settings, phantom_volumes):
+    """Non-contrast with the arterial scan as the overlay (standing in for digital contrast)."""
+    plain, arterial = phantom_volumes
+    return open_window(qtbot, settings, plain, overlay=arterial)
+
+
+def test_toggle_and_fade_change_the_aorta(overlaid, qtbot):
+    axial = overlaid.views[Plane.AXIAL]
+    wl = overlaid.state.window
+    half = grey_at(axial, AORTA)
+    assert half == pytest.approx((wl.grey(40) + 255) / 2, abs=30)
+    overlaid.activateWindow()
+    qtbot.waitUntil(overlaid.isActiveWindow, timeout=5000)
+    qtbot.keyClick(overlaid, Qt.Key.Key_T)
+    assert not overlaid.state.overlay_visible
+    assert grey_at(axial, AORTA) == pytest.approx(wl.grey(40), abs=30)
+    overlaid.overlay.button.click()
+    assert overlaid.state.overlay_visible
+    overlaid.overlay.opacity_slider.setValue(100)
+    assert overlaid.overlay.opacity_label.text() == "100%"
+    assert grey_at(axial, AORTA) > 235
+    overlaid.overlay.opacity_slider.setValue(0)
+    assert grey_at(axial, AORTA) == pytest.approx(wl.grey(40), abs=30)
+
+
+def test_fading_never_recomputes_the_overlay(overlaid):
+    """Opacity is applied when compositing one slice: no volume work, buffers reused."""
+    overlaid.state.set_overlay_mode(OverlayMode.ENHANCEMENT)
+    views = list(overlaid.views.values())
+    buffers = [v.rgb for v in views]
+    assert overlaid.grid.pixels.enhancement.computed == 1
+    greys = set()
+    for value in range(0, 101, 5):
+        overlaid.overlay.opacity_slider.setValue(value)
+        greys.add(int(pixel_at(views[0], AORTA)[2]))
+    assert overlaid.grid.pixels.enhancement.computed == 1
+    assert all(v.rgb is b for v, b in zip(views, buffers, strict=True))
+    assert len(greys) > 5  # the blend did change what is shown
+
+
+def test_synthetic_label_on_every_view_showing_synthetic(overlaid, qtbot):
+    for view in overlaid.views.values():
+        assert red_text_pixels(capture(view.render_window)) > 40, view.plane
+    overlaid.state.set_overlay_visible(False)
+    for view in overlaid.views.values():
+        assert red_text_pixels(capture(view.render_window)) == 0, view.plane
+    # Screenshots of the whole layout carry the label too.
+    overlaid.state.set_overlay_visible(True)
+    assert red_text_pixels(overlaid.capture()) > 100
+
+
+def test_enhancement_mode_colours_the_lumen(overlaid):
+    axial = overlaid.views[Plane.AXIAL]
+    overlaid.state.set_overlay_opacity(1.0)
+    overlaid.overlay.mode_combo.setCurrentIndex(list(OverlayMode).index(OverlayMode.ENHANCEMENT))
+    assert overlaid.overlay.threshold_spin_action.isVisible()
+    r, g, b = pixel_at(axial, AORTA)
+    assert r > 200 and g > 60 and b < 0.6 * g  # orange-yellow: strong iodine
+    overlaid.overlay.threshold_spin.setValue(400)  # nothing reaches it: plain grey again
+    r, g, b = pixel_at(axial, AORTA)
+    assert abs(r - g) < 12 and abs(g - b) < 12
+
+
+def test_swipe_shows_each_series_on_its_side(overlaid):
+    axial = overlaid.views[Plane.AXIAL]
+    wl = overlaid.state.window
+    overlaid.state.set_overlay_mode(OverlayMode.SWIPE)
+    overlaid.state.set_overlay_opacity(1.0)
+    assert overlaid.overlay.swipe_action.isVisible()
+    x, _ = axial.display_of_world(AORTA)
+    width = axial.canvas.width()
+    overlaid.overlay.swipe_slider.setValue(int(100 * (x + 30) / width))  # line right of the aorta
+    assert grey_at(axial, AORTA) == pytest.approx(wl.grey(40), abs=30)
+    overlaid.overlay.swipe_slider.setValue(int(100 * (x - 30) / width))  # line left of the aorta
+    assert grey_at(axial, AORTA) > 235
+    full = grey_at(axial, AORTA)
+    overlaid.state.set_overlay_opacity(0.5)  # the overlay's side fades like any other mode
+    assert grey_at(axial, AORTA) < full - 20
+    left, right = (label.GetInput() for label in axial.swipe_labels)
+    assert (left, right) == ("non-contrast", "SYNTHETIC")
+    assert all(label.GetVisibility() for label in axial.swipe_labels)
+    rgb = capture(axial.render_window)
+    cyan = (rgb[..., 2] > 200) & (rgb[..., 1] > 180) & (rgb[..., 0] < 90)
+    assert cyan.any(axis=0).sum() <= 2 and cyan.sum() > 50  # a one-pixel vertical divider
+
+
+def test_layouts_by_shortcut(overlaid, qtbot, phantom_volumes):
+    overlaid.activateWindow()
+    qtbot.waitUntil(overlaid.isActiveWindow, timeout=5000)
+    expected = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 3, Qt.Key.Key_3: 4}
+    for key, count in expected.items():
+        qtbot.keyClick(overlaid, key, Qt.KeyboardModifier.ControlModifier)
+        assert len(overlaid.grid.visible_widgets()) == count
+    overlaid.show_volume(phantom_volumes[1], role=Role.COMPARE)
+    assert overlaid.state.layout is Layout.COMPARE
+    assert len(overlaid.grid.visible_widgets()) == 9
+    assert overlaid.layout_combo.currentText() == "Compare series"
+
+
+def test_3d_view_renders_the_vessels(overlaid):
+    overlaid.state.set_layout(Layout.GRID)
+    view3d = overlaid.grid.volume_view
+    pixels = capture(view3d.render_window)
+    assert pixels.max() > 200 and view3d.synthetic_label.GetVisibility()
+
+
+def test_compare_rows_are_linked(qtbot, settings, phantom_volumes):
+    plain, arterial = phantom_volumes
+    real = arterial.with_array(arterial.array)  # a second series object for the real scan
+    w = open_window(qtbot, settings, plain, overlay=arterial, compare=real, size=(1200, 800))
+    base_axial = w.grid.view(Plane.AXIAL, Role.BASE)
+    real_axial = w.grid.view(Plane.AXIAL, Role.COMPARE)
+    digital_axial = w.grid.view(Plane.AXIAL, Role.OVERLAY)
+    k = base_axial.slice_index()
+    wheel(base_axial.canvas, 3)
+    assert real_axial.slice_index() == digital_axial.slice_index() == k + 3
+    wheel(real_axial.canvas, 2, Qt.KeyboardModifier.ControlModifier)
+    assert base_axial.camera.GetParallelScale() == pytest.approx(
+        real_axial.camera.GetParallelScale())
+    # Only the digital-contrast row is labelled synthetic; the overlay is not drawn in rows.
+    assert red_text_pixels(capture(digital_axial.render_window)) > 40
+    assert red_text_pixels(capture(real_axial.render_window)) == 0
+    assert red_text_pixels(capture(base_axial.render_window)) == 0
+    w.state.set_window(w.state.window.dragged(100, 0, 1.0))
+    assert "W 500" in real_axial.info.GetInput() and "W 500" in digital_axial.info.GetInput()
+
+
+def test_overlay_must_share_the_grid(overlaid, phantom_volumes):
+    from inference.errors import DcreviewError
+    from inference.io.geometry import Geometry
+    from inference.io.volume import Volume
+
+    plain = phantom_volumes[0]
+    shifted = Volume(plain.array, Geometry((0.0, 0.0, 0.0), plain.geometry.spacing))
+    with pytest.raises(DcreviewError, match="must be on the non-contrast series' grid"):
+        overlaid.show_volume(shifted, role=Role.OVERLAY)
+
+
+def test_view_command_with_overlay_and_compare(small_case, tmp_path):
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "compare.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "viewer", "view", str(small_case.noncontrast), "--overlay",
+         str(small_case.contrast), "--compare", str(small_case.contrast), "--layout", "compare",
+         "--screenshot", str(out), "--size", "900x600"], capture_output=True, text=True,
+        timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out)).convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(
+        image.height(), image.bytesPerLine())[:, : image.width() * 3].reshape(
+        image.height(), image.width(), 3)
+    row = (pixels.shape[0] + 2) // 3  # three rows with 2-pixel gaps
+    counts = [red_text_pixels(pixels[r * row:]) for r in range(3)]
+    assert counts[0] == 0 and counts[1] > 40 and counts[2] == 0  # only the digital row
