@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from viewer.model.shortcuts import MOUSE, help_rows
 
@@ -44,3 +45,21 @@ class HelpDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+
+def show_help(parent: QWidget) -> HelpDialog:
+    """Open the shortcuts dialog (non-blocking)."""
+    dialog = HelpDialog(parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
+def show_about(parent: QWidget) -> None:
+    """Help > About: the version, what it is, what the demo case is."""
+    from inference import __version__
+    from inference.phantom.demo_case import DEMO_NOTICE
+
+    QMessageBox.about(parent, "About dcreview",
+                      f"dcreview {__version__}\nReview workstation for digital contrast CT.\n\n"
+                      f"The built-in demo case is a {DEMO_NOTICE.lower()}")

@@ -16,10 +16,9 @@ from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QK
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QToolBar, QWidget
 
 from inference import __version__
-from inference.errors import Cancelled, DcreviewError, LoadError
+from inference.errors import DcreviewError, LoadError
 from inference.io.loader import LoadResult
 from inference.io.volume import Volume
-from inference.phantom.demo_case import DEMO_NOTICE
 from viewer.annotations.actions import AnnotationActions
 from viewer.model.layout import Layout, Role
 from viewer.model.orientation import Plane
@@ -31,9 +30,8 @@ from viewer.pixels.enhancement import noise_threshold
 from viewer.review.batch_results import BatchResults
 from viewer.review.compare_actions import CompareActions
 from viewer.review.comparison import ComparisonPanel
-from viewer.review.energy_dialog import show_energy_report
 from viewer.review.exports import ExportActions, export_synthetic_dicom, export_synthetic_image
-from viewer.review.help import HelpDialog, start_hint
+from viewer.review.help import HelpDialog, show_about, show_help, start_hint
 from viewer.review.loading import Loader
 from viewer.review.overlay_controls import OverlayControls
 from viewer.review.pacs_dialog import PacsDialog
@@ -41,12 +39,8 @@ from viewer.review.pacs_send import PacsSend
 from viewer.review.position import position_text
 from viewer.review.settings import ViewerSettings
 from viewer.review.status_line import StatusLine
-from viewer.review.synthesis import (
-    SynthesisController,
-    SynthesisOutcome,
-    ready_message,
-    show_model_check,
-)
+from viewer.review.synthesis import SynthesisController
+from viewer.review.synthesis_actions import SynthesisActions
 from viewer.views.screenshot import save_png
 from viewer.views.slice_view import SliceView
 from viewer.views.view_grid import ViewGrid
@@ -81,8 +75,9 @@ class MainWindow(QMainWindow):
                                   self.show_status)
         self.loader.loaded.connect(self._on_loaded)
         self.synthesis = SynthesisController(self.statusBar(), self)
-        self.synthesis.finished.connect(self._on_synthesised)
-        self.synthesis.failed.connect(self._on_synthesis_failed)
+        self.synthesis_actions = SynthesisActions(self, self.state, self.synthesis,
+                                                  self.show_volume, self.show_error,
+                                                  self.show_status)
         self.comparison = ComparisonPanel(self.state, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.comparison)
         self.comparison.hide()
@@ -138,6 +133,7 @@ class MainWindow(QMainWindow):
                                            key("screenshot"))
         self.act_synthesize = self._action("&Synthesize digital contrast", self.start_synthesis,
                                            key("synthesize"))
+        self.synthesis_actions.start_action = self.act_synthesize
         self.act_cancel_synthesis = self._action("Cancel synthesis", self.synthesis.cancel)
         self.act_energy = self._action("Last run: energy and carbon...", self.show_energy_report)
         self.act_export_dicom = self._action("Export digital contrast as &DICOM...",
@@ -238,7 +234,7 @@ class MainWindow(QMainWindow):
         self.annotate.build_menu()
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.act_help)
-        help_menu.addAction(self._action("&About dcreview", self._about))
+        help_menu.addAction(self._action("&About dcreview", lambda: show_about(self)))
 
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -247,11 +243,6 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, p=path: self.load(p))
         self.recent_menu.setEnabled(bool(self.settings.recent()))
         self.grid.set_empty_hint(start_hint(self.settings.recent()))
-
-    def _about(self) -> None:
-        QMessageBox.about(self, "About dcreview",
-                          f"dcreview {__version__}\nReview workstation for digital contrast CT.\n\n"
-                          f"The built-in demo case is a {DEMO_NOTICE.lower()}")
 
     def show_pacs_dialog(self) -> PacsDialog:
         """File > Open from PACS (non-blocking)."""
@@ -263,16 +254,9 @@ class MainWindow(QMainWindow):
         self._pacs_dialog.open()
         return self._pacs_dialog
 
-    def show_model_check(self) -> QMessageBox:
-        """The model's card and the last input check, every domain warning in full."""
-        return show_model_check(self, self.synthesis.card, self.synthesis.last)
-
     def show_help(self) -> HelpDialog:
         """Open the shortcuts dialog (non-blocking)."""
-        dialog = HelpDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return show_help(self)
 
     # -- settings ------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -416,50 +400,18 @@ class MainWindow(QMainWindow):
         self.state.reset_window()
         self.grid.render_all()
 
-    # -- synthesis -----------------------------------------------------------------------------
+    # -- synthesis (viewer.review.synthesis_actions) --------------------------------------------
     def start_synthesis(self) -> None:
         """Predict digital contrast for the non-contrast series, in the background."""
-        if self.state.base is None:
-            self.show_error("Nothing to synthesise", "Open a non-contrast CT first.")
-            return
-        if self.synthesis.card is None:
-            self.show_error("No model installed",
-                            "No synthesis model (ONNX file with its model card) is installed.")
-            return
-        if self.synthesis.running:
-            return
-        self.act_synthesize.setEnabled(False)
-        self.synthesis.start(self.state.base)
-        self.show_status(f"Synthesising with {self.synthesis.card.label}...")
+        self.synthesis_actions.start()
 
-    def _on_synthesised(self, outcome: SynthesisOutcome) -> None:
-        self.act_synthesize.setEnabled(True)
-        result = outcome.result
-        try:
-            self.show_volume(result.volume, role=Role.OVERLAY)
-        except DcreviewError as exc:
-            self.show_error("Cannot show the synthetic series", str(exc))
-            return
-        self.state.set_uncertainty(result.uncertainty)
-        self.state.set_overlay_visible(True)
-        self.show_status(ready_message(outcome), 30000)
-
-    def _on_synthesis_failed(self, exc: Exception) -> None:
-        self.act_synthesize.setEnabled(True)
-        if isinstance(exc, Cancelled):
-            self.show_status("Synthesis cancelled", 5000)
-        elif isinstance(exc, DcreviewError):
-            self.show_error("Synthesis failed", str(exc))
-        else:
-            log.error("unexpected synthesis error: %s", type(exc).__name__)
-            self.show_error("Synthesis failed", f"{type(exc).__name__}: {exc}")
+    def show_model_check(self) -> QMessageBox:
+        """The model's card and the last input check, every domain warning in full."""
+        return self.synthesis_actions.model_check()
 
     def show_energy_report(self) -> QMessageBox | None:
         """Energy, carbon and avoided footprint of the last run (non-blocking)."""
-        if self.synthesis.last is None:
-            self.show_status("No synthesis has run yet", 3000)
-            return None
-        return show_energy_report(self, self.synthesis.last.energy)
+        return self.synthesis_actions.energy_report()
 
     # -- exports -------------------------------------------------------------------------------
     def export_synthetic_dicom(self, folder: str | Path, deidentify: bool = False) -> list[Path]:

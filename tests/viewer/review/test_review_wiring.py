@@ -13,7 +13,7 @@ from viewer.model.provenance import SYNTHETIC_TEXT
 from viewer.model.shortcuts import BINDINGS
 from viewer.model.window_level import WindowLevel, initial_window, preset
 from viewer.review.help import shortcuts_html
-from viewer.views.slice_view import FINISH_KEYS, SCROLL_KEYS
+from viewer.views.slice_input import FINISH_KEYS, SCROLL_KEYS
 
 pytestmark = pytest.mark.gui
 
