@@ -82,7 +82,7 @@ def main() -> int:
     from inference.io.loader import open_volume
     from inference.pacs import dicomweb, dimse, retrieval
     from inference.pacs.nodes import PacsNode
-    from tests.inference.orthanc import PASSWORD, USER, start_orthanc
+    from tests.support.orthanc import PASSWORD, USER, start_orthanc
 
     folder = series(args.matrix, args.slices)
     work = Path(tempfile.mkdtemp())
