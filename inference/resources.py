@@ -1,6 +1,6 @@
-"""The engine's data files (model cards and their ONNX files, JSON Schemas), installed with the
-package: read through importlib.resources, so a wheel installed anywhere, a checkout and a
-frozen app find them alike."""
+"""The engine's data files (model cards and their ONNX files, JSON Schemas, the window
+presets a protocol may name), installed with the package: read through importlib.resources,
+so a wheel installed anywhere, a checkout and a frozen app find them alike."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The viewer's data files (window presets, the icon), installed with the package."""
+"""The viewer's data files (the icon), installed with the package."""
 
 from __future__ import annotations
 
@@ -7,5 +7,5 @@ from pathlib import Path
 
 
 def asset(*parts: str) -> Path:
-    """Path of one data file of the viewer (``presets/...``, ``icons/...``)."""
+    """Path of one data file of the viewer (``icons/...``)."""
     return Path(str(files("viewer").joinpath("data", *parts)))

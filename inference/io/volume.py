@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from inference.io.geometry import Geometry
 
+_TOKENS = itertools.count(1)
 INT16_MIN = np.iinfo(np.int16).min
 INT16_MAX = np.iinfo(np.int16).max
 
@@ -51,10 +53,14 @@ class Volume:
     metadata: SeriesMetadata = field(default_factory=SeriesMetadata)
     synthetic: bool = False
     provenance: dict = field(default_factory=dict)
+    # Never reused, unlike id(): caches of derived pixels key on it (a freed volume's id can
+    # come back for a new one, and a stale map would be served). replace() makes a new one.
+    token: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.array.ndim != 3:
             raise ValueError(f"a volume array must be 3-D, got shape {self.array.shape}")
+        self.token = next(_TOKENS)
 
     @property
     def shape(self) -> tuple[int, int, int]:

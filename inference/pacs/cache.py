@@ -9,14 +9,13 @@ opened as if it were whole. Partial folders of retrievals that were killed are s
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from inference import userdirs
-from inference.files import atomic
-from inference.files.owned import RemovalRefused, is_owned, remove_owned
+from inference.files import atomic, capped
+from inference.files.owned import is_owned
 from inference.io.dicom.header import pixels_complete, read_header
 from inference.pacs.nodes import PacsError, PacsNode
 from inference.progress import ProgressEvent
@@ -48,16 +47,13 @@ def cached(series_uid: str, expected: int | None, root: Path | None = None) -> P
         return None
     if len(instances(folder)) != expected:
         return None
-    os.utime(folder)  # most recently used
+    capped.used(folder)
     return folder
 
 
 def cap_gb() -> float:
     """The cache's size cap (DCREVIEW_PACS_CACHE_GB overrides the default)."""
-    try:
-        return float(os.environ.get("DCREVIEW_PACS_CACHE_GB", DEFAULT_CAP_GB))
-    except ValueError:
-        return DEFAULT_CAP_GB
+    return capped.cap_from_env("DCREVIEW_PACS_CACHE_GB", DEFAULT_CAP_GB)
 
 
 def fill(series_uid: str, root: Path | None, write: Callable[[Path], None]) -> Path:
@@ -74,7 +70,7 @@ def fill(series_uid: str, root: Path | None, write: Callable[[Path], None]) -> P
         shutil.rmtree(partial, ignore_errors=True)
         raise
     atomic.commit_folder(partial, final)
-    os.utime(final)  # most recently used
+    capped.used(final)
     evict(cap_gb(), root, keep=final)
     return final
 
@@ -128,44 +124,20 @@ def instance_problem(folder: Path, series_uid: str) -> str | None:
     return None
 
 
-def _size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
 def series_folders(root: Path | None = None) -> list[Path]:
     """The cached series, least recently used first (retrievals in progress, and folders
     dcreview did not make, excluded)."""
-    root = root or cache_root()
-    if not root.exists():
-        return []
-    return sorted((p for p in root.iterdir() if not p.name.startswith(".") and is_owned(p)),
-                  key=lambda p: p.stat().st_mtime)
+    return capped.entries(root or cache_root())
 
 
 def usage(root: Path | None = None) -> tuple[int, int]:
     """(series, bytes) in the cache."""
     folders = series_folders(root)
-    return len(folders), sum(_size(p) for p in folders)
+    return len(folders), sum(capped.size(p) for p in folders)
 
 
 def evict(cap: float = DEFAULT_CAP_GB, root: Path | None = None,
           keep: Path | None = None) -> list[Path]:
     """Remove least recently used series until the cache is under ``cap`` GB (never
     ``keep``, the series just retrieved, even if it alone is over)."""
-    root = root or cache_root()
-    series = series_folders(root)
-    sizes = {p: _size(p) for p in series}
-    total = sum(sizes.values())
-    removed = []
-    for p in series:
-        if total <= cap * 1e9:
-            break
-        if p == keep:
-            continue
-        try:
-            remove_owned(p, root)
-        except (RemovalRefused, OSError):
-            continue
-        total -= sizes[p]
-        removed.append(p)
-    return removed
+    return capped.evict(root or cache_root(), cap, keep)

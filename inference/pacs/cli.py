@@ -63,23 +63,39 @@ def _parse_dimse(text: str) -> tuple[str, str, int]:
         raise PacsError(f"--dimse {text!r}: write AET@HOST:PORT") from exc
 
 
-def own_results(paths: list[str]) -> list[Path]:
-    """The files to send: only dcreview's own results (SYNTHETIC-labelled images, SRs)."""
+def own_results(paths: list[str]) -> tuple[list[Path], int]:
+    """The files to send: only dcreview's own results (SYNTHETIC-labelled images, SRs), and
+    how many files that are not DICOM were skipped (a synthesize output folder also holds its
+    NIfTI and report). Refused when a DICOM file is not a result, or nothing is left."""
     from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
 
+    from inference.io.dicom.header import looks_like_dicom
     from inference.pacs.nodes import PacsError
 
-    files: list[Path] = []
+    candidates: list[Path] = []
     for p in map(Path, paths):
-        files += sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
-                        ) if p.is_dir() else [p]
-    for f in files:
-        ds = dcmread(f, stop_before_pixels=True)
+        candidates += sorted(f for f in p.rglob("*") if f.is_file()
+                             and not f.name.startswith(".")) if p.is_dir() else [p]
+    files, skipped = [], 0
+    for f in candidates:
+        if not looks_like_dicom(f):
+            skipped += 1
+            continue
+        try:
+            ds = dcmread(f, stop_before_pixels=True)
+        except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
+            raise PacsError(f"{f.name} is damaged DICOM ({type(exc).__name__}): nothing was "
+                            "sent") from exc
         image_type = [str(v).upper() for v in ds.get("ImageType", [])]
         if ds.get("Modality") != "SR" and "SYNTHETIC" not in image_type:
             raise PacsError(f"{f.name} is not a dcreview result (no SYNTHETIC image type, not "
                             "an SR): only results are sent back")
-    return files
+        files.append(f)
+    if not files:
+        raise PacsError(f"no DICOM result to send there ({skipped} file(s) that are not DICOM "
+                        "skipped)")
+    return files, skipped
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,7 +182,9 @@ def run(args: argparse.Namespace) -> int:
                   f"{folder}")
         return 0
     if cmd == "send":
-        files = own_results(args.paths)
+        files, skipped = own_results(args.paths)
+        if skipped:
+            print(f"skipped {skipped} file(s) that are not DICOM", file=sys.stderr)
         if not args.yes:
             if not sys.stdin.isatty():
                 print(f"error: sending {len(files)} file(s) to {node.describe()} needs --yes",

@@ -45,12 +45,23 @@ def real_onto_grid(ncct: Volume, real: Volume, *, register: bool = True,
             raise LoadError("the real contrast scan is not on the non-contrast grid: register "
                             "it first (--register)")
         return real, None
+    result = register_real(ncct, real, progress=progress, cancel=cancel)
+    return result.resampled, registration_summary(result)
+
+
+def register_real(ncct: Volume, real: Volume, *, progress: ProgressCallback | None = None,
+                  cancel: CancelToken | None = None):
+    """The registration every comparison and study uses (rigid, Mattes MI): the result, with
+    its transform and the resampled scan."""
     from inference.compare.registration import register as register_volumes
 
-    result = register_volumes(ncct, real, progress=progress, cancel=cancel)
-    return result.resampled, {**result.parameters, "metric": result.metric,
-                              "surface_distance_mm": result.surface_distance_mm,
-                              "warnings": result.warnings}
+    return register_volumes(ncct, real, progress=progress, cancel=cancel)
+
+
+def registration_summary(result) -> dict:
+    """What a report says of a registration."""
+    return {**result.parameters, "metric": result.metric,
+            "surface_distance_mm": result.surface_distance_mm, "warnings": result.warnings}
 
 
 def roi_mask(labels: str | Path | Volume | None, ncct: Volume,

@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
                  local_cluster(args.workers) if args.workers else nullcontext(None))
         with where as client:
             prepare_study(protocol, prepared_root(Path(args.dir)), client=client)
+        store.record_prepared()
         print(f"study {protocol.name!r} ready in {args.dir} (protocol {protocol.hash[:12]}); "
               "next: dcreview study assign")
         return 0
@@ -213,6 +214,8 @@ def _run_mrmc(args: argparse.Namespace) -> int:
 def format_mrmc(result: dict) -> list[str]:
     """The MRMC figures as text lines (per modality, per reader, the difference)."""
     def test_line(t: dict, what: str) -> list[str]:
+        if t.get("why"):
+            return [f"{what}: {t['estimate']:.4f}; no test: {t['why']}"]
         return [f"{what}: {t['estimate']:.4f}, SE {t['variance'] ** 0.5:.4f}",
                 f"  normal: p={t['p_normal']:.4g}, 95% CI {t['ci_normal'][0]:.4f} to "
                 f"{t['ci_normal'][1]:.4f}",
@@ -234,12 +237,13 @@ def format_mrmc(result: dict) -> list[str]:
 
 def auc_text(a: dict) -> str:
     """An AUC with its CI, or why there is no CI (never a degenerate "0.500 (0.500-0.500)")."""
+    from inference.readerstudy.statistics import auc_ci_reason
+
+    why = auc_ci_reason(a)
     if a["auc"] is None:
-        return f"n/a (needs non-diseased and diseased cases; n0={a['n0']}, n1={a['n1']})"
-    if a["n0"] < 3 or a["n1"] < 3:
-        return f"{a['auc']:.3f} (no CI: too few cases, n0={a['n0']}, n1={a['n1']})"
-    if a["high"] - a["low"] < 1e-9:
-        return f"{a['auc']:.3f} (no CI: its variance is 0 with these {a['n0'] + a['n1']} cases)"
+        return f"n/a ({why})"
+    if why:
+        return f"{a['auc']:.3f} (no CI: {why})"
     return f"{a['auc']:.3f} ({a['low']:.3f}-{a['high']:.3f})"
 
 

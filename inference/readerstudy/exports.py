@@ -16,6 +16,7 @@ import numpy as np
 
 from inference.errors import ReaderStudyError
 from inference.readerstudy.protocol import Protocol
+from inference.readerstudy.scores import score
 
 
 def _numbers(protocol: Protocol) -> tuple[dict[str, int], dict[str, int]]:
@@ -54,10 +55,8 @@ def _scores(protocol: Protocol, rows: list[dict]) -> list[tuple[int, int, str, f
     readers, cases = _numbers(protocol)
     out = []
     for r in rows:
-        if r["question"] == question:
-            v = r["value"]
-            score = float(v["confidence"]) if isinstance(v, dict) else float(v)
-            out.append((readers[r["reader"]], cases[r["case"]], r["arm"], score))
+        if r["question"] == question and (s := score(r["value"])) is not None:
+            out.append((readers[r["reader"]], cases[r["case"]], r["arm"], s))
     return out
 
 
@@ -96,7 +95,10 @@ def roc_export_warnings(protocol: Protocol, rows: list[dict]) -> list[str]:
     scores = _scores(protocol, rows)
     _readers, cases = _numbers(protocol)
     truth = {cases[c.id]: c.truth for c in protocol.cases}
-    out = []
+    unscored = sum(1 for r in rows if r["question"] == protocol.roc_question
+                   and score(r["value"]) is None)
+    out = [f"{unscored} reading(s) hold no ROC score and are left out (a score is never "
+           "given for the reader)"] if unscored else []
     cells: dict[tuple, set] = defaultdict(set)
     for r, c, m, _s in scores:
         cells[(r, m)].add(c)
@@ -152,8 +154,10 @@ def export_jafroc(protocol: Protocol, rows: list[dict], path: Path) -> Path:
             continue
         case = protocol.case(r["case"])
         for mark in r["value"] or []:
+            rating = score(mark)
+            if rating is None:
+                continue  # a mark without a rating is left out, never rated for the reader
             p = np.asarray(mark["position_mm"], float)
-            rating = float(mark.get("confidence", 50))
             hit = None
             for n, le in enumerate(case.lesions, 1):
                 if np.linalg.norm(p - np.asarray(le.position_mm)) <= le.radius_mm:

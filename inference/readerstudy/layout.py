@@ -44,6 +44,20 @@ def prepared_dir(study_dir: Path, case_id: str) -> Path:
     return prepared_root(study_dir) / safe_name(case_id, "case id")
 
 
+def prepared_files(study_dir: Path, case_id: str) -> dict[str, list]:
+    """A prepared case's files as sealed: name -> [size, sha256 of prepared.json or ""]."""
+    import hashlib
+
+    folder = prepared_dir(study_dir, case_id)
+    out = {}
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        if path.is_file() and not path.name.startswith("."):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.name == \
+                "prepared.json" else ""
+            out[path.name] = [path.stat().st_size, digest]
+    return out
+
+
 def read_study_file(directory: Path) -> dict:
     """study.json, or one readable reason why it cannot be used."""
     path = directory / STUDY_NAME

@@ -92,18 +92,21 @@ def biased(m: np.ndarray, nr: int, n0: int, n1: int) -> np.ndarray:
 
 @dataclass
 class Test:
-    """A two-sided test of an AUC against 0.5, or of a difference against 0."""
+    """A two-sided test of an AUC against 0.5, or of a difference against 0. Where the
+    variance estimate is not positive (a small pilot whose readers all separate the cases
+    perfectly, say) there is no test: p-values and intervals are None and ``why`` says so."""
 
     estimate: float
     variance: float
-    p_normal: float
-    ci_normal: tuple[float, float]
+    p_normal: float | None
+    ci_normal: tuple[float, float] | None
     df_bdg: float
-    p_bdg: float
-    ci_bdg: tuple[float, float]
+    p_bdg: float | None
+    ci_bdg: tuple[float, float] | None
     df_hillis: float
-    p_hillis: float
-    ci_hillis: tuple[float, float]
+    p_hillis: float | None
+    ci_hillis: tuple[float, float] | None
+    why: str | None = None
 
 
 def _t_test(estimate: float, null: float, variance: float, df: float
@@ -125,6 +128,11 @@ def _df_bdg(total: float, ms: np.ndarray, dfs: np.ndarray) -> float:
 
 def _finish(estimate: float, null: float, variance: float, df_bdg: float,
             df_hillis: float) -> Test:
+    if not np.isfinite(variance) or variance <= 0:
+        return Test(estimate, variance, None, None, df_bdg, None, None, df_hillis, None, None,
+                    f"the variance estimate is {variance:.3g} with these readers and cases "
+                    "(too few, or every reader separates them perfectly): no test or interval "
+                    "can be given; a larger study is needed")
     p_n, ci_n = _t_test(estimate, null, variance, float("inf"))
     p_b, ci_b = _t_test(estimate, null, variance, df_bdg)
     p_h, ci_h = _t_test(estimate, null, variance, df_hillis)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from inference.files import atomic
 from inference.files.names import safe_name
 from inference.files.owned import make_owned, remove_owned
@@ -14,11 +16,16 @@ from inference.io.image_file import write_image
 from inference.io.loader import open_volume
 from inference.io.volume import SeriesMetadata, Volume
 from inference.pipeline.case import model_session, open_input, synthesize_volume
-from inference.pipeline.evaluation import real_onto_grid
+from inference.pipeline.evaluation import register_real
 from inference.pipeline.settings import CaseSettings
+from inference.readerstudy import presentation
 from inference.readerstudy.protocol import SHOWS_REAL, SHOWS_SYNTHETIC, Case, Protocol
 
-LAYER_FILES = {"noncontrast": "nc.nii.gz", "synthetic": "syn.nii.gz", "real": "real.nii.gz"}
+LAYER_FILES = {"noncontrast": "nc.nii.gz", "synthetic": "syn.nii.gz", "real": "real.nii.gz",
+               "synthetic_shown": "syn_shown.nii.gz"}
+# What a blinded arm shows alone (the overlay arms show the synthetic as predicted).
+SHOWN_ALONE = {"synthetic": "synthetic_shown", "real": "real"}
+FORMAT = 2  # prepared layers' format: the real and synthetic through one chain
 
 
 def _plain(volume: Volume) -> Volume:
@@ -52,12 +59,26 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
 
             syn = resample_onto(syn, nc, sitk.Transform())
         write_image(replace(_plain(syn), synthetic=True), out / LAYER_FILES["synthetic"])
+    shift, mask = np.zeros(3), presentation.silhouette(nc)
     if need_real and case.real is not None:
         log(f"  {case.id}: registering the real contrast scan onto the non-contrast grid")
-        real, registration = real_onto_grid(nc, open_input(str(case.real)).volume)
-        info["real_registration"] = {"surface_distance_mm": registration["surface_distance_mm"],
-                                     "warnings": registration["warnings"]}
-        write_image(_plain(real), out / LAYER_FILES["real"])
+        real_scan = open_input(str(case.real)).volume
+        result = register_real(nc, real_scan)
+        info["real_registration"] = {"surface_distance_mm": result.surface_distance_mm,
+                                     "warnings": result.warnings}
+        # One chain for what blinded arms show alone: the same silhouette (no table, the real
+        # scan's field of view) and the synthetic smoothed as the real scan's resampling is.
+        mask = presentation.silhouette(nc, presentation.coverage(result.transform, nc,
+                                                                 real_scan))
+        variance = presentation.offset_variance(result.transform, nc, real_scan, mask)
+        shift = presentation.matching_shift(variance)
+        info["presentation"] = {"interpolation_variance": variance.round(4).tolist(),
+                                "synthetic_shift_voxels": shift.round(4).tolist()}
+        write_image(_plain(presentation.within(result.resampled, mask)),
+                    out / LAYER_FILES["real"])
+    if need_synthetic:
+        shown = presentation.within(presentation.shifted(syn, shift), mask)
+        write_image(replace(_plain(shown), synthetic=True), out / LAYER_FILES["synthetic_shown"])
     atomic.write_json(done_file, info)
     return info
 
@@ -90,7 +111,7 @@ def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] =
     need_syn = bool(shows & set(SHOWS_SYNTHETIC))
     need_real = bool(shows & set(SHOWS_REAL))
     model = default_card().identity if need_syn else ""
-    settings = {"need_synthetic": need_syn, "need_real": need_real}
+    settings = {"need_synthetic": need_syn, "need_real": need_real, "format": FORMAT}
     make_owned(folder)
     ledger = Ledger(folder)
     done, jobs = [], []
@@ -130,5 +151,9 @@ def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] =
 
 
 def load_layer(folder: Path, layer: str) -> Volume:
-    """A prepared layer of a case (``noncontrast``, ``synthetic`` or ``real``)."""
-    return open_volume(folder / LAYER_FILES[layer]).volume
+    """A prepared layer of a case (``noncontrast``, ``synthetic``, ``synthetic_shown`` or
+    ``real``); a case prepared before the shown synthetic existed shows its synthetic."""
+    path = folder / LAYER_FILES[layer]
+    if layer == "synthetic_shown" and not path.exists():
+        path = folder / LAYER_FILES["synthetic"]
+    return open_volume(path).volume

@@ -73,6 +73,41 @@ class Arm:
     overlay_toggle: bool = True
 
 
+@dataclass(frozen=True)
+class Check:
+    """A consistency rule between two answers of one reading: when ``when`` is given the
+    value ``equals``, ``then`` must lie within its bounds; otherwise the reader is warned
+    (``warn``) or must explain in the text question ``comment`` (``comment``)."""
+
+    when: str
+    equals: object
+    then: str
+    at_most: float | None
+    at_least: float | None
+    action: str
+    message: str
+    comment: str | None = None
+
+    def applies(self, questions: tuple[str, ...]) -> bool:
+        """Whether an arm asking ``questions`` asks both answers."""
+        return self.when in questions and self.then in questions
+
+    def fails(self, answers: dict) -> bool:
+        """Whether these answers contradict each other (an answer not given yet does not)."""
+        if answers.get(self.when, _UNSET) != self.equals:
+            return False
+        value = answers.get(self.then)
+        if isinstance(value, dict):
+            value = value.get("confidence")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        return ((self.at_most is not None and value > self.at_most)
+                or (self.at_least is not None and value < self.at_least))
+
+
+_UNSET = object()
+
+
 @dataclass
 class Protocol:
     """A validated protocol plus the hash that every result row carries."""
@@ -89,6 +124,7 @@ class Protocol:
     questions: dict[str, Question]
     raw: dict = field(repr=False, default_factory=dict)
     root: Path = Path(".")
+    checks: tuple[Check, ...] = ()
 
     @property
     def hash(self) -> str:
@@ -214,6 +250,12 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
         if shows & set(SHOWS_REAL) and not case.get("real"):
             problems.append(f"case {case['id']!r} has no real contrast scan, but an arm "
                             "shows one")
+    problems += _check_problems(raw, questions)
+    presets = window_presets()
+    for arm in raw["arms"]:
+        if "preset" in arm and arm["preset"] not in presets:
+            problems.append(f"arm {arm['id']!r}: preset {arm['preset'][:40]!r} is not a window "
+                            f"preset (one of {', '.join(presets)})")
     study = raw["study"]
     roc = study.get("roc_question")
     if roc is not None:
@@ -222,6 +264,10 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
         elif questions[roc]["type"] not in SCORE_TYPES:
             problems.append(f"study.roc_question {roc!r} must be a confidence or likert "
                             "question")
+        elif questions[roc].get("required", True) is False:
+            # One rule for a missing score: there is none. Every ROC reading is scored.
+            problems.append(f"study.roc_question {roc!r} must be required: a reading without "
+                            "its score could only be guessed at")
         missing = [c["id"] for c in raw["cases"] if "truth" not in c]
         if missing:
             problems.append(f"cases without truth (needed for ROC): {', '.join(missing)}")
@@ -229,6 +275,40 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
         problems.append("a sequential design reads all arms of a case together: "
                         "washout_days must be 0")
     return problems
+
+
+def _check_problems(raw: dict, questions: dict) -> list[str]:
+    """Consistency rules must name questions that exist and can be compared."""
+    problems = []
+    for n, check in enumerate(raw.get("checks", ()), 1):
+        when, then = check["when"]["question"], check["then"]["question"]
+        for q in (when, then):
+            if q not in questions:
+                problems.append(f"checks {n}: {q!r} is not a question")
+        if then in questions and questions[then]["type"] not in (
+                "confidence", "likert", "numeric", "real_vs_synthetic"):
+            problems.append(f"checks {n}: {then!r} has no number to bound")
+        if "at_most" not in check["then"] and "at_least" not in check["then"]:
+            problems.append(f"checks {n}: give at_most or at_least for {then!r}")
+        if check.get("action") == "comment":
+            comment = check.get("comment")
+            if comment not in questions or questions[comment]["type"] != "text":
+                problems.append(f"checks {n}: a comment rule needs 'comment' naming a text "
+                                "question")
+            else:
+                arms = [a["id"] for a in raw["arms"]
+                        if when in a["questions"] and then in a["questions"]
+                        and comment not in a["questions"]]
+                if arms:
+                    problems.append(f"checks {n}: arm(s) {', '.join(arms)} ask {when!r} and "
+                                    f"{then!r} but not the comment {comment!r}")
+    return problems
+
+
+def window_presets() -> list[str]:
+    """The window presets an arm may name."""
+    data = json.loads(resource("presets", "window_presets.json").read_text())
+    return [p["key"] for p in data["presets"]]
 
 
 def _exists(path: Path) -> bool:
@@ -270,6 +350,11 @@ def parse_protocol(raw: dict, root: Path) -> Protocol:
         a.get("blinded", a["show"] in ("real", "synthetic", "real_or_synthetic")),
         a.get("layout", "1x3"), a.get("preset", "abdomen"), a.get("overlay_visible", True),
         a.get("overlay_toggle", True)) for a in raw["arms"])
+    checks = tuple(Check(c["when"]["question"], c["when"]["equals"], c["then"]["question"],
+                         c["then"].get("at_most"), c["then"].get("at_least"),
+                         c.get("action", "warn"), c["message"], c.get("comment"))
+                   for c in raw.get("checks", ()))
     return Protocol(s["name"], s["seed"], s.get("design", "independent"),
                     s.get("washout_days", 0), s.get("idle_seconds", 60), s.get("roc_question"),
-                    tuple(r["id"] for r in raw["readers"]), cases, arms, questions, raw, root)
+                    tuple(r["id"] for r in raw["readers"]), cases, arms, questions, raw, root,
+                    checks)

@@ -102,12 +102,25 @@ class ReaderLog:
         self.study_id = study_id
         anchor = f"{study_id}:{reader}"
         self.folder = reader_folder(study_dir, reader)
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / LOG_NAME
-        self._lock_fd: int | None = _lock(self.folder / LOCK_NAME, reader)
-        # Only this writer may cut a torn tail: that record was never acknowledged.
-        audit.drop_torn_tail(self.path)
-        read = audit.read_log(self.path)
+        self._lock_fd: int | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name, path in (("log", self.path), ("lock", self.folder / LOCK_NAME)):
+                if path.exists() and not path.is_file():
+                    raise ReaderStudyError(
+                        f"reader {reader!r}'s {name} ({path.name}) is a folder, not a file; "
+                        "nothing is recorded until the coordinator runs `dcreview study "
+                        "verify`")
+            self._lock_fd = _lock(self.folder / LOCK_NAME, reader)
+            # Only this writer may cut a torn tail: that record was never acknowledged.
+            audit.drop_torn_tail(self.path)
+            read = audit.read_log(self.path)
+        except OSError as exc:
+            self.close()
+            raise ReaderStudyError(f"reader {reader!r}'s files cannot be used "
+                                   f"({exc.strerror or type(exc).__name__}); run `dcreview "
+                                   "study verify`") from exc
         first = audit.genesis(key, anchor)
         problems = audit.check_chain(read.records, key, first, f"reader {reader!r} log")
         if read.damaged or problems:

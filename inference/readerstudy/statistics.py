@@ -9,6 +9,7 @@ import numpy as np
 from scipy.stats import norm
 
 from inference.readerstudy.protocol import Protocol
+from inference.readerstudy.scores import score
 
 
 def auc_with_ci(negatives: list[float], positives: list[float],
@@ -25,6 +26,18 @@ def auc_with_ci(negatives: list[float], positives: list[float],
     half = float(norm.ppf(0.5 + level / 2) * math.sqrt(var))
     return {"auc": auc, "low": max(0.0, auc - half), "high": min(1.0, auc + half),
             "n0": n0, "n1": n1}
+
+
+def auc_ci_reason(a: dict) -> str | None:
+    """Why an AUC has no confidence interval (None: it has one). One rule for every table and
+    plot: DeLong's interval needs 3 non-diseased and 3 diseased cases and a variance."""
+    if a["auc"] is None:
+        return f"needs non-diseased and diseased cases; n0={a['n0']}, n1={a['n1']}"
+    if a["n0"] < 3 or a["n1"] < 3:
+        return f"too few cases, n0={a['n0']}, n1={a['n1']}"
+    if a["high"] - a["low"] < 1e-9:
+        return f"its variance is 0 with these {a['n0'] + a['n1']} cases"
+    return None
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -82,8 +95,9 @@ def summary(protocol: Protocol, rows: list[dict]) -> dict:
     roc = protocol.roc_question
     for (reader, arm, q), items in sorted(by.items()):
         if q == roc:
-            neg = [_score(r["value"]) for r in items if truth[r["case"]] == 0]
-            pos = [_score(r["value"]) for r in items if truth[r["case"]] == 1]
+            scored = [(truth[r["case"]], s) for r in items if (s := score(r["value"])) is not None]
+            neg = [s for t, s in scored if t == 0]
+            pos = [s for t, s in scored if t == 1]
             out["auc"].append({"reader": reader, "arm": arm, **auc_with_ci(neg, pos)})
         if qtype.get(q) == "real_vs_synthetic":
             correct = sum(r["value"].get("choice") == r["shown"] for r in items)
@@ -127,12 +141,6 @@ def summary(protocol: Protocol, rows: list[dict]) -> dict:
     return out
 
 
-def _score(value: object) -> float:
-    if isinstance(value, dict):
-        return float(value.get("confidence", 0))
-    return float(value)  # type: ignore[arg-type]
-
-
 def mrmc_section(protocol: Protocol, rows: list[dict]) -> dict:
     """The MRMC analysis of the ROC question over the arms that ask it, or why not yet."""
     from inference.readerstudy.imrmc_file import ScoreTable
@@ -142,8 +150,8 @@ def mrmc_section(protocol: Protocol, rows: list[dict]) -> dict:
     if not roc:
         return {"why": "the protocol names no roc_question"}
     arms = [a.id for a in protocol.arms if roc in a.questions]
-    scores = {(r["reader"], r["case"], r["arm"]): _score(r["value"])
-              for r in rows if r["question"] == roc}
+    scores = {(r["reader"], r["case"], r["arm"]): s for r in rows
+              if r["question"] == roc and (s := score(r["value"])) is not None}
     truth = {c.id: c.truth for c in protocol.cases}
     normals = [c for c, t in truth.items() if t == 0]
     diseased = [c for c, t in truth.items() if t == 1]

@@ -273,10 +273,19 @@ class StudyStore:
                                                        "value": value})
 
     def missing(self, reading: Reading) -> list[str]:
-        """Required questions of the reading still unanswered."""
+        """Required questions of the reading still unanswered; a comment the protocol asks
+        for when two answers contradict each other counts as required then."""
         given = self.answers(reading)
-        return [q for q in self.protocol.arm(reading.arm).questions
-                if self.protocol.questions[q].required and _empty(given.get(q))]
+        asked = self.protocol.arm(reading.arm).questions
+        explain = {c.comment for c in self.failed_checks(reading) if c.action == "comment"}
+        return [q for q in asked
+                if (self.protocol.questions[q].required or q in explain) and _empty(given.get(q))]
+
+    def failed_checks(self, reading: Reading) -> list:
+        """The protocol's consistency rules this reading's answers break (``Check``s)."""
+        given = self.answers(reading)
+        asked = self.protocol.arm(reading.arm).questions
+        return [c for c in self.protocol.checks if c.applies(asked) and c.fails(given)]
 
     def heartbeat(self, reading: Reading, interaction: Interaction) -> None:
         """Store time and viewing counts so far (not audited; the finish record is)."""
@@ -305,8 +314,9 @@ class StudyStore:
             raise ReaderStudyError("please answer: " + "; ".join(texts))
         self.start(reading)
         answers = self.answers(reading)
+        warned = [c.message for c in self.failed_checks(reading)]
         self._writer(reading.reader).append("reading_finished", {
-            **_where(reading), "answers_hash": answers_hash(answers),
+            **_where(reading), "answers_hash": answers_hash(answers), "warned": warned,
             "active_seconds": round(interaction.active_seconds, 1),
             "wl_changes": interaction.wl_changes, "slices_viewed": interaction.slices_viewed,
             "overlay_toggles": interaction.overlay_toggles})
@@ -388,6 +398,12 @@ class StudyStore:
     def prepared_dir(self, case_id: str) -> Path:
         """Folder of a case's images prepared on one grid."""
         return layout.prepared_dir(self.dir, case_id)
+
+    def record_prepared(self) -> None:
+        """Seal what ``init`` prepared (each case's files, their sizes, the preparation
+        record's hash), so that verify sees a case deleted or replaced afterwards."""
+        self._coordinator_record("cases_prepared", {
+            "cases": {c.id: layout.prepared_files(self.dir, c.id) for c in self.protocol.cases}})
 
 
 def record_verified(report: Report) -> None:

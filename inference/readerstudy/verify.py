@@ -18,9 +18,12 @@ from inference.errors import DcreviewError
 from inference.readerstudy import audit, keys, witness
 from inference.readerstudy.audit import answers_hash, lists_hash
 from inference.readerstudy.design import Reading
+from inference.readerstudy.keys import reader_token
 from inference.readerstudy.layout import (
     COORDINATOR_LOG,
+    LOCK_NAME,
     STUDY_NAME,
+    prepared_files,
     read_study_file,
     reader_log_path,
 )
@@ -111,9 +114,52 @@ def verify_study(directory: str | Path, key_path: str | Path | None = None,
                     f"{when[:10]}, is missing or changed (records deleted or replaced)")
     if coordinator:
         report.coordinator_head = witness.head_of(coordinator[-1], audit_time())
+        report.problems += _check_prepared(directory, coordinator)
+    report.problems += _check_reader_folders(directory, protocol.readers)
     _check_witnesses(report, witnesses, coordinator, logs)
     report.chain_head = audit.heads_fingerprint(heads)
     return report
+
+
+def _check_reader_folders(directory: Path, readers: tuple[str, ...]) -> list[str]:
+    """Folders in readers/ that belong to no reader of the study (forged or left over), and
+    lock files that are not files."""
+    root = directory / "readers"
+    known = {reader_token(r) for r in readers}
+    problems = []
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        if entry.name not in known:
+            problems.append(f"readers/{entry.name[:40]} is not the folder of any reader of the "
+                            "study (forged, or copied from another study)")
+    for reader in readers:
+        lock = reader_log_path(directory, reader).with_name(LOCK_NAME)
+        if lock.exists() and not lock.is_file():
+            problems.append(f"reader {reader!r}'s lock ({LOCK_NAME}) is a folder, not a file")
+    return problems
+
+
+def _check_prepared(directory: Path, coordinator: list[dict]) -> list[str]:
+    """The prepared cases against what init sealed: none deleted, replaced or cut short."""
+    sealed = [r for r in coordinator if r.get("event") == "cases_prepared"]
+    if not sealed:
+        return []
+    problems = []
+    for case, files in sorted(((sealed[-1].get("data") or {}).get("cases") or {}).items()):
+        try:
+            now = prepared_files(directory, case)
+        except DcreviewError:
+            now = {}
+        if not now:
+            problems.append(f"case {case!r}: its prepared images are missing (deleted after "
+                            "init)")
+            continue
+        changed = sorted(name for name, (size, digest) in files.items()
+                         if name not in now or now[name][0] != size
+                         or (digest and now[name][1] != digest))
+        if changed:
+            problems.append(f"case {case!r}: prepared file(s) {', '.join(changed)} missing or "
+                            "changed since init")
+    return problems
 
 
 def audit_time() -> str:

@@ -25,7 +25,7 @@ DATA = ("inference/data/models/dcreview-demo-phantom.onnx",
         "inference/data/schemas/model_card.schema.json",
         "inference/data/schemas/run_report.schema.json",
         "inference/data/schemas/study_protocol.schema.json",
-        "viewer/data/presets/window_presets.json", "viewer/data/icons/dcreview.png")
+        "inference/data/presets/window_presets.json", "viewer/data/icons/dcreview.png")
 
 
 @pytest.fixture(scope="module")

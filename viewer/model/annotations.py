@@ -129,7 +129,7 @@ class AnnotationState:
         """ROI statistics per layer, cached until the shape or a layer changes."""
         if annotation.kind not in STATS_KINDS:
             return {}
-        key = (annotation, tuple((name, id(v)) for name, v in layers.items()))
+        key = (annotation, tuple((name, v.token) for name, v in layers.items()))
         if key not in self._stats:
             if len(self._stats) > 512:
                 self._stats.clear()

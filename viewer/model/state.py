@@ -196,10 +196,19 @@ class ViewerState:
 
     @property
     def compare_on_grid(self) -> bool:
-        """True when the real contrast scan is on the non-contrast grid (e.g. registered)."""
+        """True when the real contrast scan is on the non-contrast grid."""
         base, real = self.base, self.volumes.get(Role.COMPARE)
         return (base is not None and real is not None and real.shape == base.shape
                 and base.geometry.same_grid(real.geometry))
+
+    @property
+    def compare_registered(self) -> bool:
+        """True when the real scan was registered onto the non-contrast grid: the one rule
+        for what needs registration (the difference map, the metrics). Two acquisitions on
+        the same grid still differ by patient motion, which a difference would show as if
+        it were the model's error."""
+        real = self.volumes.get(Role.COMPARE)
+        return self.compare_on_grid and real is not None and "registered_to" in real.provenance
 
     def layers(self) -> dict[str, Volume]:
         """Loaded series by the names annotation statistics and exports use."""

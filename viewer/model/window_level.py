@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from inference.io.volume import Volume
-from viewer.assets import asset
+from inference.resources import resource
 
 MIN_WIDTH = 1.0
 
@@ -46,8 +46,8 @@ class Preset:
 
 @lru_cache(maxsize=1)
 def presets() -> tuple[Preset, ...]:
-    """Presets from the viewer's data (presets/window_presets.json), in number-key order."""
-    data = json.loads(asset("presets", "window_presets.json").read_text())
+    """The window presets (inference/data/presets/window_presets.json), in number-key order."""
+    data = json.loads(resource("presets", "window_presets.json").read_text())
     out = []
     for p in data["presets"]:
         window = None if p["width"] is None else WindowLevel(p["width"], p["level"])

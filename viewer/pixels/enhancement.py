@@ -56,7 +56,7 @@ class SubtractionCache:
 
     def get(self, base: Volume, overlay: Volume) -> np.ndarray:
         """``overlay`` minus ``base`` (recomputed only for a new pair)."""
-        key = (id(base), id(overlay))
+        key = (base.token, overlay.token)
         if key != self._key or self._array is None:
             self._array = enhancement(base, overlay)
             self._key = key

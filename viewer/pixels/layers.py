@@ -42,7 +42,7 @@ class OverlayPixels:
             raw = self._map(state)
             if raw is None or state.map_smoothing_mm <= 0:
                 return raw
-            key = (id(raw), state.map_smoothing_mm)
+            key = (self._map_key(state), state.map_smoothing_mm)
             if self._smoothed_key != key:
                 self._smoothed = smooth_in_plane(raw, state.base.geometry.spacing,
                                                  state.map_smoothing_mm)
@@ -50,16 +50,23 @@ class OverlayPixels:
             return self._smoothed
         return state.overlay.array
 
+    @staticmethod
+    def _map_key(state: ViewerState) -> tuple:
+        """What the current map is made of (volumes by their never-reused tokens)."""
+        real = state.volumes.get(Role.COMPARE)
+        return (state.overlay_mode, state.base.token, state.overlay.token,
+                None if real is None else real.token)
+
     def _map(self, state: ViewerState) -> np.ndarray | None:
         """The enhancement or (registered) difference map, unsmoothed."""
         assert state.base is not None and state.overlay is not None
         if state.overlay_mode is OverlayMode.ENHANCEMENT:
             return self.enhancement.get(state.base, state.overlay)
         # The difference is only meaningful once the real scan sits on this grid (registered).
-        if not state.compare_on_grid:
+        if not state.compare_registered:
             return None
         real = state.volumes[Role.COMPARE]
-        key = (id(real), id(state.overlay))
+        key = (real.token, state.overlay.token)
         if self._masked_key != key:
             # Outside the real scan's field of view the "difference" is only its edge.
             self._masked = mask_outside(self.difference.get(real, state.overlay), real.array)

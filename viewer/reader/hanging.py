@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from inference.io.volume import SeriesMetadata, Volume
 from inference.readerstudy.design import Reading
-from inference.readerstudy.prepare import load_layer
+from inference.readerstudy.prepare import SHOWN_ALONE, load_layer
 from inference.readerstudy.store import StudyStore
 from viewer.model.layout import Layout
 
@@ -43,9 +43,9 @@ def hanging_for(store: StudyStore, reading: Reading) -> Hanging:
         base = _anonymous(load_layer(folder, "noncontrast"), False)
         overlay = _anonymous(load_layer(folder, "synthetic"), True)
     elif shown == "synthetic":
-        base = _anonymous(load_layer(folder, "synthetic"), True)
+        base = _anonymous(load_layer(folder, SHOWN_ALONE["synthetic"]), True)
     elif shown == "real":
-        base = _anonymous(load_layer(folder, "real"), False)
+        base = _anonymous(load_layer(folder, SHOWN_ALONE["real"]), False)
     else:
         raise ValueError(f"unknown layer {shown!r}")
     return Hanging(base, overlay, arm.blinded, LAYOUTS[arm.layout], arm.preset,

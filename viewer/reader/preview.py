@@ -5,7 +5,8 @@ study is only read), rendered to ``ARM.png``, and every string the screen shows 
 ``ARM.texts.json``: VTK text in every view, window and dock titles, labels, buttons, tooltips,
 actions and the status bar. A blinded arm fails the audit when any of them carries a
 provenance cue, or, in a real-or-synthetic arm, when the screen of a synthetic case differs
-in any string from the screen of a real one.
+in any string from the screen of a real one, or when the two variants of its cases differ in
+grain (``inference.readerstudy.blinding``: interpolation blur is a cue too).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+from inference.readerstudy.blinding import texture_audit
 from inference.readerstudy.design import Reading
+from inference.readerstudy.presentation import TEXTURE_BAND
 from inference.readerstudy.store import Interaction, StudyStore
 
 CUES = re.compile(r"synthe|\bsyn\b|digital contrast|ai-generated|derived|model|\breal\b|"
@@ -53,6 +56,10 @@ class PreviewStore:
     def interaction(self, reading: Reading) -> Interaction:
         """A fresh reading."""
         return Interaction()
+
+    def failed_checks(self, reading: Reading) -> list:
+        """No answers, so none contradict each other."""
+        return []
 
     def start(self, *args) -> None:
         """Nothing is recorded in a preview."""
@@ -103,7 +110,7 @@ def screen_texts(window) -> dict[str, list[str]]:
 def _render(store: StudyStore, reading: Reading, out: Path, name: str) -> dict[str, list[str]]:
     from viewer.reader.reading_window import ReadingWindow
     from viewer.views.application import application
-    from viewer.views.screenshot import save_png
+    from viewer.views.screenshot import capture_window, save_png
 
     app = application()
     window = ReadingWindow(PreviewStore(store, reading), reading.reader,  # type: ignore[arg-type]
@@ -113,7 +120,8 @@ def _render(store: StudyStore, reading: Reading, out: Path, name: str) -> dict[s
     for _ in range(5):
         app.processEvents()
     window.grid.render_all()
-    save_png(window.grid.capture(), out / f"{name}.png")
+    # The whole screen a reader sees: form, case header and toolbar with the views.
+    save_png(capture_window(window, window.grid.visible_widgets()), out / f"{name}.png")
     texts = screen_texts(window)
     window.tick.stop()
     window.close()
@@ -131,6 +139,8 @@ def preview(directory: str | Path, out: str | Path) -> tuple[list[str], list[Pat
     readings = [r for reader in store.protocol.readers for r in store.readings(reader)]
     if not readings:
         raise SystemExit("no reading lists yet: run `dcreview study assign` first")
+    # The pixels as well as the texts: both variants of a real-or-synthetic arm share a grain.
+    texture_failures, textures = texture_audit(store)
     for arm in store.protocol.arms:
         of_arm = [r for r in readings if r.arm == arm.id]
         variants = {r.shown: r for r in reversed(of_arm)}  # first reading of each variant
@@ -156,8 +166,11 @@ def preview(directory: str | Path, out: str | Path) -> tuple[list[str], list[Pat
             failures += [f"arm {arm.id}: provenance cue on screen: {c!r}" for c in cues]
             failures += [f"arm {arm.id}: shown only for some cases: {t!r}"
                          for t in report.get("differs_between_variants", [])]
+        if arm.id in textures:
+            report["texture"] = {"band": list(TEXTURE_BAND), "cases": textures[arm.id]}
+            path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     store.close()
-    return failures, written
+    return failures + texture_failures, written
 
 
 def main(argv: Sequence[str]) -> int:

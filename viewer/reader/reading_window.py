@@ -284,9 +284,13 @@ class ReadingWindow(QMainWindow):
             return
         missing = self.store.missing(self.reading)
         self.next_button.setEnabled(not missing)
-        self.missing_label.setText(
-            "" if not missing else "Still to answer: " + "; ".join(
+        lines = [f"Please check: {c.message}" + (
+            f" (explain in '{self.protocol.questions[c.comment].text}')"
+            if c.action == "comment" else "") for c in self.store.failed_checks(self.reading)]
+        if missing:
+            lines.append("Still to answer: " + "; ".join(
                 self.protocol.questions[q].text for q in missing))
+        self.missing_label.setText("\n".join(lines))
 
     def interaction(self) -> Interaction:
         """Time and viewing actions on the current case so far."""

@@ -11,6 +11,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from inference.readerstudy.cli import format_summary
+from inference.readerstudy.statistics import auc_ci_reason
 
 
 class SummaryWindow(QDialog):
@@ -24,8 +25,8 @@ class SummaryWindow(QDialog):
         layout = QHBoxLayout(self)
         self.text = QPlainTextEdit(format_summary(summary), self)
         self.text.setReadOnly(True)
-        # A table that wraps is unreadable: scroll sideways instead.
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # Long lines (MRMC reasons, verify's findings) wrap at the window's edge.
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.text, 1)
         right = QVBoxLayout()
@@ -39,19 +40,24 @@ class SummaryWindow(QDialog):
         self.draw()
 
     def draw(self) -> None:
-        """AUC per reader and arm, and real-vs-synthetic accuracy, each with its 95% CI."""
+        """AUC per reader and arm, and real-vs-synthetic accuracy: a bar only where there is
+        a 95% CI (the same rule as the text: an AUC of too few cases is a point alone)."""
         self.figure.clear()
         ax1, ax2 = self.figure.subplots(2, 1)
-        for ax, rows, key, title, ref in (
-                (ax1, [a for a in self.summary["auc"] if a["auc"] is not None], "auc",
-                 "AUC (Mann-Whitney, DeLong 95% CI)", 0.5),
-                (ax2, self.summary["turing"], "accuracy",
-                 "Real vs synthetic: accuracy (Wilson 95% CI)", 0.5)):
+        aucs = [a for a in self.summary["auc"] if a["auc"] is not None]
+        with_ci = [auc_ci_reason(a) is None for a in aucs]
+        for ax, rows, has_ci, key, title, ref in (
+                (ax1, aucs, with_ci, "auc", "AUC (Mann-Whitney); bars: DeLong 95% CI" + (
+                    "" if all(with_ci) else ", where the cases allow one"), 0.5),
+                (ax2, self.summary["turing"], [True] * len(self.summary["turing"]),
+                 "accuracy", "Real vs synthetic: accuracy (Wilson 95% CI)", 0.5)):
             labels = [f"{r['reader']}\n{r['arm']}" for r in rows]
             values = np.array([r[key] for r in rows], float)
             if len(rows):
-                err = np.array([[v - r["low"] for v, r in zip(values, rows, strict=True)],
-                                [r["high"] - v for v, r in zip(values, rows, strict=True)]])
+                err = np.array([[v - r["low"] if ci else 0.0 for v, r, ci in
+                                 zip(values, rows, has_ci, strict=True)],
+                                [r["high"] - v if ci else 0.0 for v, r, ci in
+                                 zip(values, rows, has_ci, strict=True)]])
                 ax.errorbar(range(len(rows)), values, yerr=err, fmt="o", capsize=4)
                 ax.set_xticks(range(len(rows)), labels, fontsize=7)
             ax.axhline(ref, color="0.6", lw=0.8, ls="--")

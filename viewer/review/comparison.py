@@ -78,8 +78,8 @@ class ComparisonPanel(QDockWidget):
             self.redraw()
 
     def ready(self) -> bool:
-        """True when all three series are loaded and share one grid."""
-        return self.state.overlay is not None and self.state.compare_on_grid
+        """True when all three series are loaded and the real scan is registered."""
+        return self.state.overlay is not None and self.state.compare_registered
 
     def _update_enabled(self) -> None:
         self.compute_button.setEnabled(self.ready() and self.worker is None)
@@ -107,7 +107,8 @@ class ComparisonPanel(QDockWidget):
 
     def _series_key(self) -> tuple:
         st = self.state
-        return (id(st.base), id(st.overlay), id(st.volumes.get(Role.COMPARE)))
+        return tuple(None if v is None else v.token
+                     for v in (st.base, st.overlay, st.volumes.get(Role.COMPARE)))
 
     def _on_computed(self, figures: dict) -> None:
         self.worker = None

@@ -58,6 +58,26 @@ def compose_grid(tiles: Sequence[tuple[int, int, np.ndarray]]) -> np.ndarray:
     return np.concatenate(parts, axis=0)
 
 
+def capture_window(window, panels) -> np.ndarray:
+    """A whole window as the user sees it: its widgets (QWidget.grab) with the pixels of each
+    VTK panel (which grab cannot see) put where the panel sits."""
+    from PySide6.QtCore import QPoint
+
+    image = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    h, w = image.height(), image.width()
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(
+        h, image.bytesPerLine())[:, : w * 3].reshape(h, w, 3).copy()
+    ratio = window.devicePixelRatioF()
+    for panel in panels:
+        view = capture(panel.render_window)
+        corner = panel.mapTo(window, QPoint(0, 0))
+        y, x = round(corner.y() * ratio), round(corner.x() * ratio)
+        rows, cols = min(view.shape[0], h - y), min(view.shape[1], w - x)
+        if rows > 0 and cols > 0:
+            pixels[y:y + rows, x:x + cols] = view[:rows, :cols]
+    return pixels
+
+
 def save_png(pixels: np.ndarray, path: str | Path) -> Path:
     """Write RGB uint8 pixels to a PNG file."""
     path = Path(path)

@@ -105,7 +105,7 @@ class SliceTexts:
         if overlay_drawn and state.overlay_mode is OverlayMode.ENHANCEMENT:
             self.colour_bar.show_enhancement(state.enhancement_threshold)
         elif overlay_drawn and state.overlay_mode is OverlayMode.DIFFERENCE and (
-                state.compare_on_grid):
+                state.compare_registered):
             self.colour_bar.show_difference()
         elif overlay_drawn and state.overlay_mode is OverlayMode.UNCERTAINTY and (
                 state.uncertainty is not None):

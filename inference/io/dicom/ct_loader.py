@@ -13,6 +13,7 @@ from inference.io.dicom.decoders import decode_hu_into
 from inference.io.dicom.discovery import SeriesInfo
 from inference.io.dicom.enhanced import frame_headers
 from inference.io.dicom.header import FileHeader
+from inference.io.dicom.limits import TooLarge, check_image, check_volume
 from inference.io.dicom.rescale import integral_rescale, rescale_into
 from inference.io.dicom.stack import build_stack
 from inference.io.volume import SeriesMetadata, Volume
@@ -68,6 +69,9 @@ def load_ct_series(series: SeriesInfo, *, allow_gaps: bool = False, require_ct: 
         raise NoImagesError(series.description or "the series (only localizer images)")
     if require_ct and series.modality != "CT":
         raise WrongModalityError(series.modality)
+    for h in series.headers:  # what each header claims, before anything is read or allocated
+        check_image(h.rows, h.columns, h.number_of_frames)
+    check_volume(series.image_count, *series.size)
     warnings = []
     if series.localizers:
         warnings.append(f"{series.localizers} localizer (scout) image(s) excluded")
@@ -76,6 +80,7 @@ def load_ct_series(series: SeriesInfo, *, allow_gaps: bool = False, require_ct: 
     first = next(h for h in stack.slots if h is not None)
     present = [h for h in stack.slots if h is not None]
     dtype = np.int16 if all(integral_rescale(h) for h in present) else np.float32
+    check_volume(len(stack.slots), first.rows, first.columns, np.dtype(dtype).itemsize)
     # Filling up front touches every page in one streaming pass, which is several times
     # cheaper than faulting pages in one by one inside the per-file reads; it also blanks
     # any missing slices.
@@ -126,6 +131,8 @@ def _load_multiframe(coded: list[tuple[int, FileHeader, int]], array: np.ndarray
     for path, jobs in by_path.items():
         try:
             frames = decode_all_frames(path)
+        except TooLarge:
+            raise
         except Exception as exc:
             raise DecodeError(f"cannot decode the multi-frame image ({exc})") from exc
         for k, h, frame in jobs:

@@ -10,6 +10,7 @@ import pydicom
 from inference.errors import DecodeError
 from inference.io.dicom import decode_native, decode_pydicom
 from inference.io.dicom.header import FileHeader
+from inference.io.dicom.limits import TooLarge
 from inference.io.dicom.rescale import rescale_into
 
 DECODERS: list[ModuleType] = [decode_native, decode_pydicom]
@@ -23,6 +24,8 @@ def decode_stored(h: FileHeader, frame: int = 0) -> np.ndarray:
             continue
         try:
             return decoder.decode(h, frame)
+        except TooLarge:
+            raise  # the same claim for every decoder: say it as it is
         except Exception as exc:
             errors.append(f"{decoder.NAME}: {exc}")
     syntax = pydicom.uid.UID(h.transfer_syntax).name

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import logging
 import os
+import stat
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +19,7 @@ import pydicom
 
 from inference import userdirs
 from inference.errors import LoadError, NoImagesError, NotDicomError, UnsupportedFormatError
+from inference.files import atomic, capped
 from inference.files.confine import OutsideInput, confined, inside
 from inference.io.dicom.header import (
     NATIVE_SYNTAXES,
@@ -125,15 +130,28 @@ class StudyScan:
         raise SeriesNotFoundError(f"no series {key!r} in {Path(self.root).name}")
 
 
-def _walk_files(root: Path) -> list[str]:
-    files = []
+NOT_REGULAR = "not a regular file (a named pipe, device or socket): never opened"
+
+
+def _walk_files(root: Path) -> tuple[list[str], list[SkippedFile]]:
+    """Regular files under ``root`` (hidden ones left out); anything else is listed as
+    skipped: opening a named pipe would wait forever."""
+    files, skipped = [], []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            files.append(os.path.join(dirpath, name))
-    return files
+            path = os.path.join(dirpath, name)
+            try:
+                regular = stat.S_ISREG(os.stat(path).st_mode)
+            except OSError:
+                regular = False
+            if regular:
+                files.append(path)
+            else:
+                skipped.append(SkippedFile(path, NOT_REGULAR))
+    return files, skipped
 
 
 OUTSIDE = "referenced by the DICOMDIR outside its own folder (refused: never read)"
@@ -160,6 +178,9 @@ def _dicomdir_files(dicomdir: Path) -> tuple[list[str], list[SkippedFile]]:
         if not inside(path, base):  # a link inside the folder leading out of it
             refused.append(SkippedFile("/".join(parts)[:200], OUTSIDE))
             continue
+        if path.exists() and not path.is_file():
+            refused.append(SkippedFile("/".join(parts)[:200], NOT_REGULAR))
+            continue
         out.append(str(path))
     return out, refused
 
@@ -179,42 +200,80 @@ def _resolve_case_insensitive(base: Path, parts: list[str]) -> Path:
     return path
 
 
-def unpack_zip(zip_path: Path) -> Path:
-    """Extract a zip into the user cache (once per zip content) and return the folder."""
+UNZIP_CAP_GB = 10.0  # DCREVIEW_UNZIP_CACHE_GB overrides it
+SKIPPED_NAME = ".skipped.json"
+
+
+def _unpack_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo, folder: Path) -> str | None:
+    """Extract one member; the reason it cannot be (None: extracted)."""
+    dest = (folder / member.filename).resolve()
+    if not dest.is_relative_to(folder.resolve()):
+        return "its name leads outside the archive's folder (refused)"
+    try:
+        if member.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+            return None
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zf.open(member) as src, open(dest, "wb") as out:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+    except NotImplementedError:  # (a RuntimeError: caught first)
+        reason = "compressed with a method dcreview cannot read"
+    except RuntimeError:  # zipfile says "encrypted, password required" this way
+        reason = "encrypted (dcreview reads no password-protected archive)"
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        reason = "damaged in the archive (its checksum or its compressed data is wrong)"
+    except OSError as exc:
+        reason = f"cannot be written here ({exc.strerror or type(exc).__name__})"
+    else:
+        return None
+    with contextlib.suppress(OSError):  # a name too long for the file system never existed
+        dest.unlink(missing_ok=True)
+    return reason
+
+
+def unpack_zip(zip_path: Path) -> tuple[Path, list[SkippedFile]]:
+    """Extract a zip into the user cache (once per zip content; the cache kept under its cap)
+    and return the folder and the members that could not be extracted, each with its reason
+    (an encrypted or damaged member leaves the rest readable)."""
     st = zip_path.stat()
-    key = hashlib.sha256(f"{zip_path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    target = userdirs.unzip_dir() / key.hexdigest()[:16]
-    done = target / ".complete"
-    if done.exists():
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zip_path) as zf:
-        for member in zf.infolist():
-            dest = (target / member.filename).resolve()
-            if not dest.is_relative_to(target.resolve()):
-                continue  # refuses path traversal ("../") entries
-            if member.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(member) as src, open(dest, "wb") as out:
-                while chunk := src.read(1 << 20):
-                    out.write(chunk)
-    done.touch()
-    return target
+    key = hashlib.sha256(f"v2|{zip_path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    root = userdirs.unzip_dir()
+    target = root / key.hexdigest()[:16]
+    if not (target / SKIPPED_NAME).exists():
+        atomic.sweep_partials(root)
+        skipped = []
+        try:
+            with atomic.folder(target) as partial, zipfile.ZipFile(zip_path) as zf:
+                for member in zf.infolist():
+                    reason = _unpack_member(zf, member, partial)
+                    if reason:
+                        skipped.append({"path": member.filename[:200], "reason": reason})
+                atomic.write_json(partial / SKIPPED_NAME, skipped)
+        except zipfile.BadZipFile as exc:
+            raise UnsupportedFormatError(f"{zip_path.name} is a damaged zip archive") from exc
+        capped.evict(root, capped.cap_from_env("DCREVIEW_UNZIP_CACHE_GB", UNZIP_CAP_GB),
+                     keep=target)
+    capped.used(target)
+    listed = json.loads((target / SKIPPED_NAME).read_text())
+    return target, [SkippedFile(f"{zip_path.name}:{s['path']}", s["reason"]) for s in listed]
 
 
 def candidate_files(path: Path) -> tuple[list[str], list[SkippedFile]]:
-    """Files to look at for a folder, DICOMDIR, zip or single file, and references refused."""
+    """Files to look at for a folder, DICOMDIR, zip or single file, and what was refused."""
     if path.is_dir():
-        return _walk_files(path), []
+        return _walk_files(path)
+    if not path.exists():
+        raise UnsupportedFormatError(f"{path.name} does not exist")
+    if not path.is_file():
+        raise UnsupportedFormatError(f"{path.name} is {NOT_REGULAR}")
     if path.name.upper() == "DICOMDIR":
         return _dicomdir_files(path)
     if zipfile.is_zipfile(path):
-        return _walk_files(unpack_zip(path)), []
-    if path.is_file():
-        return [str(path)], []
-    raise UnsupportedFormatError(f"{path.name} does not exist")
+        folder, refused = unpack_zip(path)
+        files, skipped = _walk_files(folder)
+        return files, refused + skipped
+    return [str(path)], []
 
 
 def _truncated(h: FileHeader) -> bool:

@@ -149,7 +149,9 @@ def test_synthetic_series_goes_back_into_its_study(orthanc, small_case, tmp_path
     assert main(["synthesize", "--pacs", kind, study, "-o", str(tmp_path / "x")]) == 2
     assert main(["pacs", "send", kind, str(out / "dicom")]) == 2  # no confirmation: refused
     assert "needs --yes" in capsys.readouterr().err
-    assert main(["pacs", "send", kind, str(out / "dicom"), "--yes"]) == 0
+    # The whole output folder (its NIfTI, sidecar and report beside dicom/): those are skipped.
+    assert main(["pacs", "send", kind, str(out), "--yes"]) == 0
+    assert "skipped 3 file(s) that are not DICOM" in capsys.readouterr().err
     study_uid = _study(dimse_node)["StudyInstanceUID"]
     series = orthanc.rest("POST", "/tools/find", json={
         "Level": "Series", "Query": {"StudyInstanceUID": study_uid}, "Expand": True})

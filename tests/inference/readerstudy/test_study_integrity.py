@@ -218,3 +218,23 @@ def test_a_washout_beyond_the_calendar_is_refused_and_never_overflows(tmp_path, 
     progress = {p["reader"]: p for p in store.progress()}
     assert progress["alice"]["next"].startswith("session 2 opens on 9999")
     store.close()
+
+
+def test_a_forged_reader_folder_and_a_deleted_prepared_case_are_reported(
+        tmp_path, small_case, prepared_cases, capsys):
+    protocol = write_protocol(tmp_path, small_case)
+    folder = tmp_path / "study"
+    shutil.copytree(prepared_cases, folder / "prepared")
+    assert main(["study", "init", str(protocol), "--dir", str(folder)]) == 0
+    assert main(["study", "assign", str(folder)]) == 0
+    capsys.readouterr()
+    assert verify_study(folder).problems == []
+    (folder / "readers" / "0123456789abcdef").mkdir(parents=True)
+    shutil.rmtree(folder / "prepared" / "case-2")
+    (folder / "prepared" / "case-3" / "prepared.json").write_text("{}")
+    problems = verify_study(folder).problems
+    assert any("readers/0123456789abcdef is not the folder of any reader" in p
+               for p in problems), problems
+    assert any("case 'case-2': its prepared images are missing" in p for p in problems)
+    assert any("case 'case-3': prepared file(s) prepared.json missing or changed" in p
+               for p in problems)

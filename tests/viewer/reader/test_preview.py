@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -82,3 +83,43 @@ def test_a_leak_is_named_by_arm_and_string(every_arm_study, tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert "BLINDING FAILURE: arm syn_2by2: provenance cue on screen: 'SYNTHETIC" in err
     assert "arm syn_1by1" not in err  # no 3-D view there: nothing leaks
+
+
+def test_the_turing_variants_share_their_grain_and_the_preview_shows_the_whole_screen(
+        every_arm_study, tmp_path):
+    failures, _written = preview(every_arm_study, tmp_path)
+    assert failures == []
+    report = json.loads((tmp_path / "turing_1by1.texts.json").read_text())
+    cases = report["texture"]["cases"]
+    assert len(cases) == 6 and all(c["within_band"] for c in cases)
+    low, high = report["texture"]["band"]
+    assert all(low <= c["ratio"] <= high for c in cases)
+    # ARM.png is the reading window, not only its views: the form to the right of the views
+    # (the question's text) and the toolbar above them are in the picture.
+    shot = np.asarray(Image.open(tmp_path / "turing_1by1.png"))
+    assert shot.shape[1] >= 1500 and shot.shape[0] >= 800
+    form = shot[:, int(shot.shape[1] * 0.75):]
+    assert form.std() > 10  # the form's widgets, not a black margin
+
+
+def test_the_pixel_audit_catches_the_old_resampling(tmp_path, small_case, monkeypatch,
+                                                    capsys):
+    """Put back the old chain (the synthetic shown as predicted, the real as registered, the
+    table and field of view as they come): preview fails, naming the arm and the case."""
+    from inference.readerstudy import presentation
+    from inference.readerstudy.prepare import prepare_study
+
+    monkeypatch.setattr(presentation, "shifted", lambda volume, shift: volume)
+    monkeypatch.setattr(presentation, "within", lambda volume, mask: volume)
+    protocol = every_arm_protocol(tmp_path, small_case)
+    store = StudyStore.create(tmp_path / "study", protocol)
+    prepared = tmp_path / "study" / "prepared"
+    prepare_study(replace(protocol, cases=protocol.cases[:1]), prepared, log=lambda _m: None)
+    for case in protocol.cases[1:]:  # the same phantom: prepared once
+        shutil.copytree(prepared / protocol.cases[0].id, prepared / case.id)
+    store.assign()
+    store.close()
+    assert preview_main([str(tmp_path / "study"), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"BLINDING FAILURE: arm turing_1by1, case case-1: the synthetic and the "
+                     r"real variant differ in grain \(texture ratio 1\.[5-9]", err), err

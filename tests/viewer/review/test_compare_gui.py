@@ -134,3 +134,20 @@ def test_metrics_of_replaced_series_are_never_shown(comparing, qtbot):
     qtbot.waitUntil(lambda: w.comparison.worker is None, timeout=120_000)
     assert w.comparison.figures is None
     assert "changed while computing" in w.comparison.note.text()
+
+
+def test_no_difference_map_before_registration_even_on_the_same_grid(comparing):
+    """The phantom's real scan lies on the very grid of the non-contrast one, the patient
+    moved between the two: until it is registered, no difference map and no metrics (motion
+    rims would look like the model's errors)."""
+    from viewer.model.layout import Layout
+
+    w = comparing
+    assert w.state.compare_on_grid and not w.state.compare_registered
+    w.state.set_layout(Layout.ROW)
+    w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
+    w.grid.render_all()
+    assert w.grid.pixels.source(w.state) is None
+    info = w.grid.view(Plane.AXIAL, Role.BASE).info.GetInput()
+    assert "register" in info  # the label says so (cut to fit the narrow compare view)
+    assert not w.comparison.ready() and w.comparison.compute() is None
