@@ -226,8 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m inference`."""
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    from inference.files.space import disk_full, is_disk_full
+
     try:
         return run(args)
     except DcreviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a full disk, wherever it stopped a writer: one line
+        if not is_disk_full(exc):
+            raise
+        print(f"error: {disk_full(exc)}", file=sys.stderr)
         return 2

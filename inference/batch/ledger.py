@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference import __version__
+from inference.files.space import disk_full, is_disk_full
 from inference.pacs.nodes import SCHEME
 from inference.pipeline.settings import CaseSpec
 
@@ -83,11 +84,16 @@ class Ledger:
     def record(self, key: str, case_id: str, status: str, result: dict | None,
                reason: str | None, attempts: int) -> None:
         """Record a case's outcome (a later one for the same case and key replaces it)."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, case_id, status, reason, attempts, json.dumps(result) if result else None,
-             datetime.now(UTC).isoformat(timespec="seconds"), os.getpid()))
-        self.db.commit()
+        try:
+            self.db.execute(
+                "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, case_id, status, reason, attempts, json.dumps(result) if result else None,
+                 datetime.now(UTC).isoformat(timespec="seconds"), os.getpid()))
+            self.db.commit()
+        except sqlite3.OperationalError as exc:
+            if is_disk_full(exc):  # the transaction rolled back: the ledger is as it was
+                raise disk_full(exc, self.path.parent) from exc
+            raise
 
     def rows(self) -> list[dict]:
         """Every recorded case."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import html
-import json
+import io
 from pathlib import Path
 
 import numpy as np
+
+from inference.files import atomic
 
 COLUMNS = ("case", "status", "reason", "mae_hu", "identity_mae_hu", "psnr_db",
            "identity_psnr_db", "ssim", "identity_ssim", "lumen_dice", "identity_lumen_dice",
@@ -99,10 +101,11 @@ def write_report(results: list[dict], outdir: str | Path, title: str = "dcreview
     """Write cohort.csv, cohort.json and summary.html (+ PNGs); returns the totals."""
     outdir = Path(outdir)
     rows = sorted((flat_row(r) for r in results), key=lambda r: str(r["case"]))
-    with open(outdir / "cohort.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic.write_text(outdir / "cohort.csv", table.getvalue())
     ok = [r for r in rows if r["status"] == "ok"]
     joules = float(_values(ok, "joules").sum())
     grams = float(_values(ok, "g_co2e").sum())
@@ -112,8 +115,7 @@ def write_report(results: list[dict], outdir: str | Path, title: str = "dcreview
               "energy_joules": joules, "operational_g_co2e": grams,
               "avoided_kg_co2e_if_each_replaces_a_contrast_ct": avoided,
               "out_of_domain": sum(1 for r in ok if r["domain_warnings"])}
-    (outdir / "cohort.json").write_text(json.dumps({"totals": totals, "cases": results},
-                                                   indent=2) + "\n")
+    atomic.write_json(outdir / "cohort.json", {"totals": totals, "cases": results}, indent=2)
     plots = _plots(ok, outdir)
     failures = "".join(f"<tr><td>{html.escape(str(r['case']))}</td>"
                        f"<td>{html.escape(str(r['reason']))}</td></tr>"
@@ -135,5 +137,5 @@ def write_report(results: list[dict], outdir: str | Path, title: str = "dcreview
         + "".join(f"<p><img src='{p}' alt='{p}'></p>" for p in plots)
         + (f"<h2>Failed cases</h2><table>{failures}</table>" if failures else "")
         + "</body></html>\n")
-    (outdir / "summary.html").write_text(summary)
+    atomic.write_text(outdir / "summary.html", summary)
     return totals

@@ -106,6 +106,31 @@ def commit_folder(partial: Path, final: str | Path, *, replace: bool = True) -> 
     return True
 
 
+def move_into(partial: Path, target: str | Path, last: tuple[str, ...] = ()) -> list[Path]:
+    """Move every entry of a filled partial folder into ``target`` (a folder that may hold
+    other things: a user's output folder), each by one rename: a file replaces an older one
+    of its name, a folder an older one dcreview made. ``last`` names entries moved after the
+    others (a report, which then tells that the rest is there). Returns the moved paths."""
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    entries = sorted((p for p in partial.iterdir() if p.name != ".dcreview-made"),
+                     key=lambda p: (p.name in last, last.index(p.name) if p.name in last else 0,
+                                    p.name))
+    moved = []
+    for entry in entries:
+        dest = target / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            if dest.exists() or dest.is_symlink():
+                remove_owned(dest, target)
+            os.rename(entry, dest)
+        else:
+            os.replace(entry, dest)
+        moved.append(dest)
+    _fsync_dir(target)
+    shutil.rmtree(partial, ignore_errors=True)
+    return moved
+
+
 @contextmanager
 def folder(final: str | Path, *, replace: bool = True) -> Iterator[Path]:
     """Fill a private folder; it becomes ``final`` only if the block finishes."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +158,16 @@ def write_image(volume: Volume, path: str | Path) -> Path:
         image.SetMetaData("ITK_FileNotes", note)
         image.SetMetaData(provenance.SIDECAR_KEY, provenance.to_json(volume.provenance))
     path.parent.mkdir(parents=True, exist_ok=True)
-    sitk.WriteImage(image, str(path), useCompression=True)
+    # Written under a private name, then renamed: a full disk or a kill leaves no file that
+    # looks like a whole image (ITK picks the format by the name's ending, which is kept).
+    suffix = next(s for s in SUFFIXES if path.name.lower().endswith(s))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}")
+    try:
+        sitk.WriteImage(image, str(tmp), useCompression=True)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if volume.synthetic:
         atomic.write_json(sidecar, {provenance.SIDECAR_KEY: provenance.travelling(
             volume.provenance), "image": path.name, "label": provenance.NOT_ACQUIRED},

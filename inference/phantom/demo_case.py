@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from pydicom.uid import generate_uid
 
 from inference import __version__, userdirs
 from inference.dicom.ct_writer import SeriesIdentity, write_ct_series
-from inference.files import atomic
+from inference.files import atomic, space
 from inference.io.image_file import write_image
 from inference.io.volume import SeriesMetadata, Volume
 from inference.phantom.anatomy import Anatomy
@@ -64,6 +63,9 @@ def write_demo_case(outdir: str | Path, *, matrix: int = 320, slices: int = 112,
     """Generate the phantom pair and write it as two DICOM series plus ground truth."""
     case = DemoCase(Path(outdir))
     case.root.mkdir(parents=True, exist_ok=True)
+    # Two series at full size and a compressed label map.
+    space.require(case.root, int(slices * matrix * matrix * 2 * 2.4) + (1 << 20),
+                  "the demo case")
     anatomy = Anatomy.create(seed, vary=seed != 0)
     geometry = centred_geometry(matrix, slices, pixel_mm, slice_mm)
     shape = (slices, matrix, matrix)
@@ -85,7 +87,8 @@ def write_demo_case(outdir: str | Path, *, matrix: int = 320, slices: int = 112,
                   study_uid=study_uid, frame_of_reference_uid=for_uid,
                   study_description="Abdominal aorta CT (synthetic phantom)",
                   accession_number=f"DEMO{seed:04d}", manufacturer="dcreview phantom",
-                  patient_birth_date="19600101", extra={"ImageComments": DEMO_NOTICE})
+                  patient_birth_date="19600101", body_part="ABDOMEN", kvp="120",
+                  patient_position="FFS", extra={"ImageComments": DEMO_NOTICE})
     series = [
         (plain, case.noncontrast, SeriesIdentity(
             series_uid=generate_uid(entropy_srcs=[f"dcreview-demo-nc-{seed}"]), series_number=2,
@@ -114,7 +117,7 @@ def write_demo_case(outdir: str | Path, *, matrix: int = 320, slices: int = 112,
         "contrast_motion": DEMO_MOTION.as_dict(),
         "aorta_lumen_voxels": int(np.count_nonzero(labels == Tissue.AORTA_LUMEN)),
     }
-    case.truth.write_text(json.dumps(truth, indent=2))
+    atomic.write_json(case.truth, truth, indent=2)  # last: it says the case is whole
     step(4, "Done")
     return case
 

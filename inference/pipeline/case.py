@@ -13,6 +13,8 @@ from pathlib import Path
 
 from inference.energy.meter import EnergyMeter, EnergyReport
 from inference.errors import Cancelled, DcreviewError, EvaluationError, LoadError, first_line
+from inference.files import atomic, space
+from inference.files.owned import make_owned
 from inference.io.dicom.ct_loader import LoadResult
 from inference.io.volume import Volume
 from inference.pipeline.evaluation import Evaluation, evaluate, summary
@@ -103,6 +105,14 @@ def synthesize_volume(volume: Volume, session: ModelSession, *, country: str | N
     return result, meter.stop(result.provider)
 
 
+def output_bytes(result: SynthesisResult, settings: CaseSettings) -> int:
+    """About how much a case writes: compressed volumes (CT noise compresses to about 70 %),
+    a DICOM series at full size, and a margin for the reports."""
+    n = result.volume.nbytes
+    return int(n * (0.7 + (1.1 if settings.dicom else 0.0)
+                    + (0.7 if result.uncertainty is not None else 0.0))) + (1 << 20)
+
+
 def output_name(volume: Volume) -> str:
     """The synthetic volume's file name: NIfTI, or NRRD for a gantry-tilted (sheared) grid,
     which NIfTI cannot hold."""
@@ -151,7 +161,8 @@ def write_outputs(result: SynthesisResult, session: ModelSession, outdir: Path,
     if settings.dicom:
         from inference.dicom.synthetic_series import write_synthetic_series
 
-        files = write_synthetic_series(result.volume, series, outdir / DICOM_DIR,
+        # Made by dcreview, so that a later run into the same folder may replace it.
+        files = write_synthetic_series(result.volume, series, make_owned(outdir / DICOM_DIR),
                                        deidentify=deid or False)
         written["dicom_files"] = len(files)
         report["output"]["dicom"] = {"folder": str(final_dir / DICOM_DIR), "files": len(files),
@@ -209,14 +220,28 @@ def run_case(case: CaseSpec, outdir: str | Path, settings: CaseSettings, *,
     # The input's pixels are not needed any more: releasing them before the writer makes its
     # own copy keeps the peak at about three volumes (benchmarks/synthesis.py measures it).
     del source
+    # Everything is written into a private folder, then moved into place (the report last):
+    # a run killed or stopped by a full disk leaves no output that looks whole.
     outdir.mkdir(parents=True, exist_ok=True)
-    report, written = write_outputs(result, session, outdir, settings, report, series,
-                                    final_dir)
-    if evaluation is not None:
-        report["evaluation"] = evaluation.as_dict()
-    report_file = write_report(report, report_path or outdir / REPORT)
-    return CaseResult(case.case_id, Path(written["output"]), report_file, report, result,
-                      energy, warnings, evaluation, written.get("uncertainty"),
+    atomic.sweep_partials(outdir)
+    space.require(outdir, output_bytes(result, settings), "the synthetic volume and its files")
+    partial = atomic.partial_folder(outdir / "synthesis")
+    try:
+        report, written = write_outputs(result, session, partial, settings, report, series,
+                                        final_dir or outdir)
+        if evaluation is not None:
+            report["evaluation"] = evaluation.as_dict()
+        if report_path is None:
+            write_report(report, partial / REPORT)
+        atomic.move_into(partial, outdir, last=(REPORT,))
+    finally:
+        atomic.discard(partial)
+    report_file = report_path or outdir / REPORT
+    if report_path is not None:
+        write_report(report, report_path)
+    where = {k: outdir / Path(v).name for k, v in written.items() if isinstance(v, Path)}
+    return CaseResult(case.case_id, where["output"], report_file, report, result, energy,
+                      warnings, evaluation, where.get("uncertainty"),
                       int(written.get("dicom_files", 0)), time.perf_counter() - t0)
 
 

@@ -7,6 +7,7 @@ patient identifiers leave the study, and every row carries the protocol hash.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections import defaultdict
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.errors import ReaderStudyError
+from inference.files import atomic
 from inference.readerstudy.protocol import Protocol
 from inference.readerstudy.scores import score
 
@@ -32,20 +34,20 @@ def export_long_csv(protocol: Protocol, rows: list[dict], path: Path,
     columns = ("protocol_hash", "chain_head", "reader", "session", "position", "case", "arm",
                "shown", "question", "value", "answered_at", "answer_changes",
                "active_seconds", "wl_changes", "slices_viewed", "overlay_toggles")
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(columns)
-        for r in rows:
-            value = r["value"]
-            writer.writerow([r["protocol_hash"], chain_head, readers[r["reader"]],
-                             r["session"], r["position"], cases[r["case"]], r["arm"],
-                             r["shown"], r["question"],
-                             value if isinstance(value, str | int | float) and not isinstance(
-                                 value, bool) else json.dumps(value),
-                             r.get("answered_at", ""), r.get("changes", ""),
-                             f"{r['active_seconds'] or 0:.1f}", r["wl_changes"],
-                             r["slices_viewed"], r["overlay_toggles"]])
-    return path
+    f = io.StringIO(newline="")
+    writer = csv.writer(f)
+    writer.writerow(columns)
+    for r in rows:
+        value = r["value"]
+        writer.writerow([r["protocol_hash"], chain_head, readers[r["reader"]],
+                         r["session"], r["position"], cases[r["case"]], r["arm"],
+                         r["shown"], r["question"],
+                         value if isinstance(value, str | int | float) and not isinstance(
+                             value, bool) else json.dumps(value),
+                         r.get("answered_at", ""), r.get("changes", ""),
+                         f"{r['active_seconds'] or 0:.1f}", r["wl_changes"],
+                         r["slices_viewed"], r["overlay_toggles"]])
+    return atomic.write_text(path, f.getvalue())
 
 
 def _scores(protocol: Protocol, rows: list[dict]) -> list[tuple[int, int, str, float]]:
@@ -84,8 +86,7 @@ def export_imrmc(protocol: Protocol, rows: list[dict], path: Path) -> Path:
              "BEGIN DATA:"]
     lines += [f"-1,{c},0,{truth[c]}" for c in used_cases]
     lines += [f"{r},{c},{m},{s:g}" for r, c, m, s in sorted(scores)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return atomic.write_text(path, "\n".join(lines) + "\n")
 
 
 def roc_export_warnings(protocol: Protocol, rows: list[dict]) -> list[str]:
@@ -119,12 +120,12 @@ def export_mrmcaov(protocol: Protocol, rows: list[dict], path: Path) -> Path:
     """MRMCaov long CSV: reader,treatment,case,truth,rating."""
     _readers, cases = _numbers(protocol)
     truth = {cases[c.id]: c.truth for c in protocol.cases}
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["reader", "treatment", "case", "truth", "rating"])
-        for r, c, m, s in sorted(_scores(protocol, rows)):
-            writer.writerow([r, m, c, truth[c], f"{s:g}"])
-    return path
+    f = io.StringIO(newline="")
+    writer = csv.writer(f)
+    writer.writerow(["reader", "treatment", "case", "truth", "rating"])
+    for r, c, m, s in sorted(_scores(protocol, rows)):
+        writer.writerow([r, m, c, truth[c], f"{s:g}"])
+    return atomic.write_text(path, f.getvalue())
 
 
 def export_jafroc(protocol: Protocol, rows: list[dict], path: Path) -> Path:
@@ -170,8 +171,9 @@ def export_jafroc(protocol: Protocol, rows: list[dict], path: Path) -> Path:
                 best[(*key, hit)] = max(best[(*key, hit)], rating)
     for key, rating in sorted(best.items()):
         ll.append([*key, rating])
-    wb.save(path)
-    return path
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return atomic.write_bytes(path, buffer.getvalue())
 
 
 

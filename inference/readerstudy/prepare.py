@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.files import atomic
+from inference.files import atomic, space
 from inference.files.names import safe_name
 from inference.files.owned import make_owned, remove_owned
 from inference.io.image_file import write_image
@@ -41,6 +41,8 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
     if done_file.exists():
         return json.loads(done_file.read_text())
     nc = open_input(str(case.noncontrast)).volume
+    # Up to four compressed layers (CT noise compresses to about 70 %).
+    space.require(out, int(nc.nbytes * 0.7 * 4) + (1 << 20), f"case {case.id}'s prepared images")
     write_image(_plain(nc), out / LAYER_FILES["noncontrast"])
     info: dict = {"case": case.id, "key": key}  # the inputs + model it was prepared from
     if need_synthetic:
