@@ -36,6 +36,10 @@ class SeriesIdentity:
     patient_sex: str = "O"
     manufacturer: str = ""
     contrast_agent: str = ""
+    # What the source says, or nothing: Type 2 attributes stay present and empty when unknown.
+    body_part: str = ""
+    kvp: str = ""
+    patient_position: str = ""
     image_type: tuple[str, ...] = ("ORIGINAL", "PRIMARY", "AXIAL")
     extra: dict = field(default_factory=dict)
 
@@ -77,10 +81,11 @@ def slice_dataset(volume: Volume, k: int, ident: SeriesIdentity) -> Dataset:
     ds.PatientSex = ident.patient_sex
     if ident.contrast_agent:
         ds.ContrastBolusAgent = ident.contrast_agent
-    ds.BodyPartExamined = "ABDOMEN"
+    if ident.body_part:
+        ds.BodyPartExamined = ident.body_part
     ds.SliceThickness = f"{g.spacing[2]:.4g}"
-    ds.KVP = "120"
-    ds.PatientPosition = "FFS"
+    ds.KVP = ident.kvp
+    ds.PatientPosition = ident.patient_position
     ds.StudyInstanceUID = ident.study_uid
     ds.SeriesInstanceUID = ident.series_uid
     ds.StudyID = ident.extra.get("StudyID", "1")

@@ -86,3 +86,30 @@ def test_deidentified_export_leaves_no_identifier_or_date(small_case, tmp_path):
     uids = {(pydicom.dcmread(f).StudyInstanceUID, pydicom.dcmread(f).SeriesInstanceUID)
             for f in (out / "dicom").glob("*.dcm")}
     assert len(uids) == 1
+
+
+def test_the_writer_says_only_what_the_source_says(tmp_path):
+    """No invented body part, kVp or patient position: a series states the source's, or
+    leaves the Type 2 attributes empty; a synthetic one copies the source's body part and
+    position, and has no kVp (it was not acquired)."""
+    from dataclasses import replace as with_fields
+
+    from inference.dicom.ct_writer import write_ct_series
+    from inference.dicom.synthetic_series import write_synthetic_series
+    from tests.support.series_factory import identity, ramp_volume
+
+    volume = ramp_volume()
+    plain = write_ct_series(volume, tmp_path / "plain", identity())
+    ds = pydicom.dcmread(plain[0])
+    assert "BodyPartExamined" not in ds
+    assert "KVP" in ds and not ds.KVP and "PatientPosition" in ds and not ds.PatientPosition
+    chest = with_fields(identity(), body_part="CHEST", kvp="100", patient_position="HFS")
+    write_ct_series(volume, tmp_path / "chest", chest)
+    ds = pydicom.dcmread(sorted((tmp_path / "chest").glob("*.dcm"))[0])
+    assert (ds.BodyPartExamined, ds.KVP, ds.PatientPosition) == ("CHEST", "100", "HFS")
+    source = scan(tmp_path / "chest").series[0]
+    synthetic = with_fields(open_volume(tmp_path / "chest").volume, synthetic=True,
+                            provenance={"model": "m", "model_version": "1"})
+    out = write_synthetic_series(synthetic, source, tmp_path / "syn")
+    ds = pydicom.dcmread(out[0])
+    assert (ds.BodyPartExamined, ds.PatientPosition) == ("CHEST", "HFS") and not ds.KVP
