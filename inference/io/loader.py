@@ -65,6 +65,42 @@ READERS: list[Reader] = [
 ]
 
 
+SNIFF_FILES = 2000  # files of a folder looked at before saying it holds no image
+
+
+def input_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be CT data dcreview opens (None: it may be), from names and the
+    first bytes only: a protocol or a manifest naming /etc/passwd is told so at once."""
+    import os
+    import zipfile
+
+    from inference.io.dicom.header import looks_like_dicom
+
+    path = Path(path)
+    try:
+        if not path.exists():
+            return "does not exist"
+        if path.is_dir():
+            for n, (dirpath, _dirs, files) in enumerate(os.walk(path)):
+                for name in files:
+                    f = Path(dirpath) / name
+                    if f.is_file() and (is_image_file(f) or looks_like_dicom(f)
+                                        or name.upper() == "DICOMDIR"):
+                        return None
+                if n > SNIFF_FILES:
+                    break
+            return "holds no DICOM or image file"
+        if not path.is_file():
+            return "is not a regular file"
+        if (is_image_file(path) or path.name.upper() == "DICOMDIR"
+                or zipfile.is_zipfile(path) or looks_like_dicom(path)):
+            return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    return ("is not CT data (a DICOM folder or file, a DICOMDIR, a zip, NIfTI, NRRD or "
+            "MetaImage)")
+
+
 def open_volume(path: str | Path, **options: object) -> LoadResult:
     """Load one volume from ``path``; options: series, allow_gaps, progress, cancel, require_ct."""
     path = Path(path)

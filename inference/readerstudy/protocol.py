@@ -13,6 +13,7 @@ import jsonschema
 
 from inference.errors import StudyProtocolError
 from inference.files.names import RULE, name_problem
+from inference.io.loader import input_problem
 from inference.resources import resource
 
 SHOWS_SYNTHETIC = ("noncontrast+synthetic", "synthetic", "real_or_synthetic")
@@ -238,9 +239,13 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
     for case in raw["cases"]:
         for key in ("noncontrast", "synthetic", "real"):
             value = case.get(key)
-            if value and not _exists(root / value):
+            if not value:
+                continue
+            if not _exists(root / value):
                 problems.append(f"case {case['id']!r}: {key} path {value[:80]!r} does not "
                                 "exist or cannot be opened")
+            elif (why := input_problem(root / value)) is not None:
+                problems.append(f"case {case['id']!r}: {key} path {value[:80]!r} {why}")
         for n, lesion in enumerate(case.get("lesions", []), 1):
             values = [*lesion.get("position_mm", []), lesion.get("radius_mm", 1.0),
                       lesion.get("weight", 1.0)]

@@ -150,3 +150,16 @@ def test_a_missing_score_is_never_invented(tmp_path, small_case):
 
     book = load_workbook(export_jafroc(protocol, marks, tmp_path / "j.xlsx"))
     assert book["LL"].max_row == 1 and book["NL"].max_row == 1  # the unrated mark: left out
+
+
+@pytest.mark.parametrize("target, why", [("/etc/passwd", "is not CT data"),
+                                         ("empty-folder", "holds no DICOM or image file")])
+def test_a_case_path_that_is_not_ct_data_is_refused_at_validate(tmp_path, small_case, capsys,
+                                                                 target, why):
+    (tmp_path / "empty-folder").mkdir()
+    path = write_protocol(tmp_path, small_case, n_cases=2)
+    path.write_text(path.read_text().replace(f'noncontrast = "{small_case.noncontrast}"',
+                                             f'noncontrast = "{target}"', 1))
+    assert main(["study", "validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"case 'case-1': noncontrast path {target!r} {why}" in err
