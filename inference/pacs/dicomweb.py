@@ -58,6 +58,42 @@ def _call(node: PacsNode, what: str, fn):
                         + (f" ({hint})" if hint else "")) from exc
     except requests.ConnectionError as exc:
         raise PacsError(f"{node.name}: cannot reach {shown_url(node.url)}") from exc
+    except requests.RequestException as exc:  # a broken stream, a length it did not keep
+        raise PacsError(f"{node.name}: {what} broke off ({type(exc).__name__})") from exc
+
+
+# A query's answer is at most this large, decompressed (a gzip bomb or a runaway server
+# would otherwise take all the memory there is).
+MAX_ANSWER_BYTES = 64 << 20
+
+
+def _datasets(node: PacsNode, what: str, reply) -> list[dict]:
+    """A QIDO answer read within MAX_ANSWER_BYTES: a list of DICOM JSON datasets, or one
+    readable refusal of anything else (an error page, malformed or misshapen JSON)."""
+    import json
+
+    limit = MAX_ANSWER_BYTES
+    declared = reply.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PacsError(f"{node.name}: {what} answered {int(declared) / 1e6:.0f} MB, more than "
+                        f"the {limit / 1e6:.0f} MB a query may: refused")
+    body = bytearray()
+    for chunk in reply.iter_content(1 << 16):  # decompressed as it arrives
+        body += chunk
+        if len(body) > limit:
+            raise PacsError(f"{node.name}: {what} answered more than the {limit / 1e6:.0f} "
+                            "MB a query may (decompressed): refused")
+    if not body.strip():
+        return []  # 204: no match
+    try:
+        data = json.loads(bytes(body))
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "malformed JSON"
+        raise PacsError(f"{node.name}: {what} answered {kind}, not DICOM JSON") from exc
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise PacsError(f"{node.name}: {what} answered JSON of the wrong shape (a list of "
+                        "datasets was expected)")
+    return data
 
 
 def ping(node: PacsNode) -> None:
@@ -84,7 +120,10 @@ INSTANCE_TAGS = _tags(INSTANCE_KEYS)
 
 def _values(ds: dict, tag: str) -> str:
     """All values of a QIDO JSON attribute, backslash-joined as in DIMSE."""
-    values = ds.get(tag, {}).get("Value", [])
+    attribute = ds.get(tag)
+    values = attribute.get("Value", []) if isinstance(attribute, dict) else []
+    if not isinstance(values, list):
+        values = []  # a server's misshapen attribute reads as empty, never as a traceback
     return "\\".join(str(v.get("Alphabetic", "") if isinstance(v, dict) else v)
                       for v in values)
 
@@ -122,9 +161,13 @@ def _search(node: PacsNode, what: str, path: str, filters: dict[str, str],
 
     def request(offset: int) -> list:
         reply = session.get(f"{base}&limit={page}&offset={offset}",
-                            headers={"Accept": "application/dicom+json"}, timeout=30)
-        reply.raise_for_status()
-        return reply.json() if reply.content else []  # 204: no match
+                            headers={"Accept": "application/dicom+json"}, timeout=30,
+                            stream=True)
+        try:
+            reply.raise_for_status()
+            return _datasets(node, what, reply)
+        finally:
+            reply.close()
 
     found: dict[str, dict] = {}
     offset = 0

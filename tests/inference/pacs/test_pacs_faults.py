@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -149,3 +150,71 @@ def test_a_password_in_a_dicomweb_url_is_never_printed(tmp_path, capsys, monkeyp
     assert saved["url"] == f"http://127.0.0.1:{port}/dicom-web"
     assert (saved["username"], saved["password"]) == ("radiology", "s3cr3t-Pa55")
     assert (tmp_path / "nodes.json").stat().st_mode & 0o077 == 0  # owner-only
+
+
+class BrokenQido(http.server.ThreadingHTTPServer):
+    mode = "html"
+
+
+class QidoHandler(http.server.BaseHTTPRequestHandler):
+    server: BrokenQido
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        import gzip
+
+        mode = self.server.mode
+        headers = {"Content-Type": "application/dicom+json"}
+        body = {"malformed": b'[{"0020000D": {"vr": "UI", "Value": ["1.2', "html":
+                b"<html><body>502 Bad Gateway</body></html>", "number": b"42",
+                "string": b'"no studies"', "dataset-of-strings": b'[{"0020000D": "1.2.3"}]',
+                "huge-length": b"[]", "big": b"[" + b'{"00100020": {"vr": "LO"}},' * 60_000
+                + b"{}]", "gzip-bomb": gzip.compress(b"[" + b" " * 20_000_000 + b"]")}[mode]
+        if mode == "gzip-bomb":
+            headers["Content-Encoding"] = "gzip"
+        self.send_response(200)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(10**10 if mode == "huge-length" else len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("malformed", "answered malformed JSON"), ("html", "answered an HTML page"),
+    ("number", "JSON of the wrong shape"), ("string", "JSON of the wrong shape"),
+    ("huge-length", "more than the"), ("big", "more than the 1 MB"),
+    ("gzip-bomb", "(decompressed)"),
+])
+def test_a_broken_query_answer_is_one_readable_line(mode, reason, monkeypatch):
+    from inference.pacs import dicomweb
+
+    monkeypatch.setattr(dicomweb, "MAX_ANSWER_BYTES", 1 << 20)
+    server = BrokenQido(("127.0.0.1", 0), QidoHandler)
+    server.mode = mode
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        web = PacsNode("broken", kind="dicomweb",
+                       url=f"http://127.0.0.1:{server.server_address[1]}/dicom-web")
+        with pytest.raises(PacsError, match=re.escape(reason)):
+            dicomweb.find_studies(web, PatientID="X")
+    finally:
+        server.shutdown()
+
+
+def test_a_misshapen_dataset_reads_as_empty(monkeypatch):
+    from inference.pacs import dicomweb
+
+    server = BrokenQido(("127.0.0.1", 0), QidoHandler)
+    server.mode = "dataset-of-strings"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        web = PacsNode("broken", kind="dicomweb",
+                       url=f"http://127.0.0.1:{server.server_address[1]}/dicom-web")
+        assert dicomweb.find_studies(web)[0]["StudyInstanceUID"] == ""
+    finally:
+        server.shutdown()
