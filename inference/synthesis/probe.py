@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
-from inference.errors import ModelError, first_line
+from inference.errors import ModelError
 from inference.synthesis.card import ModelCard
+from inference.synthesis.ort_errors import ort_message
 
 ORT_DTYPES = {"float32": "tensor(float)", "float16": "tensor(float16)"}
 
@@ -77,7 +78,7 @@ def probe_member(card: ModelCard, file: str, sess: ort.InferenceSession) -> int 
         y = sess.run([card.output_name], {card.input_name: x})[0]
     except Exception as exc:
         raise _mismatch(card, file, f"a probe input {'x'.join(map(str, shape))} does not run "
-                                    f"({first_line(exc, 160)})") from exc
+                                    f"({ort_message(exc)[:160]})") from exc
     expected = (batch, 1, *shape[2:])
     if tuple(y.shape) != expected:
         raise _mismatch(card, file, f"a probe input {'x'.join(map(str, shape))} gave output "

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.errors import ModelError, first_line
+from inference.errors import ModelError
 from inference.synthesis.card import ModelCard, verify_checksum
+from inference.synthesis.ort_errors import ort_message
 from inference.synthesis.probe import probe_member
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
         except Exception as exc:
             if requested == [CPU]:
                 raise ModelError(f"model {card.name} could not be loaded from "
-                                 f"{member.path.name}: {first_line(exc)}") from exc
+                                 f"{member.path.name}: {ort_message(exc)}") from exc
             notes.append(f"{requested[0]} could not start ({type(exc).__name__}); using the CPU")
             requested = [CPU]
             sess = _open(member.path, options, [CPU])
@@ -206,7 +207,7 @@ def after_device_failure(ms: ModelSession, exc: Exception,
     """A run failed on the device: a CPU session to finish with; a CPU failure is final."""
     if ms.active_provider != CPU:
         return cpu_fallback(ms, threads)
-    raise ModelError(f"synthesis failed on the CPU: {first_line(exc)}") from exc
+    raise ModelError(f"synthesis failed on the CPU: {ort_message(exc)}") from exc
 
 
 def cpu_fallback(ms: ModelSession, threads: int | None = None) -> ModelSession:

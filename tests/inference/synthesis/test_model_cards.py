@@ -112,3 +112,61 @@ def test_ensemble_member_checksum(tmp_path):
     b.write_bytes(b.read_bytes() + b"\0")
     with pytest.raises(ModelError, match=r"checksum of b\.onnx"):
         load_card(path)
+
+
+def test_an_overlap_that_never_ends_is_refused(tmp_path):
+    import json
+
+    from inference.errors import ModelError
+    from inference.synthesis.card import load_card
+
+    card = write_card_v2(conv_model(tmp_path / "m.onnx"))
+    data = json.loads(card.read_text())
+    data["tiling"]["overlap"] = 0.9999999
+    card.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match=r"tiling/overlap: 0\.9999999 would tile each"):
+        load_card(card)
+
+
+def test_an_infinite_range_is_refused(tmp_path):
+    from inference.errors import ModelError
+    from inference.synthesis.card import load_card
+
+    card = write_card_v2(conv_model(tmp_path / "m.onnx"))
+    card.write_text(card.read_text().replace('5000.0', '1e400'))
+    with pytest.raises(ModelError, match="1e400 is not a finite number"):
+        load_card(card)
+
+
+def test_an_allocation_failure_inside_onnx_runtime_is_said_in_words(tmp_path):
+    """A real ONNX Runtime failure (a graph asking for a petabyte): the message says what
+    it means, not the runtime's source file."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    from inference.errors import ModelError
+    from inference.synthesis.ort_errors import ort_message
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    shape = helper.make_tensor("s", TensorProto.INT64, [3], [65536, 65536, 65536])
+    graph = helper.make_graph([helper.make_node("Expand", ["x", "s"], ["y"])], "g", [x], [y],
+                              [shape])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    session = ort.InferenceSession(model.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    with pytest.raises(Exception) as raised:
+        session.run(None, {"x": np.ones(1, np.float32)})
+    text = ort_message(raised.value)
+    assert "asked for 1,048,576.0 GiB of memory at once" in text
+    assert "bfc_arena" not in text and "ONNXRuntimeError" not in text
+    from inference.synthesis.runtime import after_device_failure
+
+    class OnCpu:
+        active_provider = "CPUExecutionProvider"
+
+    with pytest.raises(ModelError, match="synthesis failed on the CPU: the model asked for"):
+        after_device_failure(OnCpu(), raised.value)  # type: ignore[arg-type]
