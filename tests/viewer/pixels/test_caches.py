@@ -13,15 +13,17 @@ GRID = Geometry((0, 0, 0), (1, 1, 1))
 def test_a_new_volume_at_a_freed_volumes_id_gets_its_own_map():
     cache = SubtractionCache()
     base = Volume(np.zeros((2, 4, 4), np.int16), GRID)
-    plus_100, plus_300 = (np.full((2, 4, 4), v, np.int16) for v in (100, 300))
-    first = Volume(plus_100, GRID)
+    first = Volume(np.full((2, 4, 4), 100, np.int16), GRID)
     assert int(cache.get(base, first).max()) == 100
-    old_id = id(first)
     del first
-    second = Volume(plus_300, GRID)  # CPython gives it the freed volume's memory, and id
-    assert id(second) == old_id  # the situation a cache keyed on id() served a stale map in
-    assert int(cache.get(base, second).max()) == 300
-    assert cache.computed == 2
+    # CPython usually hands a new object the freed one's memory, and so its id(); whether it
+    # does depends on the allocator, so try until it happens (a cache keyed on id() then
+    # served the stale map) and check every new volume gets its own map either way.
+    for value in range(101, 140):
+        other = Volume(np.full((2, 4, 4), value, np.int16), GRID)
+        assert int(cache.get(base, other).max()) == value
+        del other
+    assert cache.computed == 40
 
 
 def test_every_volume_and_every_copy_has_its_own_token():
