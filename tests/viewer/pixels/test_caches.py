@@ -17,8 +17,8 @@ def test_a_new_volume_at_a_freed_volumes_id_gets_its_own_map():
     assert int(cache.get(base, first).max()) == 100
     del first
     # CPython usually hands a new object the freed one's memory, and so its id(); whether it
-    # does depends on the allocator, so try until it happens (a cache keyed on id() then
-    # served the stale map) and check every new volume gets its own map either way.
+    # does depends on the allocator, so make forty (a cache keyed on id() served a stale map
+    # whenever one came back) and check each gets its own map.
     for value in range(101, 140):
         other = Volume(np.full((2, 4, 4), value, np.int16), GRID)
         assert int(cache.get(base, other).max()) == value
