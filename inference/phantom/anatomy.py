@@ -144,6 +144,8 @@ class Anatomy:
             lab[ellipsoid(c, self.kidney_axes, 0.68)] = Tissue.KIDNEY_MEDULLA
             hilum = (c[0] - np.sign(c[0]) * self.kidney_axes[0] * 0.45, c[1] - 4, c[2])
             lab[ellipsoid(hilum, self.kidney_axes, 0.4)] = Tissue.FAT
+            pelvis = (c[0] - np.sign(c[0]) * self.kidney_axes[0] * 0.3, c[1] - 2, c[2])
+            lab[ellipsoid(pelvis, self.kidney_axes, 0.22)] = Tissue.URINE
 
         for bx, by, bz, r, gas in self.bowel:
             loop = ellipsoid((bx, by, bz), (r, r * 0.8, r * 1.3)) & visceral

@@ -26,30 +26,32 @@ class Tissue(IntEnum):
     CSF = 15
     DISC = 16
     TABLE = 17
+    URINE = 18  # renal pelvis: plain urine, opacified in the delayed (excretory) phase
 
 
-PHASES = ("noncontrast", "arterial", "portal")
+PHASES = ("noncontrast", "arterial", "portal", "delayed")
 
-# Mean HU per tissue: (non-contrast, arterial, portal venous).
+# Mean HU per tissue: (non-contrast, arterial, portal venous, delayed (about 5 minutes)).
 HU = {
-    Tissue.AIR: (-1000, -1000, -1000),
-    Tissue.FAT: (-100, -100, -100),
-    Tissue.MUSCLE: (50, 60, 65),
-    Tissue.BONE_CANCELLOUS: (220, 220, 220),
-    Tissue.BONE_CORTICAL: (950, 950, 950),
-    Tissue.LIVER: (60, 78, 110),
-    Tissue.SPLEEN: (45, 135, 120),
-    Tissue.KIDNEY_CORTEX: (35, 175, 160),
-    Tissue.KIDNEY_MEDULLA: (35, 75, 150),
-    Tissue.AORTA_LUMEN: (40, 320, 170),
-    Tissue.THROMBUS: (52, 62, 62),
-    Tissue.IVC: (40, 70, 160),
-    Tissue.BOWEL: (25, 45, 70),
-    Tissue.BOWEL_GAS: (-1000, -1000, -1000),
-    Tissue.LUNG: (-850, -850, -850),
-    Tissue.CSF: (8, 8, 8),
-    Tissue.DISC: (80, 80, 80),
-    Tissue.TABLE: (150, 150, 150),
+    Tissue.AIR: (-1000, -1000, -1000, -1000),
+    Tissue.FAT: (-100, -100, -100, -100),
+    Tissue.MUSCLE: (50, 60, 65, 62),
+    Tissue.BONE_CANCELLOUS: (220, 220, 220, 220),
+    Tissue.BONE_CORTICAL: (950, 950, 950, 950),
+    Tissue.LIVER: (60, 78, 110, 88),
+    Tissue.SPLEEN: (45, 135, 120, 95),
+    Tissue.KIDNEY_CORTEX: (35, 175, 160, 135),
+    Tissue.KIDNEY_MEDULLA: (35, 75, 150, 160),
+    Tissue.AORTA_LUMEN: (40, 320, 170, 115),
+    Tissue.THROMBUS: (52, 62, 62, 60),
+    Tissue.IVC: (40, 70, 160, 112),
+    Tissue.BOWEL: (25, 45, 70, 60),
+    Tissue.BOWEL_GAS: (-1000, -1000, -1000, -1000),
+    Tissue.LUNG: (-850, -850, -850, -850),
+    Tissue.CSF: (8, 8, 8, 8),
+    Tissue.DISC: (80, 80, 80, 80),
+    Tissue.TABLE: (150, 150, 150, 150),
+    Tissue.URINE: (8, 8, 12, 900),
 }
 
 # Amplitude (HU) of smooth texture per tissue; the spleen's arterial-phase heterogeneity is larger.
