@@ -37,7 +37,8 @@ _KEYWORDS = (
     "AcquisitionTime", "SeriesTime", "Manufacturer", "ConvolutionKernel", "WindowCenter",
     "WindowWidth", "PatientID", "PatientBirthDate", "BodyPartExamined", "KVP",
     "ContrastBolusAgent", "SyntheticData", "DerivationDescription", "ImageComments",
-    "PixelData",
+    "StudyDescription", "ProtocolName", "ContrastBolusRoute", "ContrastBolusVolume",
+    "ContrastBolusStartTime", "ContrastBolusIngredient", "PixelData",
 )
 # dcreview's private provenance block: its creator may sit in the first few slots of the group.
 _PRIVATE_SLOTS = range(0x10, 0x14)
@@ -127,6 +128,14 @@ class FileHeader:
     derivation: str = ""
     comments: str = ""
     provenance_json: str = ""  # dcreview's private provenance block
+    # What series understanding reads (inference.series): descriptions and Contrast/Bolus.
+    study_description: str = ""
+    protocol_name: str = ""
+    series_time: str = ""
+    contrast_route: str = ""
+    contrast_volume: str = ""
+    contrast_start_time: str = ""
+    contrast_ingredient: str = ""
 
     @property
     def is_localizer(self) -> bool:
@@ -314,6 +323,13 @@ def read_header(path: str | Path) -> FileHeader | None:
         derivation=str(ds.get("DerivationDescription", "") or ""),
         comments=str(ds.get("ImageComments", "") or ""),
         provenance_json=_private_json(ds),
+        study_description=str(ds.get("StudyDescription", "") or ""),
+        protocol_name=str(ds.get("ProtocolName", "") or ""),
+        series_time=str(ds.get("SeriesTime", "") or ""),
+        contrast_route=str(ds.get("ContrastBolusRoute", "") or ""),
+        contrast_volume=str(ds.get("ContrastBolusVolume", "") or ""),
+        contrast_start_time=str(ds.get("ContrastBolusStartTime", "") or ""),
+        contrast_ingredient=str(ds.get("ContrastBolusIngredient", "") or ""),
     )
 
 

@@ -1,0 +1,1 @@
+"""What each series is: its kind, contrast phase and body region, from headers and pixels."""
