@@ -24,6 +24,10 @@ _HOMES = {
     # volumes
     "open_volume": "inference.io.loader",
     "Volume": "inference.io.volume",
+    # what each series of a study is, and the pair for synthesis and comparison
+    "scan": "inference.io.dicom.discovery",
+    "classify_study": "inference.series.study",
+    "choose_pair": "inference.series.pairing",
     # one case
     "load_model": "inference.synthesis.runtime",
     "synthesize": "inference.synthesis.engine",

@@ -12,7 +12,7 @@ from inference.errors import DcreviewError, LoadError
 from inference.progress import TerminalProgress
 
 COMMANDS = ("info", "demo-data", "synthesize", "evaluate", "study", "annotations", "model",
-            "batch", "pacs")
+            "batch", "pacs", "catalog")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="list the series in a folder/DICOMDIR/zip/file and "
                                        "their geometry")
     info.add_argument("path")
+    info.add_argument("--json", action="store_true",
+                      help="print every series' kind, phase and region with their evidence "
+                           "as JSON")
+    info.add_argument("--headers-only", action="store_true",
+                      help="classify from headers alone (no pixels read: faster)")
     demo = sub.add_parser("demo-data", help="write the synthetic phantom demo case "
                                             "(non-contrast + arterial DICOM, ground truth)")
     demo.add_argument("outdir")
@@ -33,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--slice-mm", type=float, default=2.5)
     demo.add_argument("--seed", type=int, default=0,
                       help="0 is the fixed demo patient; other seeds vary the anatomy")
+    demo.add_argument("--phases", nargs="+", default=["arterial"],
+                      choices=["arterial", "portal-venous", "delayed"],
+                      help="enhanced series to write besides the non-contrast one (default "
+                           "arterial; the arterial series is always written)")
     syn = sub.add_parser("synthesize", help="predict digital contrast for a non-contrast CT and "
                                             "write it (NIfTI) with a run report")
     syn.add_argument("input", help="DICOM folder/file, zip, NIfTI or NRRD; "
@@ -58,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     from inference.pacs.cli import add_parser as add_pacs_parser
 
     add_pacs_parser(sub)
+    from inference.catalog.cli import add_parser as add_catalog_parser
+
+    add_catalog_parser(sub)
     from inference.batch.cli import add_parser as add_batch_parser
 
     add_batch_parser(sub)
@@ -96,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
         from inference.readerstudy.cli import run as run_study
 
         return run_study(args)
+    if args.command == "catalog":
+        from inference.catalog.cli import run as run_catalog
+
+        return run_catalog(args)
     if args.command == "pacs":
         from inference.pacs.cli import run as run_pacs
 
@@ -113,9 +129,14 @@ def run(args: argparse.Namespace) -> int:
 
         return run_annotations(args)
     if args.command == "info":
-        from inference.io.series_report import describe_path
+        import json
 
-        lines, ok = describe_path(args.path)
+        from inference.series.report import info_json, info_lines
+
+        if args.json:
+            print(json.dumps(info_json(args.path, pixels=not args.headers_only), indent=2))
+            return 0
+        lines, ok = info_lines(args.path, pixels=not args.headers_only)
         print("\n".join(lines))
         if not ok:
             print("error: no loadable CT volume found", file=sys.stderr)
@@ -123,9 +144,12 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "demo-data":
         from inference.phantom.demo_case import DEMO_NOTICE, write_demo_case
 
+        phases = ("arterial", *(p for p in args.phases if p != "arterial"))
         case = write_demo_case(args.outdir, matrix=args.matrix, slices=args.slices,
-                               pixel_mm=args.pixel_mm, slice_mm=args.slice_mm, seed=args.seed)
-        print(f"wrote demo case to {case.root}\n  {case.noncontrast}\n  {case.contrast}\n"
+                               pixel_mm=args.pixel_mm, slice_mm=args.slice_mm, seed=args.seed,
+                               phases=phases)
+        folders = "\n  ".join(str(case.phase_dir(p)) for p in phases)
+        print(f"wrote demo case to {case.root}\n  {case.noncontrast}\n  {folders}\n"
               f"  {case.labels}\n  {case.truth}\n{DEMO_NOTICE}")
         return 0
     if args.command == "synthesize":
@@ -204,6 +228,8 @@ def _synthesize(args: argparse.Namespace) -> int:
     result = run_case(case, Path(args.outdir), settings, session=session,
                       report_path=Path(args.report) if args.report else None,
                       progress=TerminalProgress())
+    for choice in result.choices:  # a series picked from a study: which, and why
+        print(f"note: {choice}", file=sys.stderr)
     for warning in result.load_warnings:  # e.g. files skipped as unreadable: say so, always
         print(f"warning: {warning}", file=sys.stderr)
     for warning in result.domain_warnings:  # outside the model's domain: say so, always

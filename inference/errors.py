@@ -83,6 +83,19 @@ class MultipleSeriesError(LoadError):
         return (type(self), (self.choices,))
 
 
+class NoSeriesChosenError(MultipleSeriesError):
+    """A study's series were classified and none is fit for the role asked (a plain input):
+    ``reason`` says what each one is; the user must choose."""
+
+    def __init__(self, reason: str, choices: Sequence[tuple[str, str]]) -> None:
+        LoadError.__init__(self, f"{reason}; choose one with --series N or its UID")
+        self.reason = reason
+        self.choices = list(choices)
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.choices))
+
+
 class SeriesNotFoundError(LoadError):
     """A requested series UID or number is not in the study."""
 

@@ -154,7 +154,8 @@ class Deidentifier:
                     del ds[elem.tag]
 
 
-REPORT_SOURCE_FIELDS = ("description", "series_description", "study_description")
+REPORT_SOURCE_FIELDS = ("description", "series_description", "study_description",
+                        "series_choice")  # the choice quotes descriptions
 
 
 def deidentify_report(report: dict, deid: Deidentifier) -> dict:

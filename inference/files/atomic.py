@@ -53,6 +53,17 @@ def write_bytes(path: str | Path, data: bytes, mode: int = 0o644) -> Path:
     return path
 
 
+def commit_file(written: str | Path, final: str | Path) -> Path:
+    """Move a file written in full (under a private name in the same folder) into place,
+    flushed to disk first: a reader sees the old file or the new one, never half of one."""
+    written, final = Path(written), Path(final)
+    with open(written, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(written, final)
+    _fsync_dir(final.parent)
+    return final
+
+
 def write_text(path: str | Path, text: str, mode: int = 0o644) -> Path:
     """Replace ``path`` with UTF-8 ``text`` atomically."""
     return write_bytes(path, text.encode("utf-8"), mode)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.errors import MultipleSeriesError, UnsupportedFormatError
+from inference.errors import MultipleSeriesError, NoSeriesChosenError, UnsupportedFormatError
 from inference.io.dicom.ct_loader import LoadResult, load_ct_series
 from inference.io.dicom.discovery import SeriesInfo, StudyScan, scan
 from inference.io.image_file import is_image_file, read_image
@@ -38,19 +38,29 @@ def loadable_series(study: StudyScan) -> list[SeriesInfo]:
     return [s for s in study.series if s.headers]
 
 
+# Picks a series of a study for the caller: the series (None: cannot decide) and why.
+Chooser = Callable[[StudyScan], tuple[SeriesInfo | None, str]]
+
+
 def _load_dicom(path: Path, *, series: str | int | None = None, allow_gaps: bool = False,
                 progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-                require_ct: bool = True) -> LoadResult:
+                require_ct: bool = True, choose: Chooser | None = None) -> LoadResult:
     study = scan(path, progress, cancel)
     candidates = loadable_series(study)
+    why = ""
     if series is not None:
         chosen = study.find(series)
     elif len(candidates) == 1:
         chosen = candidates[0]
+    elif choose is not None:
+        chosen, why = choose(study)
+        if chosen is None:
+            raise NoSeriesChosenError(why, [(s.series_uid, s.summary()) for s in candidates])
     else:
         raise MultipleSeriesError([(s.series_uid, s.summary()) for s in candidates])
     result = load_ct_series(chosen, allow_gaps=allow_gaps, require_ct=require_ct,
                             progress=progress, cancel=cancel)
+    result.choice = why
     if study.skipped:
         reasons = Counter(s.reason for s in study.skipped)
         result.warnings.insert(0, f"{len(study.skipped)} file(s) skipped: " + "; ".join(
@@ -102,7 +112,8 @@ def input_problem(path: str | Path) -> str | None:
 
 
 def open_volume(path: str | Path, **options: object) -> LoadResult:
-    """Load one volume from ``path``; options: series, allow_gaps, progress, cancel, require_ct."""
+    """Load one volume from ``path``; options: series, allow_gaps, progress, cancel,
+    require_ct, choose (picks a series of a study where none was named)."""
     path = Path(path)
     for reader in READERS:
         if reader.accepts(path):

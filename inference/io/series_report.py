@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,10 @@ def describe_geometry(geometry: Geometry, shape: tuple[int, int, int]) -> list[s
     ]
 
 
-def _series_lines(s: SeriesInfo, index: int) -> tuple[list[str], bool]:
+def _series_lines(s: SeriesInfo, index: int, extra=None) -> tuple[list[str], bool]:
     lines = [f"[{index}] {s.summary()}"]
+    if extra is not None:
+        lines += ["    " + ln for ln in extra(s)]
     lines.append(f"    transfer syntax: {', '.join(s.transfer_syntaxes)}")
     if s.localizers:
         lines.append(f"    {s.localizers} localizer image(s) (excluded from the volume)")
@@ -52,8 +55,10 @@ def _series_lines(s: SeriesInfo, index: int) -> tuple[list[str], bool]:
     return lines, True
 
 
-def describe_path(path: str | Path) -> tuple[list[str], bool]:
-    """Report lines for a path and whether at least one CT volume can be loaded from it."""
+def describe_path(path: str | Path, extra: Callable[[SeriesInfo], list[str]] | None = None
+                  ) -> tuple[list[str], bool]:
+    """Report lines for a path and whether at least one CT volume can be loaded from it;
+    ``extra`` adds lines of its own under each series (what it is: kind and phase)."""
     path = Path(path)
     if path.is_file() and is_image_file(path):
         vol = read_image(path)
@@ -64,7 +69,7 @@ def describe_path(path: str | Path) -> tuple[list[str], bool]:
     lines = [f"{path.name}: {len(study.series)} series, {len(study.skipped)} file(s) skipped"]
     any_ok = False
     for n, s in enumerate(study.series, 1):
-        series_lines, ok = _series_lines(s, n)
+        series_lines, ok = _series_lines(s, n, extra)
         lines += series_lines
         any_ok |= ok
     for skipped in study.skipped[:20]:

@@ -44,6 +44,7 @@ class CaseResult:
     uncertainty_output: Path | None = None
     dicom_files: int = 0
     seconds: float = 0.0
+    choices: list[str] = field(default_factory=list)  # which series of a study, and why
 
     @property
     def domain_warnings(self) -> list[str]:
@@ -77,12 +78,15 @@ def model_session(settings: CaseSettings) -> ModelSession:
 
 
 def open_input(path: str, *, series: str | None = None, nodes: dict | None = None,
-               progress: ProgressCallback | None = None,
-               cancel: CancelToken | None = None) -> LoadResult:
+               progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+               role: str = "input", target: str = "contrast") -> LoadResult:
     """A case's scan: a file or folder, or a pacs:// series retrieved into the cache first
-    (``nodes``: the configured ones when not given)."""
+    (``nodes``: the configured ones when not given). Where a study holds several series and
+    none is named, the one fit for ``role`` is picked ('input': the plain volume; 'real':
+    the real contrast series, ``target`` phase first), and why is in the result's choice."""
     from inference.io.loader import open_volume
     from inference.pacs.nodes import SCHEME
+    from inference.series.pairing import comparison_chooser, input_chooser
 
     if path.startswith(SCHEME):
         from inference.pacs import client
@@ -91,7 +95,8 @@ def open_input(path: str, *, series: str | None = None, nodes: dict | None = Non
         path = client.resolve(path, load_nodes() if nodes is None else nodes, progress=progress,
                               cancel=cancel)
         series = None
-    return open_volume(path, series=series, progress=progress, cancel=cancel)
+    choose = input_chooser() if role == "input" else comparison_chooser(target)
+    return open_volume(path, series=series, progress=progress, cancel=cancel, choose=choose)
 
 
 def synthesize_volume(volume: Volume, session: ModelSession, *, country: str | None = None,
@@ -198,13 +203,18 @@ def run_case(case: CaseSpec, outdir: str | Path, settings: CaseSettings, *,
     loaded = open_input(case.noncontrast, series=case.series, nodes=nodes, progress=progress,
                         cancel=cancel)
     source, series, warnings = loaded.volume, loaded.series, list(loaded.warnings)
+    choices = [loaded.choice] if loaded.choice else []
     del loaded
     result, energy = synthesize_volume(source, session, country=settings.country,
                                        grid_intensity=settings.grid_intensity,
                                        progress=progress, cancel=cancel)
     evaluation = None
     if case.real and settings.evaluate:
-        real = open_input(case.real, nodes=nodes, progress=progress, cancel=cancel).volume
+        opened = open_input(case.real, nodes=nodes, progress=progress, cancel=cancel,
+                            role="real", target=session.card.target_phase)
+        real = opened.volume
+        choices += [opened.choice] if opened.choice else []
+        del opened
         try:
             evaluation = evaluate(source, result.volume, real, roi=case.roi,
                                   roi_labels=settings.roi_labels,
@@ -217,6 +227,8 @@ def run_case(case: CaseSpec, outdir: str | Path, settings: CaseSettings, *,
         del real
         evaluation.real = None  # compared: its pixels are not needed any more
     report = start_report(source, result, session, energy, final_dir or outdir)
+    if choices:
+        report["series_choice"] = choices
     # The input's pixels are not needed any more: releasing them before the writer makes its
     # own copy keeps the peak at about three volumes (benchmarks/synthesis.py measures it).
     del source
@@ -242,7 +254,7 @@ def run_case(case: CaseSpec, outdir: str | Path, settings: CaseSettings, *,
     where = {k: outdir / Path(v).name for k, v in written.items() if isinstance(v, Path)}
     return CaseResult(case.case_id, where["output"], report_file, report, result, energy,
                       warnings, evaluation, where.get("uncertainty"),
-                      int(written.get("dicom_files", 0)), time.perf_counter() - t0)
+                      int(written.get("dicom_files", 0)), time.perf_counter() - t0, choices)
 
 
 def worker_name() -> str:

@@ -40,11 +40,15 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
     done_file = out / "prepared.json"
     if done_file.exists():
         return json.loads(done_file.read_text())
-    nc = open_input(str(case.noncontrast)).volume
+    loaded = open_input(str(case.noncontrast))
+    nc = loaded.volume
     # Up to four compressed layers (CT noise compresses to about 70 %).
     space.require(out, int(nc.nbytes * 0.7 * 4) + (1 << 20), f"case {case.id}'s prepared images")
     write_image(_plain(nc), out / LAYER_FILES["noncontrast"])
     info: dict = {"case": case.id, "key": key}  # the inputs + model it was prepared from
+    if loaded.choice:
+        info["noncontrast_choice"] = loaded.choice
+    del loaded
     if need_synthetic:
         if case.synthetic is not None:
             syn = open_input(str(case.synthetic)).volume
@@ -64,7 +68,11 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
     shift, mask = np.zeros(3), presentation.silhouette(nc)
     if need_real and case.real is not None:
         log(f"  {case.id}: registering the real contrast scan onto the non-contrast grid")
-        real_scan = open_input(str(case.real)).volume
+        # The same study folder may be named for both: each role picks its own series.
+        opened = open_input(str(case.real), role="real")
+        real_scan = opened.volume
+        if opened.choice:
+            info["real_choice"] = opened.choice
         result = register_real(nc, real_scan)
         info["real_registration"] = {"surface_distance_mm": result.surface_distance_mm,
                                      "warnings": result.warnings}

@@ -138,6 +138,21 @@ class ModelCard:
         return self.data.get("domain")
 
     @property
+    def target_phase(self) -> str:
+        """The phase the model predicts ('arterial', 'portal-venous', 'delayed' or
+        'contrast' for any): declared, else read from the task text."""
+        declared = self.data.get("target_phase")
+        if declared:
+            return str(declared)
+        task = str(self.data.get("task", "")).lower()
+        for phase, words in (("arterial", ("arterial",)),
+                             ("portal-venous", ("portal", "venous")),
+                             ("delayed", ("delayed", "excretory"))):
+            if any(w in task for w in words):
+                return phase
+        return "contrast"
+
+    @property
     def synthetic_phantoms_only(self) -> bool:
         """True for models trained on phantoms only (must be said wherever they appear)."""
         return bool(self.data["training_data"]["synthetic_phantoms_only"])

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow
 
-from inference.errors import Cancelled, DcreviewError, MultipleSeriesError
+from inference.errors import Cancelled, DcreviewError, MultipleSeriesError, NoSeriesChosenError
 from inference.io.loader import open_volume
+from inference.series.pairing import comparison_chooser, pick_comparison, pick_input
+from inference.series.report import default_target
+from inference.series.study import classify_study
 from viewer.model.layout import Role
 from viewer.review.jobs import BackgroundJob, DialogProgress, StatusProgress
 from viewer.review.settings import ViewerSettings
@@ -42,12 +47,18 @@ class Loader(QObject):
         # PACS retrievals report in the status bar (with Cancel), not in a modal dialog: the
         # case on screen stays readable while the next one arrives.
         self.pacs_job = BackgroundJob(StatusProgress(parent.statusBar(), "Retrieving"), self)
-        self.pacs_job.finished.connect(
-            lambda result: self.loaded.emit(result, Role.BASE, self._pacs_source))
+        self.pacs_job.finished.connect(self._on_pacs_loaded)
         self.pacs_job.failed.connect(self._on_failed)
         self._pacs_source: Path | None = None
         self._pending: tuple[Path | None, Role, str | None] | None = None
         self._queue: list[tuple[Path, Role]] = []
+        # The real contrast series of the study just opened, offered for comparison.
+        self.offer: tuple[Path, str, str] | None = None  # (study, series UID, why)
+        self.act_offer = QAction("Compare with the real contrast series of this study", self)
+        self.act_offer.setEnabled(False)
+        self.act_offer.triggered.connect(self.accept_offer)
+        self.target_phase = default_target()  # the installed model card's
+        self._found_offer: list = []
 
     # -- asking the user -------------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -74,11 +85,26 @@ class Loader(QObject):
     def load(self, path: str | Path, role: Role = Role.BASE, series: str | None = None) -> None:
         """Load a series for ``role`` in the background; the window stays responsive."""
         path = Path(path)
+        found_offer: list = []
+        target = self.target_phase
+
+        def choose_base(study):
+            # One classification of the study: the plain input and the real contrast to offer.
+            found = classify_study(study)
+            base, why = pick_input(found)
+            other, why_other = pick_comparison(found, base, target)
+            if base is not None and other is not None:
+                found_offer.append((path, other.series.series_uid, why_other))
+            return (base.series if base else None), why
+
+        choose = choose_base if role is Role.BASE else comparison_chooser(target)
 
         def job(progress, cancel):
-            return open_volume(path, series=series, progress=progress, cancel=cancel)
+            return open_volume(path, series=series, progress=progress, cancel=cancel,
+                               choose=choose)
 
         self._pending = (path, role, series)
+        self._found_offer = found_offer
         self.settings.last_folder = str(path if path.is_dir() else path.parent)
         self.job.start(job, f"{OPEN_TITLES[role]} {path.name}")
 
@@ -97,12 +123,19 @@ class Loader(QObject):
         ``series_uid`` (the others open from the cache without a new download)."""
         from inference.pacs import client
 
+        found_offer: list = []
+        target = self.target_phase
+
         def fetch(progress, cancel) -> Path:
             retrieved = client.retrieve_study(node, study_uid, progress=progress,
                                               cancel=cancel)
+            # Nothing to offer is no reason to stop: the series asked for still opens.
+            with contextlib.suppress(DcreviewError):
+                found_offer.extend(_study_offer([f for _, f in retrieved], series_uid, target))
             return next(f for row, f in retrieved if row["SeriesInstanceUID"] == series_uid)
 
         self._retrieve_and_open(series_uid, f"Retrieving the study from {node.name}", fetch)
+        self._found_pacs_offer = found_offer
 
     def _retrieve_and_open(self, series_uid: str, title: str,
                            fetch: Callable[..., Path]) -> None:
@@ -113,6 +146,7 @@ class Loader(QObject):
 
         # The cache folder is the series' source (DICOM exports find it there).
         self._pacs_source = cache.series_dir(series_uid)
+        self._found_pacs_offer = []
         self.pacs_job.start(job, title)
 
     def open_demo(self) -> None:
@@ -139,10 +173,32 @@ class Loader(QObject):
         self.job.cancel()
         self.pacs_job.cancel()
 
+    def _on_pacs_loaded(self, result) -> None:
+        self.offer = self._found_pacs_offer[0] if self._found_pacs_offer else None
+        self.act_offer.setEnabled(self.offer is not None)
+        self.loaded.emit(result, Role.BASE, self._pacs_source)
+        if self.offer is not None:
+            self.show_status(f"Offered for comparison (File menu): {self.offer[2]}", 30000)
+
+    def accept_offer(self) -> None:
+        """Open the offered real contrast series for comparison."""
+        if self.offer is not None:
+            path, uid, _why = self.offer
+            self.load(path, Role.COMPARE, series=uid)
+
     def _on_loaded(self, result) -> None:
         assert self._pending is not None
         path, role, _series = self._pending
+        if role is Role.BASE:
+            self.offer = self._found_offer[0] if self._found_offer else None
+            self.act_offer.setEnabled(self.offer is not None)
         self.loaded.emit(result, role, path)
+        if role is not Role.OVERLAY and result.choice:
+            # Which series of the study was opened and why, then its warnings (kept in view).
+            said = result.choice
+            if role is Role.BASE and self.offer is not None:
+                said += f". Offered for comparison (File menu): {self.offer[2]}"
+            self.show_status(" - ".join([said, *result.warnings]), 30000)
         if self._queue and not self.job.running:
             self.load(*self._queue.pop(0))
 
@@ -164,7 +220,26 @@ class Loader(QObject):
             return
         path, role, _series = self._pending
         labels = [desc for _, desc in exc.choices]
-        label, ok = QInputDialog.getItem(self.parent_widget, "Choose a series",
-                                         "This folder holds several series:", labels, 0, False)
+        prompt = "This folder holds several series:"
+        if isinstance(exc, NoSeriesChosenError):  # classified, undecided: say what each is
+            prompt = exc.reason.replace("; ", ";\n") + "\n\nChoose a series:"
+        label, ok = QInputDialog.getItem(self.parent_widget, "Choose a series", prompt, labels,
+                                         0, False)
         if ok:
             self.load(path, role, series=exc.choices[labels.index(label)][0])
+
+
+def _study_offer(folders: list[Path], base_uid: str, target: str) -> list:
+    """The real contrast series of a study retrieved series by series into the cache, to
+    offer beside ``base_uid``: [(its folder, its UID, why)] or []."""
+    from inference.io.dicom.discovery import StudyScan, scan
+
+    where, series = {}, []
+    for folder in folders:
+        for s in scan(folder).series:
+            where[s.series_uid] = folder
+            series.append(s)
+    found = classify_study(StudyScan(str(folders[0].parent), series))
+    base = next((c for c in found if c.series.series_uid == base_uid), None)
+    other, why = pick_comparison(found, base, target)
+    return [(where[other.series.series_uid], other.series.series_uid, why)] if other else []

@@ -195,8 +195,8 @@ class MainWindow(QMainWindow):
             file_menu.addAction(self._action(text, slot, shortcut))
         self.recent_menu = file_menu.addMenu("&Recent studies")
         self._rebuild_recent_menu()
-        for act in (self.act_screenshot, self.act_export_dicom, self.act_export_dicom_deid,
-                    self.act_export_image):
+        for act in (self.loader.act_offer, self.act_screenshot, self.act_export_dicom,
+                    self.act_export_dicom_deid, self.act_export_image):
             file_menu.addAction(act)
         file_menu.addAction(self.annotate.act_import)
         file_menu.addAction(self._action("&Quit", self.close, key("quit")))

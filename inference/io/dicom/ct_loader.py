@@ -33,6 +33,7 @@ class LoadResult:
     volume: Volume
     warnings: list[str] = field(default_factory=list)
     series: SeriesInfo | None = None
+    choice: str = ""  # why this series was picked from a study, when it was picked for the user
 
 
 def series_provenance(headers: list[FileHeader]) -> tuple[bool, dict]:

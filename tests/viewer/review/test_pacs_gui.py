@@ -10,6 +10,7 @@ from inference.io.loader import open_volume
 from inference.pacs import dimse
 from inference.pacs.nodes import PacsNode, save_nodes
 from tests.support.viewer import AORTA, open_window
+from viewer.model.layout import Role
 
 pytestmark = pytest.mark.gui
 
@@ -101,16 +102,23 @@ def test_pacs_nodes_are_edited_in_the_viewer(qtbot, settings, phantom_volumes, s
     qtbot.waitUntil(lambda: dialog.study_table.rowCount() == 1, timeout=30_000)
     dialog.study_table.selectRow(0)
     qtbot.waitUntil(lambda: dialog.study_button.isEnabled(), timeout=30_000)
-    row = next(r for r in range(2) if "arterial" in dialog.series_table.item(r, 1).text())
+    row = next(r for r in range(2) if "non-contrast" in dialog.series_table.item(r, 1).text())
     dialog.series_table.selectRow(row)
     dialog.study_button.click()
-    qtbot.waitUntil(lambda: w.state.base is not None and "arterial" in
-                    w.state.base.metadata.series_description, timeout=60_000)
+    # The window opened on the phantom's own plain volume: wait for the retrieved one.
+    qtbot.waitUntil(lambda: str(tmp_path / "cache") in str(w.base_source), timeout=60_000)
+    assert "non-contrast" in w.state.base.metadata.series_description
     assert len([p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
                ) == 2
+    # The study's real contrast series is offered, and opens from the cache.
+    qtbot.waitUntil(w.loader.act_offer.isEnabled, timeout=10_000)
+    assert "compare with: #3 'Abdomen arterial phase (PHANTOM)'" in w.loader.offer[2]
+    w.loader.act_offer.trigger()
+    qtbot.waitUntil(lambda: w.state.volumes.get(Role.COMPARE) is not None, timeout=60_000)
+    assert "arterial" in w.state.volumes[Role.COMPARE].metadata.series_description
     # A retrieval reports in the status bar with Cancel, the window stays usable; a
     # cancelled one changes nothing on screen.
-    other = next(r for r in dialog.series if "non-contrast" in r["SeriesDescription"])
+    other = next(r for r in dialog.series if "arterial" in r["SeriesDescription"])
     w.loader.load_from_pacs(load_nodes()["hospital"], dialog.studies[0]["StudyInstanceUID"],
                             other["SeriesInstanceUID"], None)
     status = w.loader.pacs_job.display
@@ -118,5 +126,5 @@ def test_pacs_nodes_are_edited_in_the_viewer(qtbot, settings, phantom_volumes, s
     assert w.isEnabled() and not w.loader.job.running
     status.cancel_button.click()
     qtbot.waitUntil(lambda: not w.loader.pacs_job.running, timeout=30_000)
-    assert "arterial" in w.state.base.metadata.series_description
+    assert "non-contrast" in w.state.base.metadata.series_description
     assert not status.bar.isVisible()

@@ -1,0 +1,1 @@
+"""Catalogue whole archives from their header tables (DuckDB over CSV or Parquet)."""
