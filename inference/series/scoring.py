@@ -53,24 +53,25 @@ def score(items: Iterable[Labelled]) -> dict:
                                            len(volumes)),
         "volumes_called_other_kind": _ratio(sum(i.kind is not Kind.VOLUME for i in volumes),
                                             len(volumes)),
-        "phases": {}, "kinds": {},
+        "phases": _per_value(phased, Phase, "truth_phase", "phase"),
+        "kinds": _per_value(kinds, Kind, "truth_kind", "kind"),
     }
-    for phase in Phase:
-        truth = [i for i in phased if i.truth_phase is phase]
-        called = [i for i in phased if i.phase is phase]
-        if truth or called:
-            out["phases"][phase.value] = {
-                "labelled": len(truth), "called": len(called),
-                "precision": _ratio(sum(i.truth_phase is phase for i in called), len(called)),
-                "recall": _ratio(sum(i.phase is phase for i in truth), len(truth))}
-    for kind in Kind:
-        truth = [i for i in kinds if i.truth_kind is kind]
-        called = [i for i in kinds if i.kind is kind]
-        if truth or called:
-            out["kinds"][kind.value] = {
-                "labelled": len(truth), "called": len(called),
-                "precision": _ratio(sum(i.truth_kind is kind for i in called), len(called)),
-                "recall": _ratio(sum(i.kind is kind for i in truth), len(truth))}
+    return out
+
+
+def _per_value(items: list[Labelled], values, truth: str, call: str) -> dict:
+    """Precision and recall of each value (a phase or a kind) among labelled items."""
+    out = {}
+    for value in values:
+        labelled = [i for i in items if getattr(i, truth) is value]
+        called = [i for i in items if getattr(i, call) is value]
+        if labelled or called:
+            out[value.value] = {
+                "labelled": len(labelled), "called": len(called),
+                "precision": _ratio(sum(getattr(i, truth) is value for i in called),
+                                    len(called)),
+                "recall": _ratio(sum(getattr(i, call) is value for i in labelled),
+                                 len(labelled))}
     return out
 
 
