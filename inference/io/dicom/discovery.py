@@ -286,40 +286,58 @@ def _truncated(h: FileHeader) -> bool:
         return True
 
 
+def judge_file(f: str) -> FileHeader | SkippedFile | None:
+    """One file's header, or why it is left out (None: a DICOMDIR, which is no image)."""
+    header = read_header(f)
+    if header is None:
+        if Path(f).name.upper() == "DICOMDIR":
+            return None
+        # A DICOM file that cannot be parsed is damaged, not "not DICOM": say which.
+        return SkippedFile(f, DAMAGED if looks_like_dicom(f) else "not a DICOM file")
+    if not header.has_pixels:
+        # Rows and columns declared but no pixel data: the file was cut short.
+        return SkippedFile(f, TRUNCATED if header.rows and header.columns
+                           else "DICOM object without an image")
+    if not header.series_uid:
+        return SkippedFile(f, "no SeriesInstanceUID")
+    if _truncated(header):
+        return SkippedFile(f, TRUNCATED)
+    return header
+
+
+def group_series(headers: list[FileHeader]) -> list[SeriesInfo]:
+    """Headers grouped into series, localizer images counted apart."""
+    groups: dict[str, list[FileHeader]] = defaultdict(list)
+    for h in headers:
+        groups[h.series_uid].append(h)
+    out = []
+    for uid, members in groups.items():
+        images = [h for h in members if not h.is_localizer]
+        first = (images or members)[0]
+        out.append(SeriesInfo(
+            series_uid=uid, study_uid=first.study_uid, modality=first.modality,
+            description=first.series_description, series_number=first.series_number,
+            headers=images, localizers=len(members) - len(images),
+        ))
+    return out
+
+
 def scan(path: str | Path, progress: ProgressCallback | None = None,
          cancel: CancelToken | None = None) -> StudyScan:
     """Group the DICOM images under ``path`` by series without decoding any pixels."""
     path = Path(path)
     files, refused = candidate_files(path)
     reporter = ProgressReporter("Reading headers", len(files), progress, cancel)
-    groups: dict[str, list[FileHeader]] = defaultdict(list)
     result = StudyScan(root=str(path), skipped=list(refused))
+    headers: list[FileHeader] = []
     for n, f in enumerate(files, 1):
-        header = read_header(f)
-        if header is None:
-            if Path(f).name.upper() != "DICOMDIR":
-                # A DICOM file that cannot be parsed is damaged, not "not DICOM": say which.
-                result.skipped.append(SkippedFile(f, DAMAGED if looks_like_dicom(f)
-                                                  else "not a DICOM file"))
-        elif not header.has_pixels:
-            # Rows and columns declared but no pixel data: the file was cut short.
-            result.skipped.append(SkippedFile(f, TRUNCATED if header.rows and header.columns
-                                              else "DICOM object without an image"))
-        elif not header.series_uid:
-            result.skipped.append(SkippedFile(f, "no SeriesInstanceUID"))
-        elif _truncated(header):
-            result.skipped.append(SkippedFile(f, TRUNCATED))
-        else:
-            groups[header.series_uid].append(header)
+        judged = judge_file(f)
+        if isinstance(judged, SkippedFile):
+            result.skipped.append(judged)
+        elif judged is not None:
+            headers.append(judged)
         reporter.step(n)
-    for uid, headers in groups.items():
-        images = [h for h in headers if not h.is_localizer]
-        first = (images or headers)[0]
-        result.series.append(SeriesInfo(
-            series_uid=uid, study_uid=first.study_uid, modality=first.modality,
-            description=first.series_description, series_number=first.series_number,
-            headers=images, localizers=len(headers) - len(images),
-        ))
+    result.series.extend(group_series(headers))
     # Localizer-only series stay listed (so the user sees them) but sort last.
     result.series.sort(key=lambda s: (-s.image_count, s.series_number or 0))
     log.info("scan found %d series, skipped %d files", len(result.series), len(result.skipped))
