@@ -18,6 +18,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from inference.io.dicom import rawscan
 from inference.provenance import PRIVATE_CREATOR, PRIVATE_GROUP
 from inference.pseudonym import pseudonymise
 
@@ -45,6 +46,8 @@ _PRIVATE_SLOTS = range(0x10, 0x14)
 _PRIVATE_TAGS = [*((PRIVATE_GROUP << 16) | s for s in _PRIVATE_SLOTS),
                  *((PRIVATE_GROUP << 16) | (s << 8) | 0x01 for s in _PRIVATE_SLOTS)]
 _TAGS = [tag_for_keyword(k) for k in _KEYWORDS] + _PRIVATE_TAGS
+_WANTED = frozenset(_TAGS)
+_TAG_OF = {k: tag_for_keyword(k) for k in _KEYWORDS}
 _BINARY = {"US": "<H", "SS": "<h", "UL": "<I", "SL": "<i"}
 
 
@@ -60,7 +63,7 @@ class _Fields:
         self._ds = ds
 
     def get(self, keyword: str, default: object = None) -> object:
-        tag = tag_for_keyword(keyword)
+        tag = _TAG_OF.get(keyword) or tag_for_keyword(keyword)
         elem = self._ds._dict.get(tag)
         if elem is None:
             return default
@@ -260,6 +263,16 @@ def looks_like_dicom(path: str | Path) -> bool:
 def read_header(path: str | Path) -> FileHeader | None:
     """Parse a file's header; None when it is not DICOM. Never decodes pixel data."""
     path = str(path)
+    fast = rawscan.scan(path, _WANTED)
+    if fast is not None:
+        return _header(path, _Fields(fast), fast.transfer_syntax, fast.media_sop_class,
+                       fast.pixel_offset, fast.pixel_length)
+    return read_header_pydicom(path)
+
+
+def read_header_pydicom(path: str) -> FileHeader | None:
+    """`read_header` by pydicom's general reader: the fallback for files the fast walk
+    does not read (and its reference in the tests)."""
     try:
         with open(path, "rb") as fp:
             ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=_TAGS)
@@ -277,7 +290,13 @@ def read_header(path: str | Path) -> FileHeader | None:
         return None
     if ts not in _STREAMED_SYNTAXES:
         ds = _Fields(ds)  # type: ignore[assignment]
-    sop_class = str(ds.get("SOPClassUID", "") or getattr(meta, "MediaStorageSOPClassUID", ""))
+    return _header(path, ds, ts, str(getattr(meta, "MediaStorageSOPClassUID", "") or ""),
+                   offset, length)
+
+
+def _header(path: str, ds, ts: str, media_sop_class: str, offset: int | None,
+            length: int | None) -> FileHeader | None:
+    sop_class = str(ds.get("SOPClassUID", "") or media_sop_class)
     if sop_class == DICOMDIR_SOP_CLASS:
         return None
     return FileHeader(
