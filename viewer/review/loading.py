@@ -51,7 +51,7 @@ class Loader(QObject):
         self.pacs_job.failed.connect(self._on_failed)
         self._pacs_source: Path | None = None
         self._pending: tuple[Path | None, Role, str | None] | None = None
-        self._queue: list[tuple[Path, Role]] = []
+        self._queue: list[tuple[Path, Role, str | None]] = []
         # The real contrast series of the study just opened, offered for comparison.
         self.offer: tuple[Path, str, str] | None = None  # (study, series UID, why)
         self.act_offer = QAction("Compare with the real contrast series of this study", self)
@@ -161,12 +161,12 @@ class Loader(QObject):
         self._pending = (None, Role.BASE, None)
         self.job.start(job, "Preparing the demo case")
 
-    def queue(self, path: str | Path, role: Role) -> None:
+    def queue(self, path: str | Path, role: Role, series: str | None = None) -> None:
         """Load after the current job finishes (e.g. the comparison scan after the study)."""
         if self.job.running:
-            self._queue.append((Path(path), role))
+            self._queue.append((Path(path), role, series))
         else:
-            self.load(path, role)
+            self.load(path, role, series)
 
     def cancel(self) -> None:
         """Stop the running load and retrieval."""

@@ -27,6 +27,7 @@ from viewer.model.shortcuts import key
 from viewer.model.state import ViewerState
 from viewer.model.window_level import WindowLevel, presets
 from viewer.pixels.enhancement import noise_threshold
+from viewer.review import repository_dialog
 from viewer.review.batch_results import BatchResults
 from viewer.review.compare_actions import CompareActions
 from viewer.review.comparison import ComparisonPanel
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
                     self.act_export_dicom_deid, self.act_export_image):
             file_menu.addAction(act)
         file_menu.addAction(self.annotate.act_import)
+        file_menu.addAction(repository_dialog.open_action(self))
         file_menu.addAction(self._action("&Quit", self.close, key("quit")))
         view_menu = self.menuBar().addMenu("&View")
         for act in self.layout_actions.values():
