@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pydicom
@@ -39,7 +40,7 @@ _KEYWORDS = (
     "WindowWidth", "PatientID", "PatientBirthDate", "BodyPartExamined", "KVP",
     "ContrastBolusAgent", "SyntheticData", "DerivationDescription", "ImageComments",
     "StudyDescription", "ProtocolName", "ContrastBolusRoute", "ContrastBolusVolume",
-    "ContrastBolusStartTime", "ContrastBolusIngredient", "PixelData",
+    "ContrastBolusStartTime", "ContrastBolusIngredient", "StudyDate", "PixelData",
 )
 # dcreview's private provenance block: its creator may sit in the first few slots of the group.
 _PRIVATE_SLOTS = range(0x10, 0x14)
@@ -48,7 +49,24 @@ _PRIVATE_TAGS = [*((PRIVATE_GROUP << 16) | s for s in _PRIVATE_SLOTS),
 _TAGS = [tag_for_keyword(k) for k in _KEYWORDS] + _PRIVATE_TAGS
 _WANTED = frozenset(_TAGS)
 _TAG_OF = {k: tag_for_keyword(k) for k in _KEYWORDS}
-_BINARY = {"US": "<H", "SS": "<h", "UL": "<I", "SL": "<i"}
+_VR_OF = {t: dictionary_VR(t) for t in _TAG_OF.values()}  # for implicit-VR files
+_BINARY = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4)}
+_UTF8_VRS = frozenset({"LO", "SH", "ST", "LT", "PN", "UT"})
+
+
+def _decode(raw: bytes, vr: str, default: object) -> object:
+    """A plain string, number or list of them from an element's raw little-endian bytes."""
+    if not raw:
+        return default
+    binary = _BINARY.get(vr)
+    if binary is not None:
+        values = struct.unpack(f"<{len(raw) // binary[1]}{binary[0]}", raw)
+        return values[0] if len(values) == 1 else list(values)
+    text = raw.decode("utf-8" if vr in _UTF8_VRS else "ascii", "replace")
+    text = text.rstrip(" \x00").lstrip(" ")
+    if "\\" not in text:
+        return text.strip()
+    return [p.strip() for p in text.split("\\")]
 
 
 class _Fields:
@@ -69,19 +87,37 @@ class _Fields:
             return default
         if not isinstance(elem, RawDataElement):
             return self._ds.get(keyword, default)
-        raw = elem.value
-        if raw is None or len(raw) == 0:
+        if elem.value is None:
             return default
-        vr = elem.VR or dictionary_VR(tag)
-        fmt = _BINARY.get(vr)
-        if fmt is not None:
-            values = struct.unpack(f"<{len(raw) // struct.calcsize(fmt)}{fmt[1]}", raw)
-            return values[0] if len(values) == 1 else list(values)
-        text = raw.decode("utf-8", "replace") if vr in ("LO", "SH", "ST", "LT", "PN", "UT") \
-            else raw.decode("ascii", "replace")
-        text = text.rstrip(" \x00").lstrip(" ")
-        parts = [p.strip() for p in text.split("\\")]
-        return parts[0] if len(parts) == 1 else parts
+        return _decode(elem.value, elem.VR or dictionary_VR(tag), default)
+
+    def raw(self, tag: int) -> object:
+        """An element's value as stored (bytes while undecoded), or None."""
+        elem = self._ds._dict.get(tag)
+        return None if elem is None else elem.value
+
+
+class _RawFields:
+    """The same values from the fast walk's (VR, bytes) pairs (rawscan)."""
+
+    __slots__ = ("_elements",)
+
+    def __init__(self, elements: dict[int, tuple[str | None, bytes]]) -> None:
+        self._elements = elements
+
+    def get(self, keyword: str, default: object = None) -> object:
+        tag = _TAG_OF[keyword]
+        item = self._elements.get(tag)
+        if item is None:
+            return default
+        return _decode(item[1], item[0] or _VR_OF[tag], default)
+
+    def raw(self, tag: int) -> object:
+        """An element's bytes, or None."""
+        item = self._elements.get(tag)
+        return None if item is None else item[1]
+
+
 ENHANCED_CT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.2.1"
 
 
@@ -139,6 +175,7 @@ class FileHeader:
     contrast_volume: str = ""
     contrast_start_time: str = ""
     contrast_ingredient: str = ""
+    study_date: str = ""  # YYYYMMDD: pairs a patient's studies within a time window
 
     @property
     def is_localizer(self) -> bool:
@@ -264,8 +301,11 @@ def read_header(path: str | Path) -> FileHeader | None:
     """Parse a file's header; None when it is not DICOM. Never decodes pixel data."""
     path = str(path)
     fast = rawscan.scan(path, _WANTED)
+    if fast == rawscan.NOT_PART10:
+        return None
     if fast is not None:
-        return _header(path, _Fields(fast), fast.transfer_syntax, fast.media_sop_class,
+        return _header(path, _RawFields(fast.elements), fast.transfer_syntax,
+                       fast.media_sop_class,
                        fast.pixel_offset, fast.pixel_length)
     return read_header_pydicom(path)
 
@@ -333,8 +373,8 @@ def _header(path: str, ds, ts: str, media_sop_class: str, offset: int | None,
         convolution_kernel=str(_first_str(ds.get("ConvolutionKernel"))),
         window_center=_first_number(ds.get("WindowCenter")),
         window_width=_first_number(ds.get("WindowWidth")),
-        patient_pseudonym=pseudonymise(str(ds.get("PatientID", "")),
-                                       str(ds.get("PatientBirthDate", ""))),
+        patient_pseudonym=_pseudonym(str(ds.get("PatientID", "")),
+                                     str(ds.get("PatientBirthDate", ""))),
         body_part=str(ds.get("BodyPartExamined", "") or "").upper(),
         kvp=_first_number(ds.get("KVP")),
         contrast_agent=str(ds.get("ContrastBolusAgent", "") or ""),
@@ -349,16 +389,25 @@ def _header(path: str, ds, ts: str, media_sop_class: str, offset: int | None,
         contrast_volume=str(ds.get("ContrastBolusVolume", "") or ""),
         contrast_start_time=str(ds.get("ContrastBolusStartTime", "") or ""),
         contrast_ingredient=str(ds.get("ContrastBolusIngredient", "") or ""),
+        study_date=str(ds.get("StudyDate", "") or ""),
     )
+
+
+@lru_cache(maxsize=4096)
+def _pseudonym(patient_id: str, birth_date: str) -> str:
+    """The keyed pseudonym, computed once per patient (a series repeats it in every file)."""
+    return pseudonymise(patient_id, birth_date)
 
 
 def _raw_text(ds, tag: int) -> str:
     """A private element's text, however the dataset holds it (raw bytes or a value)."""
-    store = ds._ds._dict if isinstance(ds, _Fields) else ds._dict
-    elem = store.get(tag)
-    if elem is None:
+    if isinstance(ds, _Fields | _RawFields):
+        value = ds.raw(tag)
+    else:
+        elem = ds._dict.get(tag)
+        value = None if elem is None else elem.value
+    if value is None:
         return ""
-    value = elem.value
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace").rstrip(" \x00")
     return str(value or "")

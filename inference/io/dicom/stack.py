@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,10 +37,14 @@ class SliceStack:
         return [k for k, h in enumerate(self.slots) if h is None]
 
 
+@lru_cache(maxsize=4096)
+def _rounded(values: tuple[float, ...] | None, digits: int) -> tuple[float, ...] | None:
+    """Values rounded for comparison (cached: a series repeats the same few tuples)."""
+    return tuple(round(v, digits) for v in values) if values else None
+
+
 def _key(h: FileHeader) -> tuple:
-    o = tuple(round(v, 3) for v in h.orientation) if h.orientation else None
-    ps = tuple(round(v, 4) for v in h.pixel_spacing) if h.pixel_spacing else None
-    return (o, h.rows, h.columns, ps)
+    return (_rounded(h.orientation, 3), h.rows, h.columns, _rounded(h.pixel_spacing, 4))
 
 
 def _describe_split(groups: Counter, kept: tuple) -> str:
@@ -92,8 +97,11 @@ def build_stack(headers: list[FileHeader], allow_gaps: bool = False) -> SliceSta
     row_dir, col_dir = o[:3], o[3:]
     normal = np.cross(row_dir, col_dir)
     normal /= np.linalg.norm(normal)
-    usable.sort(key=lambda h: (float(np.dot(normal, h.position)), h.instance_number or 0))
-    dist = np.asarray([np.dot(normal, h.position) for h in usable])
+    along = np.asarray([h.position for h in usable], dtype=float) @ normal
+    order = sorted(range(len(usable)),
+                   key=lambda n: (float(along[n]), usable[n].instance_number or 0))
+    usable = [usable[n] for n in order]
+    dist = along[order]
 
     # Different images at the same position (e.g. a repeated acquisition): keep the first.
     unique = [0]
@@ -174,9 +182,24 @@ def _spacing_change(steps: np.ndarray) -> tuple[int, float, float] | None:
     """(1-based slice, spacing before, after) when the spacing is constant in two parts."""
     if len(steps) < 6:
         return None
-    for i in range(3, len(steps) - 2):
+    # Every split point is judged at once from running minima, maxima and sums (a split
+    # at a time cost a series of n slices n^2 operations); the few that pass, with a margin
+    # for rounding, are then judged one by one exactly as before, first one first.
+    n = len(steps)
+    counts = np.arange(1, n + 1)
+    head_mean = np.cumsum(steps) / counts
+    head_ptp = np.maximum.accumulate(steps) - np.minimum.accumulate(steps)
+    tail_mean = (np.cumsum(steps[::-1]) / counts)[::-1]
+    tail_ptp = (np.maximum.accumulate(steps[::-1]) - np.minimum.accumulate(steps[::-1]))[::-1]
+    splits = np.arange(3, n - 2)
+    a_mean, a_ptp = head_mean[splits - 1], head_ptp[splits - 1]
+    b_mean, b_ptp = tail_mean[splits], tail_ptp[splits]
+    slack = 1.0 + 1e-9
+    maybe = ((a_ptp < STEP_TOLERANCE * a_mean * slack) & (b_ptp < STEP_TOLERANCE * b_mean * slack)
+             & (np.abs(a_mean - b_mean) * slack > STEP_TOLERANCE * a_mean))
+    for i in splits[maybe]:
         a, b = steps[:i], steps[i:]
         if (np.ptp(a) < STEP_TOLERANCE * a.mean() and np.ptp(b) < STEP_TOLERANCE * b.mean()
                 and abs(a.mean() - b.mean()) > STEP_TOLERANCE * a.mean()):
-            return i + 1, float(a.mean()), float(b.mean())
+            return int(i) + 1, float(a.mean()), float(b.mean())
     return None

@@ -18,7 +18,7 @@ def _same(path: str) -> bool:
     """True when the fast walk read the file; asserts its header equals pydicom's."""
     fast, slow = read_header(path), read_header_pydicom(path)
     assert fast == slow, path
-    return rawscan.scan(path, _WANTED) is not None
+    return isinstance(rawscan.scan(path, _WANTED), rawscan.RawHeader)
 
 
 def _local_test_files() -> list[str]:
