@@ -329,10 +329,16 @@ def region_reading(f: SeriesFacts) -> tuple[str, list[Evidence]]:
     if not found:
         texts.insert(0, ("BodyPartExamined", f.body_part))
     for source, text in texts:
-        t = normalise(text)
-        for name, pattern in kind_words.REGIONS:
-            m = pattern.search(t)
-            if m and name not in found:
+        for name, said in _regions_named(text):
+            if name not in found:
                 found.add(name)
-                ev.append(Evidence(source, m.group(0), f"region={name}", 0.7))
+                ev.append(Evidence(source, said, f"region={name}", 0.7))
     return kind_words.region_name(found), ev
+
+
+@lru_cache(maxsize=65536)
+def _regions_named(text: str) -> tuple[tuple[str, str], ...]:
+    """(region, the words naming it) for each region a text names, in the rules' order."""
+    t = normalise(text)
+    return tuple((name, m.group(0)) for name, pattern in kind_words.REGIONS
+                 if (m := pattern.search(t)))

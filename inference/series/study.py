@@ -82,11 +82,15 @@ def classify_study(scan: StudyScan, *, pixels: bool = True) -> list[ClassifiedSe
 def after_enhanced(found: list[ClassifiedSeries]) -> list[ClassifiedSeries]:
     """Series acquired after an enhanced volume of their study are not plain: an unknown
     phase becomes 'contrast', a non-contrast call becomes a conflict."""
+    enhanced: dict[str, list[ClassifiedSeries]] = {}  # by study: a catalogue passes many
+    for o in found:
+        if o.cls.real_contrast:
+            enhanced.setdefault(o.facts.study_uid, []).append(o)
     out = []
     for item in found:
         f, cls = item.facts, item.cls
-        earlier = [o for o in found if o is not item and o.cls.real_contrast
-                   and o.facts.study_uid == f.study_uid and _before(o.facts, f)]
+        earlier = [o for o in enhanced.get(f.study_uid, ()) if o is not item
+                   and _before(o.facts, f)]
         if not earlier or cls.kind.value not in ("volume", "reformat", "unknown"):
             out.append(item)
             continue

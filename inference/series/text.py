@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Letters NFKD does not decompose (Polish l with stroke, German sharp s, ...).
 _LATIN = str.maketrans({"Ł": "L", "ł": "l", "ß": "ss", "Ø": "O", "ø": "o", "Æ": "AE",
@@ -18,8 +19,10 @@ B = r"(?<![A-Z0-9])"  # a word starts here (punctuation such as + / - may belong
 E = r"(?![A-Z0-9])"  # and ends here
 
 
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
-    """Upper-case ASCII with single spaces: 'Opóźnione_żylna' -> 'OPOZNIONE ZYLNA'."""
+    """Upper-case ASCII with single spaces: 'Opóźnione_żylna' -> 'OPOZNIONE ZYLNA' (cached:
+    an archive repeats its descriptions)."""
     if not text:
         return ""
     t = text.translate(_LATIN)
