@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydicom.dataset import Dataset
@@ -24,6 +25,7 @@ METHOD = "PS3.15 Basic Profile (dcreview)"  # LO: at most 64 characters
 BASIC_PROFILE = ("113100", "Basic Application Confidentiality Profile")
 CLEAN_DESCRIPTORS = ("113105", "Clean Descriptors Option")
 CLEAN_STRUCTURED = ("113104", "Clean Structured Content Option")
+MODIFIED_DATES = ("113107", "Retain Longitudinal Temporal Information Modified Dates Option")
 # Descriptions dcreview writes itself: kept under the Clean Descriptors Option, because they
 # carry the SYNTHETIC label and no identifiers.
 OWN_DESCRIPTIONS = ("ImageComments", "SeriesDescription", "DerivationDescription")
@@ -70,6 +72,9 @@ EMPTY = ("AccessionNumber", "StudyID", "ReferringPhysicianName", "PatientBirthDa
          "PatientSex", "StudyDate", "StudyTime")
 # Type 1 dates and times of an SR (action D): a fixed dummy, never the real one.
 DUMMY_DATES = {"ContentDate": "19000101", "ContentTime": "000000"}
+# With modified dates: the study's date and time stay (the date moved), the birth date goes.
+SHIFTED_AT_TOP = ("StudyDate", "StudyTime")
+NEVER_SHIFTED = ("PatientBirthDate", "PatientBirthTime")
 KEEP_UIDS = ("TransferSyntaxUID", "ImplementationClassUID", "CodingSchemeUID",
              "ContextGroupExtensionCreatorUID")
 TEXT_OF_PEOPLE_AND_TIME = ("PN", "DA", "DT", "TM", "AS")
@@ -88,12 +93,19 @@ class Deidentifier:
     """One export's de-identification: pseudonym and UID map shared by all its files."""
 
     def __init__(self, pseudonym: str = "ANONYMOUS^", keep_own_descriptions: bool = False,
-                 clean_structured_content: bool = False) -> None:
+                 clean_structured_content: bool = False,
+                 date_shift_days: int | None = None) -> None:
         self._salt = secrets.token_hex(16)
         self._uids: dict[str, str] = {}
         self.pseudonym = pseudonym
         self.keep = OWN_DESCRIPTIONS if keep_own_descriptions else ()
         self.clean_structured = clean_structured_content
+        # Retain Longitudinal Temporal Information with Modified Dates: every date moves back
+        # by the same number of days (the caller keeps it per patient); times stay. A shift
+        # of 0 would keep the real dates, so it is refused.
+        if date_shift_days is not None and date_shift_days <= 0:
+            raise ValueError("a date shift is a positive number of days")
+        self.date_shift = date_shift_days
 
     def uid(self, original: str) -> str:
         """The replacement for ``original``, the same every time within this export."""
@@ -104,6 +116,8 @@ class Deidentifier:
     def options(self) -> list[tuple[str, str]]:
         """The CID 7050 codes of what this de-identifier applies."""
         out = [BASIC_PROFILE]
+        if self.date_shift:
+            out.append(MODIFIED_DATES)
         if self.keep:
             out.append(CLEAN_DESCRIPTORS)
         if self.clean_structured:
@@ -120,14 +134,16 @@ class Deidentifier:
         ds.PatientName = self.pseudonym
         ds.PatientID = self.pseudonym.rstrip("^")
         for keyword in EMPTY:
-            setattr(ds, keyword, "")
+            if not (self.date_shift and keyword in SHIFTED_AT_TOP and ds.get(keyword)):
+                setattr(ds, keyword, "")
         if is_sr:
             for keyword, dummy in DUMMY_DATES.items():
                 setattr(ds, keyword, dummy)
         ds.PatientIdentityRemoved = "YES"
         ds.DeidentificationMethod = METHOD
         ds.DeidentificationMethodCodeSequence = [_code(v, m) for v, m in self.options()]
-        ds.LongitudinalTemporalInformationModified = "REMOVED"
+        ds.LongitudinalTemporalInformationModified = "MODIFIED" if self.date_shift \
+            else "REMOVED"
         return ds
 
     def _walk(self, ds: Dataset, top: bool = False) -> None:
@@ -145,6 +161,10 @@ class Deidentifier:
                 values = elem.value if elem.VM > 1 else [elem.value]
                 new = [v if str(v) in UID_dictionary else self.uid(str(v)) for v in values]
                 elem.value = new if elem.VM > 1 else new[0]
+            elif self.date_shift and elem.VR in ("DA", "DT", "TM") and keyword not in \
+                    NEVER_SHIFTED:
+                if elem.VR != "TM":
+                    elem.value = self._shifted(elem.value, elem.VR)
             elif elem.VR in TEXT_OF_PEOPLE_AND_TIME and keyword not in ("PatientName",):
                 # Names, dates, times and ages: empty where a module requires the element
                 # (Type 2 at the top level), removed elsewhere.
@@ -152,6 +172,23 @@ class Deidentifier:
                     elem.value = ""
                 else:
                     del ds[elem.tag]
+
+
+    def _shifted(self, value, vr: str):
+        """A DA or DT value (or several) moved back by the shift; one that is not a date
+        is removed rather than kept."""
+        values = [value] if value is None or isinstance(value, str) else list(value)
+        out = []
+        for v in values:
+            text = str(v or "")
+            try:
+                day = datetime.strptime(text[:8], "%Y%m%d").date()
+            except ValueError:
+                out.append("")
+                continue
+            moved = (day - timedelta(days=self.date_shift)).strftime("%Y%m%d")
+            out.append(moved + (text[8:] if vr == "DT" else ""))
+        return out if len(out) > 1 else out[0]
 
 
 REPORT_SOURCE_FIELDS = ("description", "series_description", "study_description",
