@@ -24,8 +24,9 @@ def add_parser(sub) -> None:
     add = csub.add_parser("add", help="catalogue DICOM folders, zips, DICOMDIRs or header "
                                       "tables (only new or changed files are read)")
     add.add_argument("catalog", help="the catalogue folder (made if needed)")
-    add.add_argument("sources", nargs="+", help="folders, zips, DICOMDIRs, or CSV/Parquet "
-                                                "header tables such as the IDC index")
+    add.add_argument("sources", nargs="+", help="folders, zips, DICOMDIRs, CSV/Parquet "
+                                                "header tables such as the IDC index, or "
+                                                "pacs://NODE (a configured PACS node)")
     add.add_argument("--site", default="", help="the source's site name (default: a "
                                                 "pseudonym of its path)")
     add.add_argument("--site-column", default="", help="for a table: the column naming each "
@@ -36,6 +37,13 @@ def add_parser(sub) -> None:
                                                  "core)")
     add.add_argument("--scheduler", help="a running Dask scheduler (tcp://HOST:PORT)")
     add.add_argument("--serial", action="store_true", help="no Dask: read here, in order")
+    add.add_argument("--study-date", default="", help="for a PACS: YYYYMMDD or "
+                                                      "YYYYMMDD-YYYYMMDD (asked a week at a "
+                                                      "time)")
+    add.add_argument("--modality", default="CT", help="for a PACS: studies holding this "
+                                                      "modality (default CT; '' for all)")
+    add.add_argument("--full", action="store_true", help="for a PACS: ask again for studies "
+                                                         "already catalogued whole")
     st = csub.add_parser("stats", help="counts by site, kind, phase, region and scanner")
     st.add_argument("catalog")
     se = csub.add_parser("search", help="series matching filters")
@@ -55,6 +63,8 @@ def add_parser(sub) -> None:
                                     "delayed, contrast)")
     pa.add_argument("--target", default="arterial", help="the phase ranked first")
     pa.add_argument("--max-slice-mm", type=float)
+    pa.add_argument("--within-days", type=int, help="also pair the same patient's studies at "
+                                                    "most this many days apart")
     pa.add_argument("-o", "--output", required=True, help="pairs CSV")
     ex = csub.add_parser("export", help="copy (and de-identify) pairs into a research-ready "
                                         "dataset: manifest.csv and dataset.json")
@@ -66,6 +76,9 @@ def add_parser(sub) -> None:
                          '"usage"}}}; a source without one is refused')
     ex.add_argument("--deidentify", action="store_true",
                     help="de-identify (PS3.15 Basic profile); without it identifiers are kept")
+    ex.add_argument("--shift-dates", action="store_true",
+                    help="with --deidentify: move each patient's dates back by a keyed number "
+                         "of days instead of removing them (intervals between studies kept)")
 
 
 def _table(rows: list[tuple], names: list[str]) -> str:
@@ -96,9 +109,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if command == "add":
         from inference.catalog.ingest import add_folder, add_table
+        from inference.pacs.nodes import SCHEME
+        from inference.progress import TerminalProgress
 
         tables = [s for s in args.sources if s.lower().endswith(TABLE_SUFFIXES)]
-        folders = [s for s in args.sources if s not in tables]
+        nodes = [s for s in args.sources if s.startswith(SCHEME)]
+        folders = [s for s in args.sources if s not in tables and s not in nodes]
+        if nodes:
+            from inference.catalog.pacs_source import add_pacs
+            from inference.pacs.nodes import get_node
+
+            for n in nodes:
+                print(add_pacs(args.catalog, get_node(n[len(SCHEME):].strip("/")),
+                               site=args.site, study_date=args.study_date,
+                               modality=args.modality, full=args.full,
+                               progress=TerminalProgress()).summary())
         for t in tables:
             print(add_table(args.catalog, t, site_column=args.site_column,
                             site=args.site).summary())
@@ -106,13 +131,15 @@ def run(args: argparse.Namespace) -> int:
             with _cluster(args) as client:
                 for f in folders:
                     print(add_folder(args.catalog, f, site=args.site, client=client,
-                                     pixels=args.pixels).summary())
+                                     pixels=args.pixels,
+                                     progress=TerminalProgress()).summary())
         return 0
     if command == "pairs":
         from inference.catalog.pairs import find_pairs, write_pairs
 
         pairs = find_pairs(args.catalog, region=args.region, phase=args.phase,
-                           max_slice_mm=args.max_slice_mm, target=args.target)
+                           max_slice_mm=args.max_slice_mm, target=args.target,
+                           within_days=args.within_days)
         write_pairs(pairs, args.output)
         print(f"{len(pairs)} pair(s), best first; wrote {args.output}")
         for p in pairs[:10]:
@@ -122,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         from inference.catalog.export import export_pairs
 
         card = export_pairs(args.catalog, args.pairs, args.output, policy_file=args.policy,
-                            deidentify=args.deidentify)
+                            deidentify=args.deidentify, shift_dates=args.shift_dates)
         for why in card["refused"]:
             print(f"refused: {why}")
         print(f"{card['counts']['cases']} case(s) in {args.output} ({card['written']} written "

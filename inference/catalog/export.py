@@ -22,6 +22,7 @@ from inference import __version__
 from inference.catalog import store
 from inference.catalog.pairs import read_pairs
 from inference.files import atomic
+from inference.pacs.nodes import SCHEME, load_nodes
 from inference.pseudonym import pseudonymise
 
 CASES_DIR = "cases"
@@ -54,16 +55,37 @@ def _case_id(study_uid: str) -> str:
     return "case-" + pseudonymise("case", study_uid)[:10]
 
 
-def _series_files(con, uid: str) -> list[str]:
+def _series_files(con, uid: str, location: str) -> list[str] | str:
+    """A series' catalogued files, or for a PACS source its ``pacs://`` location (retrieved
+    when its case is written)."""
+    if location and location.startswith(SCHEME):
+        return location
     return [p for (p,) in con.execute("SELECT path FROM files WHERE series_uid = ? AND reason "
                                       "IS NULL ORDER BY path", [uid]).fetchall()]
 
 
+def _local(files: list[str] | str, nodes: dict) -> list[str]:
+    """The files of one side of a pair, retrieved into the PACS cache first if need be."""
+    if isinstance(files, list):
+        return files
+    from inference.pacs import cache, client
+
+    return [str(f) for f in cache.instances(Path(client.resolve(files, nodes)))]
+
+
+def date_shift(patient: str, case: str) -> int:
+    """Days a patient's dates move back (30 to 3650): keyed, so the same patient moves alike
+    in every case and every re-run, and nobody without the site's key can undo it."""
+    return 30 + int(pseudonymise("date-shift", patient or case)[:8], 16) % 3621
+
+
 def _write_case(case_dir: Path, parts: dict[str, list[str]], patient: str,
-                deidentify: bool) -> None:
+                deidentify: bool, shift_dates: bool = False) -> None:
     from inference.dicom.deidentify import Deidentifier
 
-    deid = Deidentifier(pseudonym=f"{patient or 'ANONYMOUS'}^") if deidentify else None
+    shift = date_shift(patient, case_dir.name) if shift_dates else None
+    deid = Deidentifier(pseudonym=f"{patient or 'ANONYMOUS'}^", date_shift_days=shift) \
+        if deidentify else None
     with atomic.folder(case_dir) as partial:
         for role, files in parts.items():
             (partial / role).mkdir()
@@ -75,9 +97,14 @@ def _write_case(case_dir: Path, parts: dict[str, list[str]], patient: str,
 
 
 def export_pairs(folder: str | Path, pairs_csv: str | Path, out: str | Path, *,
-                 policy_file: str | Path, deidentify: bool = True,
+                 policy_file: str | Path, deidentify: bool = True, shift_dates: bool = False,
                  log=print) -> dict:
-    """Write the dataset for the pairs of ``pairs_csv``; returns the dataset card."""
+    """Write the dataset for the pairs of ``pairs_csv``; returns the dataset card.
+    ``shift_dates`` keeps the intervals between a patient's dates (PS3.15 Retain Longitudinal
+    Temporal Information with Modified Dates) instead of removing the dates."""
+    if shift_dates and not deidentify:
+        raise store.CatalogError("--shift-dates goes with --deidentify (without it the real "
+                                 "dates are kept)")
     out = Path(out)
     policies = load_policy(policy_file)
     pairs = read_pairs(pairs_csv)
@@ -96,11 +123,11 @@ def export_pairs(folder: str | Path, pairs_csv: str | Path, out: str | Path, *,
                 refused.append(f"a pair of site {nc[0]!r}: the policy file has no entry for "
                                "this source (its licence and consent must be known)")
                 continue
-            files = {"noncontrast": _series_files(con, p["noncontrast_series"]),
-                     "real": _series_files(con, p["real_series"])}
+            files = {"noncontrast": _series_files(con, p["noncontrast_series"], nc[5]),
+                     "real": _series_files(con, p["real_series"], real[5])}
             if not files["noncontrast"] or not files["real"]:
                 refused.append(f"a pair of site {nc[0]!r}: its series have no local files "
-                               "(a table source); retrieve them first")
+                               "(a header-table source); retrieve them first")
                 continue
             rows.append((p, nc, real, files))
     finally:
@@ -111,16 +138,19 @@ def export_pairs(folder: str | Path, pairs_csv: str | Path, out: str | Path, *,
     atomic.sweep_partials(out / CASES_DIR)
     written = 0
     cases = []
+    nodes = load_nodes() if any(isinstance(f, str) for *_r, fs in rows for f in fs.values()) \
+        else {}
     for p, nc, real, files in rows:
         case = _case_id(p["study_uid"])
         case_dir = out / CASES_DIR / case
         if not case_dir.exists():
-            _write_case(case_dir, files, nc[1], deidentify)
+            files = {role: _local(f, nodes) for role, f in files.items()}
+            _write_case(case_dir, files, nc[1], deidentify, shift_dates)
             written += 1
             log(f"  {case}: {len(files['noncontrast'])} + {len(files['real'])} images")
         cases.append({"case": case, "site": _site_id(nc[0]), "region": nc[2] or real[2] or "",
                       "real_phase": real[3], "scanner": real[4] or "", "policy_site": nc[0]})
-    card = _card(out, cases, policies, deidentify)
+    card = _card(out, cases, policies, deidentify, shift_dates)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["case", "noncontrast", "real"])
@@ -133,7 +163,8 @@ def export_pairs(folder: str | Path, pairs_csv: str | Path, out: str | Path, *,
     return card
 
 
-def _card(out: Path, cases: list[dict], policies: dict, deidentify: bool) -> dict:
+def _card(out: Path, cases: list[dict], policies: dict, deidentify: bool,
+          shift_dates: bool) -> dict:
     from inference.dicom.deidentify import METHOD, Deidentifier
 
     hashes = {}
@@ -146,14 +177,18 @@ def _card(out: Path, cases: list[dict], policies: dict, deidentify: bool) -> dic
         name = next(c["policy_site"] for c in cases if c["site"] == site_id)
         sources.append({"site": site_id, "cases": n,
                         **{k: policies[name][k] for k in POLICY_KEYS}})
-    codes = [v for v, _m in Deidentifier().options()] if deidentify else []
+    codes = [v for v, _m in Deidentifier(date_shift_days=30 if shift_dates else None)
+             .options()] if deidentify else []
     return {
         "dataset_version": 1, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "made_by": f"dcreview {__version__}", "catalog_version": store.VERSION,
         "classifier": f"dcreview {__version__} inference.series",
         "deidentification": ({"method": METHOD, "codes": codes, "options": [
             "PS3.15 Basic Application Level Confidentiality Profile",
-            "dates and times removed (no longitudinal temporal information kept)",
+            ("Retain Longitudinal Temporal Information with Modified Dates: each patient's "
+             "dates moved back by one keyed number of days (30 to 3650), times of day kept, "
+             "birth date removed" if shift_dates else
+             "dates and times removed (no longitudinal temporal information kept)"),
             "UIDs replaced consistently within each case", "private attributes removed",
             "descriptions removed (the phases are in this card and the manifest)"]}
             if deidentify else {"method": "none: the sources' identifiers are kept"}),

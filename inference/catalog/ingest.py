@@ -6,26 +6,24 @@ from __future__ import annotations
 
 import csv
 import os
+import pickle
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from inference.catalog import store
-from inference.io.dicom.discovery import (
-    SeriesInfo,
-    SkippedFile,
-    candidate_files,
-    group_series,
-    judge_file,
-)
+from inference.catalog.chunks import ChunkResult, SeriesPart, classify_headers, scanned
+from inference.io.dicom.discovery import candidate_files
+from inference.progress import ProgressCallback, ProgressReporter
 from inference.pseudonym import pseudonymise
 from inference.series.classify import classify
 from inference.series.facts import facts_from_row
-from inference.series.study import after_enhanced, classify_series
+from inference.series.study import ClassifiedSeries, after_enhanced
 
 NULL_KEY = "<null>"  # a missing value, as the distinct-value table writes it
-CHUNK = 400  # files per task: enough to amortise a task's cost, small enough to balance
+RECORD_EVERY = 3200  # files recorded in the catalogue at a time
 
 
 @dataclass
@@ -37,58 +35,40 @@ class AddResult:
     series: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     seconds: float = 0.0
+    unit: str = "file(s)"  # what files_read counts (a PACS source: studies)
+    left_out_before: int = 0  # unchanged files an earlier scan left out (reasons kept)
 
     def summary(self) -> str:
         """Lines for the terminal: counts, then every file left out and why."""
-        lines = [f"{self.series} series catalogued; {self.files_read} file(s) read, "
+        lines = [f"{self.series} series catalogued; {self.files_read} {self.unit} read, "
                  f"{self.files_unchanged} unchanged since the last scan, {len(self.skipped)} "
                  f"left out, in {self.seconds:.1f} s"]
+        if self.left_out_before:
+            lines.append(f"{self.left_out_before} unchanged file(s) were left out by an "
+                         "earlier scan; their reasons: `dcreview catalog sql CATALOG \"SELECT "
+                         "path, reason FROM files WHERE reason IS NOT NULL\"`")
         lines += [f"left out {Path(f).name}: {why}" for f, why in self.skipped[:50]]
         if len(self.skipped) > 50:
             lines.append(f"... and {len(self.skipped) - 50} more left out")
         return "\n".join(lines)
 
 
-def read_chunk(paths: list[str]) -> list:
-    """Headers (or the reasons they are left out) of a chunk of files: the task a worker runs."""
-    return [judge_file(p) for p in paths]
-
-
-def _read_all(paths: list[str], client) -> list:
-    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    if client is None or len(chunks) < 2:
-        return [x for c in chunks for x in read_chunk(c)]
-    futures = client.map(read_chunk, chunks, pure=False)
-    return [x for f in futures for x in f.result()]
-
-
-def _series_row(item, site: str, source: str) -> tuple:
-    s: SeriesInfo = item.series
-    h = s.headers[0] if s.headers else None
-    c = item.cls
-    ps = s.pixel_spacing
-    regular = None
-    if s.headers:
-        from inference.errors import DcreviewError
-        from inference.io.dicom.stack import build_stack
-
-        try:
-            regular = len(s.headers) >= 3 and not build_stack(s.headers).warnings
-        except DcreviewError:
-            regular = False
-    return (s.series_uid, s.study_uid, h.patient_pseudonym if h else "", site, source,
-            s.modality, s.series_number, s.description, h.study_description if h else "",
-            h.body_part if h else "", "", s.image_count, s.localizers, c.kind.value,
-            round(c.kind_confidence, 2), c.phase.value, round(c.phase_confidence, 2), c.region,
-            "; ".join(c.conflicts), "; ".join(e.line() for e in c.evidence),
-            s.size[0], s.size[1], min(ps) if ps else None, s.slice_spacing, regular,
-            h.manufacturer if h else "", h.kvp if h else None,
-            h.convolution_kernel if h else "",
-            str(Path(s.headers[0].path).parent) if s.headers else "", c.synthetic)
+def _series_row(item: ClassifiedSeries, described: tuple, site: str, source: str) -> tuple:
+    """A series row (store.NAMES order) from the classifier's answer and chunks.describe."""
+    s, c = item.series, item.cls
+    (patient, study_description, body_part, study_date, images, rows, cols, pixel_mm, slice_mm,
+     regular, manufacturer, kvp, kernel, folder) = described
+    return (s.series_uid, s.study_uid, patient, site, source, s.modality, s.series_number,
+            s.description, study_description, body_part, study_date, images, s.localizers,
+            c.kind.value, round(c.kind_confidence, 2), c.phase.value,
+            round(c.phase_confidence, 2), c.region, "; ".join(c.conflicts),
+            "; ".join(e.line() for e in c.evidence), rows, cols, pixel_mm, slice_mm, regular,
+            manufacturer, kvp, kernel, folder, c.synthetic)
 
 
 def add_folder(folder_path: str | Path, source: str | Path, *, site: str = "",
-               client=None, pixels: bool = False) -> AddResult:
+               client=None, pixels: bool = False,
+               progress: ProgressCallback | None = None) -> AddResult:
     """Catalogue the DICOM series under ``source`` (a folder, zip or DICOMDIR): only files new
     or changed since the last scan are read; a scan killed half-way resumes."""
     start = time.perf_counter()
@@ -113,31 +93,39 @@ def add_folder(folder_path: str | Path, source: str | Path, *, site: str = "",
         changed = [f for f, sig in now.items() if known.get(f, (None, None, None))[:2] != sig]
         gone = [f for f in known if f not in now]
         result.files_unchanged = len(now) - len(changed)
+        result.left_out_before = con.execute(
+            "SELECT count(*) FROM files WHERE source = $1 AND reason IS NOT NULL AND path NOT IN "
+            "(SELECT unnest($2::VARCHAR[]))", [str(source), changed + gone]).fetchone()[0]
         affected = {known[f][2] for f in changed + gone if f in known and known[f][2]}
-        if gone:
-            con.executemany("DELETE FROM files WHERE path = ?", [[f] for f in gone])
-        # Read in slices, each recorded as it finishes: a killed scan keeps what it read.
-        fresh: dict = {}  # headers read in this run, not read again for their series
-        for i in range(0, len(changed), CHUNK * 8):
-            part = changed[i:i + CHUNK * 8]
-            judged = _read_all(part, client)
-            rows = []
-            for f, j in zip(part, judged, strict=True):
-                uid = j.series_uid if j is not None and not isinstance(j, SkippedFile) else None
-                reason = j.reason if isinstance(j, SkippedFile) else None
+        store.delete_where_in(con, "files", "path", gone)
+        # Recorded a few thousand files at a time: a killed scan keeps what it read.
+        parts: dict[str, list[SeriesPart]] = defaultdict(list)  # by series, from this run
+        steps = ProgressReporter("Reading headers", len(changed), progress, None)
+        rows: list[list] = []
+
+        def record() -> None:
+            store.put_rows(con, "files", store.FILES_COLUMNS, rows)
+            result.files_read += len(rows)
+            rows.clear()
+            steps.step(result.files_read)
+        for chunk, answer in scanned(changed, client, pixels):
+            for f, (uid, reason) in zip(chunk, answer.judged, strict=True):
                 if reason:
                     result.skipped.append((f, reason))
                 if uid:
                     affected.add(uid)
-                    fresh[f] = j
                 rows.append([f, str(source), *now[f], uid, reason])
-            con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
-            result.files_read += len(part)
+            for part in answer.parts:
+                parts[part.uid].append(part)
+            if len(rows) >= RECORD_EVERY:
+                record()
+        if rows:
+            record()
         # Series whose files were read but whose row was never written (a killed scan).
         affected |= {u for (u,) in con.execute(
             "SELECT DISTINCT series_uid FROM files WHERE source = ? AND series_uid IS NOT NULL "
             "AND series_uid NOT IN (SELECT series_uid FROM series)", [str(source)]).fetchall()}
-        result.series = _rebuild(con, affected, str(source), site, client, pixels, fresh)
+        result.series = _rebuild(con, affected, str(source), site, client, pixels, parts)
         store.write_parquet(con, folder_path)
     finally:
         con.close()
@@ -146,21 +134,41 @@ def add_folder(folder_path: str | Path, source: str | Path, *, site: str = "",
 
 
 def _rebuild(con, affected: set[str], source: str, site: str, client, pixels: bool,
-             fresh: dict) -> int:
+             parts: dict[str, list[SeriesPart]]) -> int:
+    """Write the rows of the series whose files changed. A series found whole in one chunk
+    keeps the row its worker made; one spread over chunks, or with unchanged files read in
+    an earlier scan, is classified again from all its headers."""
     if not affected:
         return 0
-    marks = ", ".join("?" for _ in affected)
-    paths = [p for (p,) in con.execute(
-        f"SELECT path FROM files WHERE series_uid IN ({marks})", list(affected)).fetchall()]
-    # Unchanged files of a changed series are read again; what this run read is reused.
-    again = [p for p in paths if p not in fresh]
-    headers = [fresh[p] for p in paths if p in fresh] + [
-        h for h in _read_all(again, client) if h is not None and not isinstance(h, SkippedFile)]
-    series = group_series(headers)
-    found = after_enhanced([classify_series(s, pixels=pixels) for s in series])
-    con.executemany("DELETE FROM series WHERE series_uid = ?", [[u] for u in affected])
-    store.replace_series(con, [_series_row(item, site, source) for item in found])
+    uids = list(affected)
+    counts = dict(con.execute("SELECT series_uid, count(*) FROM files WHERE series_uid IN "
+                              "(SELECT unnest($1::VARCHAR[])) GROUP BY 1", [uids]).fetchall())
+    done: list[SeriesPart] = []
+    redo = []
+    for uid in uids:
+        mine = parts.get(uid, [])
+        if len(mine) == 1 and counts.get(uid) == mine[0].files:
+            done.append(mine[0])
+        elif counts.get(uid):
+            redo.append(uid)
+    if redo:
+        headers = [h for uid in redo for p in parts.get(uid, []) for h in pickle.loads(p.headers)]
+        seen = {h.path for h in headers}
+        again = [p for (p,) in con.execute(
+            "SELECT path FROM files WHERE series_uid IN (SELECT unnest($1::VARCHAR[]))",
+            [redo]).fetchall() if p not in seen]
+        headers += [h for _c, answer in scanned(again, client) for h in _headers(answer)]
+        done += classify_headers(headers, pixels)
+    # The study-level rule (a series after an enhanced one is not plain) over all of them.
+    found = after_enhanced([p.item for p in done])
+    store.delete_where_in(con, "series", "series_uid", affected)
+    store.replace_series(con, [_series_row(item, p.described, site, source)
+                               for item, p in zip(found, done, strict=True)])
     return len(found)
+
+
+def _headers(answer: ChunkResult) -> list:
+    return [h for p in answer.parts for h in pickle.loads(p.headers)]
 
 
 TABLE_INPUTS = ("Modality", "SeriesDescription", "StudyDescription", "BodyPartExamined",

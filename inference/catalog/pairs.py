@@ -1,5 +1,6 @@
 """Find pairs in a catalogue: a non-contrast volume and a real contrast volume of the same
-study and region, best match first, each with a line saying why."""
+study and region (or, within a time window, of the same patient's studies), best match first,
+each with a line saying why."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ from inference.files import atomic
 
 ENHANCED = ("arterial", "portal-venous", "delayed", "contrast")
 PAIR_COLUMNS = ("study_uid", "patient", "site", "region", "noncontrast_series",
-                "noncontrast_location", "real_series", "real_phase", "real_location", "score",
-                "why")
+                "noncontrast_location", "real_series", "real_phase", "real_location",
+                "real_study_uid", "days_apart", "score", "why")
+DAY_PENALTY = 0.02  # a week between the scans weighs about as much as 3 mm of slice
 
 
 def find_pairs(folder: str | Path, *, region: str | None = None, phase: str | None = None,
-               max_slice_mm: float | None = None, target: str = "arterial") -> list[dict]:
+               max_slice_mm: float | None = None, target: str = "arterial",
+               within_days: int | None = None) -> list[dict]:
     """One pair per study: its plain volume and the enhanced volume that fits best (the
-    ``target`` phase first, then thin slices and many images); ``phase`` keeps only pairs
-    whose enhanced series has that phase; ``region`` matches the series' region."""
+    ``target`` phase first, then the same study, thin slices and many images); ``phase`` keeps
+    only pairs whose enhanced series has that phase; ``region`` matches the series' region;
+    ``within_days`` also pairs the same patient's studies at most that many days apart."""
     if phase is not None and phase not in ENHANCED:
         raise store.CatalogError(f"--phase is one of {', '.join(ENHANCED)}")
+    if within_days is not None and not 0 <= within_days <= 3650:
+        raise store.CatalogError("--within-days is between 0 and 3650")
     con = store.connect(folder, write=False)
     try:
         where_ce = "ce.phase = $phase" if phase else "ce.phase IN ('arterial', "\
@@ -39,7 +45,10 @@ def find_pairs(folder: str | Path, *, region: str | None = None, phase: str | No
                      ce.series_uid AS ce_uid, ce.series_number AS ce_no,
                      ce.series_description AS ce_desc, ce.location AS ce_loc,
                      ce.phase AS ce_phase, ce.phase_confidence AS ce_conf,
-                     ce.slice_mm AS ce_slice,
+                     ce.slice_mm AS ce_slice, ce.study_uid AS ce_study,
+                     CASE WHEN nc.study_uid = ce.study_uid THEN 0 ELSE
+                       abs(date_diff('day', try_strptime(nc.study_date, '%Y%m%d'),
+                                     try_strptime(ce.study_date, '%Y%m%d'))) END AS days,
                      (CASE WHEN ce.phase = $target THEN 2 WHEN ce.phase = 'contrast' THEN 1
                            ELSE 0.5 END)
                      + (CASE WHEN nc.region = ce.region AND nc.region <> '' THEN 1 ELSE 0 END)
@@ -47,7 +56,11 @@ def find_pairs(folder: str | Path, *, region: str | None = None, phase: str | No
                      - 0.05 * coalesce(greatest(nc.slice_mm, ce.slice_mm), 5)
                      + 0.0001 * least(coalesce(nc.images, 0), coalesce(ce.images, 0))
                      AS score
-              FROM v nc JOIN v ce ON nc.study_uid = ce.study_uid
+              FROM v nc JOIN v ce ON (nc.study_uid = ce.study_uid
+                  OR ($days IS NOT NULL AND coalesce(nc.patient, '') <> ''
+                      AND nc.patient = ce.patient
+                      AND abs(date_diff('day', try_strptime(nc.study_date, '%Y%m%d'),
+                                        try_strptime(ce.study_date, '%Y%m%d'))) <= $days))
                 AND nc.series_uid <> ce.series_uid
                 AND (nc.region = ce.region OR coalesce(nc.region, '') = ''
                      OR coalesce(ce.region, '') = '')
@@ -56,10 +69,13 @@ def find_pairs(folder: str | Path, *, region: str | None = None, phase: str | No
                 AND ($region IS NULL OR upper(nc.region) LIKE '%' || upper($region) || '%'
                      OR upper(ce.region) LIKE '%' || upper($region) || '%')),
             best AS (SELECT *, row_number() OVER (PARTITION BY study_uid
-                                                   ORDER BY score DESC, nc_uid, ce_uid) r
+                                                   ORDER BY score - $penalty * days DESC,
+                                                            nc_uid, ce_uid) r
                      FROM cand)
-            SELECT * FROM best WHERE r = 1 ORDER BY score DESC, study_uid""",
-            {"slice": max_slice_mm, "target": target, "region": region,
+            SELECT * REPLACE (score - $penalty * days AS score) FROM best WHERE r = 1
+            ORDER BY score DESC, study_uid""",
+            {"slice": max_slice_mm, "target": target, "region": region, "days": within_days,
+             "penalty": DAY_PENALTY,
              **({"phase": phase} if phase else {})}).fetchall()
         names = [d[0] for d in con.description]
     finally:
@@ -72,14 +88,19 @@ def _pair(r: dict, target: str) -> dict:
         number = f"#{no} " if no is not None else ""
         slices = f", {sl:.1f} mm" if sl else ""
         return f"{phase} {number}{(desc or '(no description)')!r} ({conf:.2f}{slices})"
+    days = r["days"]
+    when = ("same study" if r["ce_study"] == r["study_uid"] else
+            f"another study of the patient, {days} day(s) apart" if days is not None else
+            "another study of the patient")
     why = (f"{said(r['nc_no'], r['nc_desc'], 'non-contrast', r['nc_conf'], r['nc_slice'])} "
            f"with {said(r['ce_no'], r['ce_desc'], r['ce_phase'], r['ce_conf'], r['ce_slice'])}"
-           f", same study" + (f", region {r['region']}" if r["region"] else ", region unknown")
+           f", {when}" + (f", region {r['region']}" if r["region"] else ", region unknown")
            + ("" if r["ce_phase"] == target else f"; not the {target} phase"))
     return {"study_uid": r["study_uid"], "patient": r["patient"] or "", "site": r["site"] or "",
             "region": r["region"] or "", "noncontrast_series": r["nc_uid"],
             "noncontrast_location": r["nc_loc"] or "", "real_series": r["ce_uid"],
             "real_phase": r["ce_phase"], "real_location": r["ce_loc"] or "",
+            "real_study_uid": r["ce_study"], "days_apart": "" if days is None else days,
             "score": round(float(r["score"]), 3), "why": why}
 
 

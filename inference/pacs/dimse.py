@@ -17,10 +17,14 @@ from inference.progress import CancelToken, ProgressEvent
 
 logging.getLogger("pynetdicom").setLevel(logging.WARNING)  # it logs identifiers at INFO
 
-STUDY_KEYS = ("PatientName", "PatientID", "StudyDate", "StudyDescription", "AccessionNumber",
-              "ModalitiesInStudy", "StudyInstanceUID", "NumberOfStudyRelatedSeries")
+# PatientBirthDate keys a catalogue's pseudonym as a file's does; the series keys beyond
+# those a screen shows are what series understanding reads (inference.series).
+STUDY_KEYS = ("PatientName", "PatientID", "PatientBirthDate", "StudyDate", "StudyDescription",
+              "AccessionNumber", "ModalitiesInStudy", "StudyInstanceUID",
+              "NumberOfStudyRelatedSeries")
 SERIES_KEYS = ("SeriesInstanceUID", "SeriesDescription", "Modality", "SeriesNumber",
-               "NumberOfSeriesRelatedInstances", "ContrastBolusAgent")
+               "NumberOfSeriesRelatedInstances", "ContrastBolusAgent", "SeriesTime",
+               "BodyPartExamined", "ProtocolName")
 INSTANCE_KEYS = ("SOPInstanceUID", "InstanceNumber")
 LEVEL_KEYS = {"STUDY": STUDY_KEYS, "SERIES": SERIES_KEYS, "IMAGE": INSTANCE_KEYS}
 

@@ -186,3 +186,52 @@ def test_the_idc_index_pairs_find_the_kits_studies_curators_labelled(tmp_path):
     assert len(truth) >= 100
     assert len(truth & found) / len(truth) >= 0.95
     assert clear == 0 and patients < result.series * 0.01  # pseudonyms, never clear IDs
+
+
+def test_shifted_dates_keep_intervals_and_leak_no_real_date(archive, tmp_path, capsys):
+    """PS3.15 Retain Longitudinal Temporal Information with Modified Dates: each patient's
+    dates move back by one keyed number of days; the real dates and birth dates are gone."""
+    from inference.catalog.export import date_shift
+    from tests.inference.dicom.test_conformance import DCIODVFY, validator_findings
+
+    cat = tmp_path / "catalog"
+    add_folder(cat, archive, site="hospital-a")
+    from inference.catalog.pairs import write_pairs
+
+    write_pairs(find_pairs(cat), tmp_path / "pairs.csv")
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"sites": {"hospital-a": {
+        "licence": "CC-BY-4.0", "consent": "broad", "usage": "research"}}}))
+    dataset = tmp_path / "dataset"
+    assert main(["catalog", "export", str(cat), "--pairs", str(tmp_path / "pairs.csv"), "-o",
+                 str(dataset), "--policy", str(policy), "--shift-dates"]) == 2
+    assert "--shift-dates goes with --deidentify" in capsys.readouterr().err
+    assert main(["catalog", "export", str(cat), "--pairs", str(tmp_path / "pairs.csv"), "-o",
+                 str(dataset), "--policy", str(policy), "--deidentify", "--shift-dates"]) == 0
+    card = json.loads((dataset / "dataset.json").read_text())
+    assert "113107" in card["deidentification"]["codes"]
+    assert "Modified Dates" in " ".join(card["deidentification"]["options"])
+    shifts = set()
+    for case in (dataset / "cases").iterdir():
+        dates = set()
+        for f in case.rglob("*.dcm"):
+            ds = pydicom.dcmread(f)
+            assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
+            assert ds.PatientBirthDate == "" and ds.StudyDate != "20240517"
+            dates.add(ds.StudyDate)
+        assert len(dates) == 1  # both series of a case moved alike
+        from datetime import date
+
+        moved = date(2024, 5, 17) - date(int(ds.StudyDate[:4]), int(ds.StudyDate[4:6]),
+                                         int(ds.StudyDate[6:]))
+        assert moved.days == date_shift(str(ds.PatientID), case.name)
+        shifts.add(moved.days)
+    assert len(shifts) == 3 and all(30 <= s <= 3650 for s in shifts)  # one per patient
+    needles = [n for n in _identifiers(archive)]
+    for f in dataset.rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert not [n for n in needles if n in data], f.relative_to(dataset)
+    if DCIODVFY:
+        errors, _unexpected = validator_findings(next((dataset / "cases").rglob("*.dcm")))
+        assert errors == []
