@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow
 
 from inference.errors import Cancelled, DcreviewError, MultipleSeriesError, NoSeriesChosenError
 from inference.io.loader import open_volume
+from inference.pacs import cache
+from inference.pacs.nodes import SCHEME
 from inference.series.pairing import comparison_chooser, pick_comparison, pick_input
 from inference.series.report import default_target
 from inference.series.study import classify_study
@@ -51,7 +53,7 @@ class Loader(QObject):
         self.pacs_job.failed.connect(self._on_failed)
         self._pacs_source: Path | None = None
         self._pending: tuple[Path | None, Role, str | None] | None = None
-        self._queue: list[tuple[Path, Role, str | None]] = []
+        self._queue: list[tuple[str | Path, Role, str | None]] = []
         # The real contrast series of the study just opened, offered for comparison.
         self.offer: tuple[Path, str, str] | None = None  # (study, series UID, why)
         self.act_offer = QAction("Compare with the real contrast series of this study", self)
@@ -83,7 +85,19 @@ class Loader(QObject):
 
     # -- loading ---------------------------------------------------------------------------
     def load(self, path: str | Path, role: Role = Role.BASE, series: str | None = None) -> None:
-        """Load a series for ``role`` in the background; the window stays responsive."""
+        """Load a series for ``role`` in the background; the window stays responsive. A
+        ``pacs://NODE/STUDY/SERIES`` location (a catalogue's) is retrieved first."""
+        fetch = None
+        if str(path).startswith(SCHEME):
+            location = str(path)
+
+            def fetch(progress, cancel) -> Path:
+                from inference.pacs import client
+                from inference.pacs.nodes import load_nodes
+
+                return Path(client.resolve(location, load_nodes(), progress=progress,
+                                           cancel=cancel))
+            path = cache.series_dir(location.rsplit("/", 1)[-1])  # where it will lie
         path = Path(path)
         found_offer: list = []
         target = self.target_phase
@@ -100,12 +114,14 @@ class Loader(QObject):
         choose = choose_base if role is Role.BASE else comparison_chooser(target)
 
         def job(progress, cancel):
-            return open_volume(path, series=series, progress=progress, cancel=cancel,
+            where = fetch(progress, cancel) if fetch else path
+            return open_volume(where, series=series, progress=progress, cancel=cancel,
                                choose=choose)
 
         self._pending = (path, role, series)
         self._found_offer = found_offer
-        self.settings.last_folder = str(path if path.is_dir() else path.parent)
+        if fetch is None:  # the PACS cache is no folder to browse from
+            self.settings.last_folder = str(path if path.is_dir() else path.parent)
         self.job.start(job, f"{OPEN_TITLES[role]} {path.name}")
 
     def load_from_pacs(self, node, study_uid: str, series_uid: str,
@@ -139,8 +155,6 @@ class Loader(QObject):
 
     def _retrieve_and_open(self, series_uid: str, title: str,
                            fetch: Callable[..., Path]) -> None:
-        from inference.pacs import cache
-
         def job(progress, cancel):
             return open_volume(fetch(progress, cancel), progress=progress, cancel=cancel)
 
@@ -164,7 +178,7 @@ class Loader(QObject):
     def queue(self, path: str | Path, role: Role, series: str | None = None) -> None:
         """Load after the current job finishes (e.g. the comparison scan after the study)."""
         if self.job.running:
-            self._queue.append((Path(path), role, series))
+            self._queue.append((path, role, series))  # a pacs:// location stays a string
         else:
             self.load(path, role, series)
 

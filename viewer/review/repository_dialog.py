@@ -1,28 +1,36 @@
 """File > Open repository: a catalogue's counts, filters and pairs; a double-click opens a
-pair in the compare layout (the plain series as base, the real one beside it)."""
+pair in the compare layout (the plain series as base, the real one beside it), retrieving it
+first when the catalogue found it on a PACS."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
 from inference.catalog import store
-from inference.catalog.pairs import ENHANCED, find_pairs
+from inference.catalog.pairs import ENHANCED, find_pairs, write_pairs
+from inference.pacs.nodes import SCHEME
 from viewer.model.layout import Role
 
-COLUMNS = ("site", "region", "real_phase", "score", "why")
+COLUMNS = (("Patient", "patient"), ("Site", "site"), ("Region", "region"),
+           ("Real phase", "real_phase"), ("Days apart", "days_apart"), ("Score", "score"),
+           ("Why", "why"))
+WHY = len(COLUMNS) - 1
 ANY = "any"
 
 
@@ -30,20 +38,26 @@ def counts(folder: Path) -> tuple[str, list[str]]:
     """One line of what the catalogue holds, and the regions it names."""
     con = store.connect(folder, write=False)
     try:
-        n, studies, plain, enhanced = con.execute(
-            "SELECT count(*), count(DISTINCT study_uid), count(*) FILTER (phase = "
-            "'non-contrast'), count(*) FILTER (phase IN ('arterial', 'portal-venous', "
-            "'delayed', 'contrast')) FROM series").fetchone()
+        n, studies, patients, plain, enhanced = con.execute(
+            "SELECT count(*), count(DISTINCT study_uid), count(DISTINCT patient), "
+            "count(*) FILTER (phase = 'non-contrast'), count(*) FILTER (phase IN ('arterial', "
+            "'portal-venous', 'delayed', 'contrast')) FROM series").fetchone()
         regions = [r for (r,) in con.execute(
             "SELECT DISTINCT region FROM series WHERE coalesce(region, '') <> '' ORDER BY 1"
         ).fetchall()]
     finally:
         con.close()
-    return f"{n} series in {studies} studies: {plain} non-contrast, {enhanced} enhanced", regions
+    return (f"{n} series in {studies} studies of {patients} patients: {plain} non-contrast, "
+            f"{enhanced} enhanced"), regions
+
+
+def openable(location: str) -> bool:
+    """Whether a pair's series can be opened here: local files, or a PACS series."""
+    return location.startswith(SCHEME) or (bool(location) and Path(location).exists())
 
 
 class RepositoryDialog(QDialog):
-    """The pairs of one catalogue, filtered by region and phase."""
+    """The pairs of one catalogue, filtered by region, phase and time window."""
 
     def __init__(self, folder: Path, loader, parent=None) -> None:
         super().__init__(parent)
@@ -55,50 +69,100 @@ class RepositoryDialog(QDialog):
         self.region.addItems([ANY, *regions])
         self.phase = QComboBox()
         self.phase.addItems([ANY, *ENHANCED])
-        search = QPushButton("Find pairs")
-        search.clicked.connect(self.refresh)
+        self.within = QSpinBox()
+        self.within.setRange(0, 3650)
+        self.within.setSpecialValueText("same study")
+        self.within.setSuffix(" days")
+        self.within.setToolTip("Also pair a patient's studies up to this many days apart")
+        for box in (self.region, self.phase):
+            box.currentTextChanged.connect(self.refresh)
+        self.within.valueChanged.connect(self.refresh)
+        self.save = QPushButton("Save pairs as CSV...")
+        self.save.clicked.connect(self.ask_save)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(["Site", "Region", "Real phase", "Score", "Why"])
+        self.table.setHorizontalHeaderLabels([c for c, _ in COLUMNS])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(WHY, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(lambda row, _c: self.open_pair(row))
-        self.hint = QLabel("Double-click a pair to open it side by side.")
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
         bar = QHBoxLayout()
-        for w in (QLabel("Region"), self.region, QLabel("Phase"), self.phase, search):
+        for label, w in (("Region", self.region), ("Real phase", self.phase),
+                         ("Studies", self.within)):
+            bar.addWidget(QLabel(label))
             bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.save)
         layout = QVBoxLayout(self)
-        for w in (self.summary,):
-            layout.addWidget(w)
+        layout.addWidget(self.summary)
         layout.addLayout(bar)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.hint)
-        self.resize(900, 480)
+        screen = parent.size() if parent is not None else None
+        self.resize(max(900, int(screen.width() * 0.8)) if screen else 1100,
+                    max(480, int(screen.height() * 0.6)) if screen else 560)
         self.pairs: list[dict] = []
         self.refresh()
+
+    def resizeEvent(self, event) -> None:
+        """Wrapped reasons take the rows' height they need at the width the column gets,
+        once the layout has given it (hence after this event)."""
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.table.resizeRowsToContents)
 
     def refresh(self) -> None:
         """Find the pairs for the filters and list them, best first."""
         region = None if self.region.currentText() == ANY else self.region.currentText()
         phase = None if self.phase.currentText() == ANY else self.phase.currentText()
         self.pairs = find_pairs(self.folder, region=region, phase=phase,
-                                target=self.loader.target_phase)
+                                target=self.loader.target_phase,
+                                within_days=self.within.value() or None)
         self.table.setRowCount(len(self.pairs))
         for r, p in enumerate(self.pairs):
-            for c, key in enumerate(COLUMNS):
-                self.table.setItem(r, c, QTableWidgetItem(str(p[key])))
-        self.table.resizeColumnsToContents()
-        self.hint.setText(f"{len(self.pairs)} pair(s). Double-click one to open it side by "
-                          "side." if self.pairs else "No pair matches these filters.")
+            for c, (_title, key) in enumerate(COLUMNS):
+                text = str(p[key])[:8] if key == "patient" else str(p[key])
+                item = QTableWidgetItem(text)
+                if c == WHY:
+                    item.setToolTip(p["why"])
+                elif key in ("days_apart", "score"):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+        self.table.resizeRowsToContents()
+        self.save.setEnabled(bool(self.pairs))
+        remote = sum(p["noncontrast_location"].startswith(SCHEME) for p in self.pairs)
+        self.hint.setText(
+            (f"{len(self.pairs)} pair(s), best first. Double-click one to open it side by side"
+             + (f" ({remote} on a PACS: retrieved when opened)" if remote else "") + ".")
+            if self.pairs else "No pair matches these filters.")
 
     def open_pair(self, row: int) -> None:
         """Open pair ``row``: its plain series as the base, its real series to compare."""
         p = self.pairs[row]
-        if not p["noncontrast_location"] or not Path(p["noncontrast_location"]).exists():
-            self.hint.setText("This pair has no local files (a header-table source): "
-                              "retrieve it first.")
+        if not openable(p["noncontrast_location"]) or not openable(p["real_location"]):
+            self.hint.setText("This pair has no files here (a header-table source, or files "
+                              "moved since the scan): retrieve it, or scan again.")
             return
         self.loader.load(p["noncontrast_location"], Role.BASE, p["noncontrast_series"])
         self.loader.queue(p["real_location"], Role.COMPARE, p["real_series"])
+
+    def save_pairs(self, path: str | Path) -> Path:
+        """Write the listed pairs as the CSV `catalog export` takes."""
+        written = write_pairs(self.pairs, path)
+        self.hint.setText(f"Saved {len(self.pairs)} pair(s) to {path}.")
+        return written
+
+    def ask_save(self) -> None:
+        """Ask where to save the listed pairs, then save them."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save pairs", str(self.folder /
+                                              "pairs.csv"), "CSV (*.csv)")
+        if path:
+            self.save_pairs(path)
 
 
 def open_action(window) -> QAction:
