@@ -53,7 +53,7 @@ class AddResult:
         return "\n".join(lines)
 
 
-def _series_row(item: ClassifiedSeries, described: tuple, site: str, source: str) -> tuple:
+def series_row(item: ClassifiedSeries, described: tuple, site: str, source: str) -> tuple:
     """A series row (store.NAMES order) from the classifier's answer and chunks.describe."""
     s, c = item.series, item.cls
     (patient, study_description, body_part, study_date, images, rows, cols, pixel_mm, slice_mm,
@@ -162,7 +162,7 @@ def _rebuild(con, affected: set[str], source: str, site: str, client, pixels: bo
     # The study-level rule (a series after an enhanced one is not plain) over all of them.
     found = after_enhanced([p.item for p in done])
     store.delete_where_in(con, "series", "series_uid", affected)
-    store.replace_series(con, [_series_row(item, p.described, site, source)
+    store.replace_series(con, [series_row(item, p.described, site, source)
                                for item, p in zip(found, done, strict=True)])
     return len(found)
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from inference.catalog import store
-from inference.catalog.ingest import AddResult
+from inference.catalog.ingest import AddResult, series_row
 from inference.io.dicom.discovery import SeriesInfo
 from inference.pacs import client
 from inference.pacs.nodes import SCHEME, PacsError, PacsNode
@@ -86,17 +86,12 @@ def _rows(node: PacsNode, study: dict, series: list[dict], site: str) -> list[tu
         info = SeriesInfo(facts.series_uid, study_uid, facts.modality,
                           facts.series_description, facts.series_number, [])
         found.append(ClassifiedSeries(info, facts, classify(facts)))
-    out = []
-    for item in after_enhanced(found):
-        f, c = item.facts, item.cls
-        out.append((f.series_uid, study_uid, patient, site, source_name(node), f.modality,
-                    f.series_number, f.series_description, f.study_description, f.body_part,
-                    study.get("StudyDate", ""), f.instance_count, 0, c.kind.value,
-                    round(c.kind_confidence, 2), c.phase.value, round(c.phase_confidence, 2),
-                    c.region, "; ".join(c.conflicts), "; ".join(e.line() for e in c.evidence),
-                    None, None, None, None, None, "", None, "",
-                    f"{source_name(node)}/{study_uid}/{f.series_uid}", c.synthetic))
-    return out
+    location = f"{source_name(node)}/{study_uid}/"
+    return [series_row(item, (patient, item.facts.study_description, item.facts.body_part,
+                               study.get("StudyDate", ""), item.facts.instance_count, None,
+                               None, None, None, None, "", None, "",
+                               location + item.facts.series_uid), site, source_name(node))
+            for item in after_enhanced(found)]
 
 
 def add_pacs(folder_path, node: PacsNode, *, site: str = "", study_date: str = "",

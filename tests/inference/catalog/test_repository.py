@@ -20,6 +20,7 @@ from inference.catalog.pairs import find_pairs
 from inference.catalog.store import CatalogError, connect
 from inference.cli import main
 from inference.phantom.demo_case import write_demo_case
+from tests.support.catalog import policy_file
 
 SMALL = dict(matrix=96, slices=24, pixel_mm=4.0, slice_mm=7.5)
 PEOPLE = [("KOWALSKA^ANNA", "MRN90210417", "19570312", "ACC7781203"),
@@ -67,9 +68,7 @@ def test_scan_pair_export_and_batch_evaluate(archive, tmp_path, capsys):
     assert "6 series catalogued" in out and "0 left out" in out
     assert main(["catalog", "pairs", str(cat), "-o", str(tmp_path / "pairs.csv")]) == 0
     assert "3 pair(s)" in capsys.readouterr().out
-    policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"sites": {"hospital-a": {
-        "licence": "CC-BY-NC-4.0", "consent": "broad research consent", "usage": "research"}}}))
+    policy = policy_file(tmp_path, "hospital-a", licence="CC-BY-NC-4.0")
     dataset = tmp_path / "dataset"
     assert main(["catalog", "export", str(cat), "--pairs", str(tmp_path / "pairs.csv"),
                  "-o", str(dataset), "--policy", str(policy), "--deidentify"]) == 0
@@ -104,9 +103,7 @@ def test_a_source_without_a_policy_is_refused(archive, tmp_path):
     from inference.catalog.pairs import write_pairs
 
     write_pairs(find_pairs(cat), tmp_path / "pairs.csv")
-    policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"sites": {"other": {"licence": "x", "consent": "y",
-                                                        "usage": "z"}}}))
+    policy = policy_file(tmp_path, "other")
     with pytest.raises(CatalogError, match="no entry for this source"):
         from inference.catalog.export import export_pairs
 
@@ -199,9 +196,7 @@ def test_shifted_dates_keep_intervals_and_leak_no_real_date(archive, tmp_path, c
     from inference.catalog.pairs import write_pairs
 
     write_pairs(find_pairs(cat), tmp_path / "pairs.csv")
-    policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"sites": {"hospital-a": {
-        "licence": "CC-BY-4.0", "consent": "broad", "usage": "research"}}}))
+    policy = policy_file(tmp_path, "hospital-a")
     dataset = tmp_path / "dataset"
     assert main(["catalog", "export", str(cat), "--pairs", str(tmp_path / "pairs.csv"), "-o",
                  str(dataset), "--policy", str(policy), "--shift-dates"]) == 2

@@ -14,6 +14,7 @@ from inference.catalog.pairs import find_pairs
 from inference.catalog.store import connect
 from inference.cli import main
 from inference.pacs.nodes import PacsError, PacsNode, save_nodes
+from tests.support.catalog import policy_file
 from tests.support.orthanc import PASSWORD, USER
 
 
@@ -52,9 +53,7 @@ def test_a_pacs_is_catalogued_at_series_level_and_its_pair_exported(nodes, name,
     assert again.files_read == 0 and again.files_unchanged == 1
     assert main(["catalog", "pairs", str(cat), "-o", str(tmp_path / "pairs.csv")]) == 0
     assert "1 pair(s)" in capsys.readouterr().out
-    policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"sites": {"hospital-a": {
-        "licence": "CC-BY-4.0", "consent": "opt-out", "usage": "research"}}}))
+    policy = policy_file(tmp_path, "hospital-a", consent="opt-out")
     dataset = tmp_path / "dataset"
     assert main(["catalog", "export", str(cat), "--pairs", str(tmp_path / "pairs.csv"), "-o",
                  str(dataset), "--policy", str(policy), "--deidentify"]) == 0
