@@ -326,8 +326,25 @@ def _exists(path: Path) -> bool:
 def load_protocol(path: str | Path) -> Protocol:
     """Read and check a protocol; raises StudyProtocolError listing every problem found."""
     path = Path(path)
-    raw = read_raw(path)
+    raw = _manifest_cases(read_raw(path), path.parent)
     return parse_protocol(raw, path.parent)
+
+
+def _manifest_cases(raw: dict, root: Path) -> dict:
+    """``cases = "manifest.csv"``: the cases of a manifest (CSV or JSONL, as `batch` reads it
+    and `catalog export` writes it), written out into the protocol, so that the study keeps
+    them whatever later happens to the file."""
+    named = raw.get("cases")
+    if not isinstance(named, str):
+        return raw
+    from inference.batch.manifest import ManifestError, read_manifest
+
+    try:
+        specs = read_manifest(root / named)
+    except ManifestError as exc:
+        raise StudyProtocolError([f"cases: {exc}"]) from exc
+    return {**raw, "cases": [{"id": c.case_id, "noncontrast": c.noncontrast,
+                              **({"real": c.real} if c.real else {})} for c in specs]}
 
 
 def parse_protocol(raw: dict, root: Path) -> Protocol:

@@ -90,6 +90,19 @@ def test_scan_pair_export_and_batch_evaluate(archive, tmp_path, capsys):
     assert main(["batch", str(dataset / "manifest.csv"), "-o", str(tmp_path / "run"),
                  "--evaluate", "--in-process"]) == 0
     assert "for 3 of 3 case(s)" in capsys.readouterr().out
+    # ... and a reader-study protocol takes it as it is, its cases written out.
+    from inference.readerstudy.protocol import load_protocol
+    from tests.support.studies import PROTOCOL
+
+    protocol = tmp_path / "protocol.toml"
+    protocol.write_text(f'cases = "{dataset / "manifest.csv"}"\n'
+                        + PROTOCOL.replace("{cases}", "").replace(
+                            'roc_question = "confidence"', ""))
+    assert main(["study", "validate", str(protocol)]) == 0
+    loaded = load_protocol(protocol)
+    assert [c.id for c in loaded.cases] == [c["case"] for c in card["cases"]]
+    assert all(c.real and c.real.is_dir() for c in loaded.cases)
+    assert isinstance(loaded.raw["cases"], list)  # written out, not a reference to the file
     # A re-run completes only what is missing.
     shutil.rmtree(next((dataset / "cases").iterdir()))
     assert main(["catalog", "export", str(cat), "--pairs", str(tmp_path / "pairs.csv"),
