@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
 from inference.errors import DcreviewError
 from inference.io.dicom.discovery import SeriesInfo, SkippedFile, group_series, judge_file
@@ -26,6 +27,25 @@ CHUNK = 400  # files per task: enough to amortise a task's cost, small enough to
 WHOLE_FOLDER = 2000  # a folder up to this many files stays in one task
 
 
+class Described(NamedTuple):
+    """What a series row takes from the headers rather than from the classifier."""
+
+    patient: str = ""
+    study_description: str = ""
+    body_part: str = ""
+    study_date: str = ""
+    images: int = 0
+    rows: int | None = None
+    cols: int | None = None
+    pixel_mm: float | None = None
+    slice_mm: float | None = None
+    regular_volume: bool | None = None
+    manufacturer: str = ""
+    kvp: float | None = None
+    kernel: str = ""
+    location: str = ""
+
+
 @dataclass(frozen=True)
 class SeriesPart:
     """What one chunk holds of one series."""
@@ -33,7 +53,7 @@ class SeriesPart:
     uid: str
     files: int  # the chunk's files of this series, localizers included
     item: ClassifiedSeries  # classified from these files alone (headers dropped)
-    described: tuple  # what the series row takes from the headers (see describe)
+    described: Described
     headers: bytes  # these files' headers, pickled: read only if the series spans chunks
 
 
@@ -64,13 +84,11 @@ def chunks(paths: list[str]) -> list[list[str]]:
     return out
 
 
-def describe(series: SeriesInfo) -> tuple:
-    """What a series row takes from the headers: patient pseudonym, study description, body
-    part, study date, images, rows, columns, pixel and slice spacing, a regular 3-D volume or
-    not, manufacturer, kVp, kernel and folder."""
+def describe(series: SeriesInfo) -> Described:
+    """What a series row takes from its headers (a localizer-only series has none)."""
     h = series.headers[0] if series.headers else None
     if h is None:
-        return ("", "", "", "", 0, 0, 0, None, None, None, "", None, "", "")
+        return Described(rows=0, cols=0)
     from inference.io.dicom.stack import build_stack
 
     try:
@@ -79,9 +97,10 @@ def describe(series: SeriesInfo) -> tuple:
         regular = False
     ps = series.pixel_spacing
     rows, cols = series.size
-    return (h.patient_pseudonym, h.study_description, h.body_part, h.study_date,
-            series.image_count, rows, cols, min(ps) if ps else None, series.slice_spacing,
-            regular, h.manufacturer, h.kvp, h.convolution_kernel, str(Path(h.path).parent))
+    return Described(h.patient_pseudonym, h.study_description, h.body_part, h.study_date,
+                     series.image_count, rows, cols, min(ps) if ps else None,
+                     series.slice_spacing, regular, h.manufacturer, h.kvp,
+                     h.convolution_kernel, str(Path(h.path).parent))
 
 
 def classify_headers(headers: list[FileHeader], pixels: bool) -> list[SeriesPart]:

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inference.catalog import store
-from inference.catalog.chunks import ChunkResult, SeriesPart, classify_headers, scanned
+from inference.catalog.chunks import (
+    ChunkResult,
+    Described,
+    SeriesPart,
+    classify_headers,
+    scanned,
+)
 from inference.io.dicom.discovery import candidate_files
 from inference.progress import ProgressCallback, ProgressReporter
 from inference.pseudonym import pseudonymise
@@ -53,17 +59,16 @@ class AddResult:
         return "\n".join(lines)
 
 
-def series_row(item: ClassifiedSeries, described: tuple, site: str, source: str) -> tuple:
-    """A series row (store.NAMES order) from the classifier's answer and chunks.describe."""
+def series_row(item: ClassifiedSeries, d: Described, site: str, source: str) -> tuple:
+    """A series row (store.NAMES order) from the classifier's answer and what the headers
+    say (chunks.describe)."""
     s, c = item.series, item.cls
-    (patient, study_description, body_part, study_date, images, rows, cols, pixel_mm, slice_mm,
-     regular, manufacturer, kvp, kernel, folder) = described
-    return (s.series_uid, s.study_uid, patient, site, source, s.modality, s.series_number,
-            s.description, study_description, body_part, study_date, images, s.localizers,
-            c.kind.value, round(c.kind_confidence, 2), c.phase.value,
+    return (s.series_uid, s.study_uid, d.patient, site, source, s.modality, s.series_number,
+            s.description, d.study_description, d.body_part, d.study_date, d.images,
+            s.localizers, c.kind.value, round(c.kind_confidence, 2), c.phase.value,
             round(c.phase_confidence, 2), c.region, "; ".join(c.conflicts),
-            "; ".join(e.line() for e in c.evidence), rows, cols, pixel_mm, slice_mm, regular,
-            manufacturer, kvp, kernel, folder, c.synthetic)
+            "; ".join(e.line() for e in c.evidence), d.rows, d.cols, d.pixel_mm, d.slice_mm,
+            d.regular_volume, d.manufacturer, d.kvp, d.kernel, d.location, c.synthetic)
 
 
 def add_folder(folder_path: str | Path, source: str | Path, *, site: str = "",

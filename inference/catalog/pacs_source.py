@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from inference.catalog import store
+from inference.catalog.chunks import Described
 from inference.catalog.ingest import AddResult, series_row
 from inference.io.dicom.discovery import SeriesInfo
 from inference.pacs import client
@@ -86,12 +87,12 @@ def _rows(node: PacsNode, study: dict, series: list[dict], site: str) -> list[tu
         info = SeriesInfo(facts.series_uid, study_uid, facts.modality,
                           facts.series_description, facts.series_number, [])
         found.append(ClassifiedSeries(info, facts, classify(facts)))
-    location = f"{source_name(node)}/{study_uid}/"
-    return [series_row(item, (patient, item.facts.study_description, item.facts.body_part,
-                               study.get("StudyDate", ""), item.facts.instance_count, None,
-                               None, None, None, None, "", None, "",
-                               location + item.facts.series_uid), site, source_name(node))
-            for item in after_enhanced(found)]
+    where = f"{source_name(node)}/{study_uid}/"
+    return [series_row(item, Described(
+        patient=patient, study_description=item.facts.study_description,
+        body_part=item.facts.body_part, study_date=study.get("StudyDate", ""),
+        images=item.facts.instance_count, location=where + item.facts.series_uid),
+        site, source_name(node)) for item in after_enhanced(found)]
 
 
 def add_pacs(folder_path, node: PacsNode, *, site: str = "", study_date: str = "",

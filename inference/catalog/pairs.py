@@ -33,7 +33,8 @@ def find_pairs(folder: str | Path, *, region: str | None = None, phase: str | No
         where_ce = "ce.phase = $phase" if phase else "ce.phase IN ('arterial', "\
             "'portal-venous', 'delayed', 'contrast')"
         rows = con.execute(f"""
-            WITH v AS (SELECT * FROM series WHERE kind = 'volume' AND modality = 'CT'
+            WITH v AS (SELECT *, try_strptime(study_date, '%Y%m%d') AS day FROM series
+                       WHERE kind = 'volume' AND modality = 'CT'
                        AND NOT coalesce(synthetic, false)
                        AND ($slice IS NULL OR slice_mm IS NULL OR slice_mm <= $slice)),
             cand AS (
@@ -46,9 +47,8 @@ def find_pairs(folder: str | Path, *, region: str | None = None, phase: str | No
                      ce.series_description AS ce_desc, ce.location AS ce_loc,
                      ce.phase AS ce_phase, ce.phase_confidence AS ce_conf,
                      ce.slice_mm AS ce_slice, ce.study_uid AS ce_study,
-                     CASE WHEN nc.study_uid = ce.study_uid THEN 0 ELSE
-                       abs(date_diff('day', try_strptime(nc.study_date, '%Y%m%d'),
-                                     try_strptime(ce.study_date, '%Y%m%d'))) END AS days,
+                     CASE WHEN nc.study_uid = ce.study_uid THEN 0
+                          ELSE abs(date_diff('day', nc.day, ce.day)) END AS days,
                      (CASE WHEN ce.phase = $target THEN 2 WHEN ce.phase = 'contrast' THEN 1
                            ELSE 0.5 END)
                      + (CASE WHEN nc.region = ce.region AND nc.region <> '' THEN 1 ELSE 0 END)
@@ -59,8 +59,7 @@ def find_pairs(folder: str | Path, *, region: str | None = None, phase: str | No
               FROM v nc JOIN v ce ON (nc.study_uid = ce.study_uid
                   OR ($days IS NOT NULL AND coalesce(nc.patient, '') <> ''
                       AND nc.patient = ce.patient
-                      AND abs(date_diff('day', try_strptime(nc.study_date, '%Y%m%d'),
-                                        try_strptime(ce.study_date, '%Y%m%d'))) <= $days))
+                      AND abs(date_diff('day', nc.day, ce.day)) <= $days))
                 AND nc.series_uid <> ce.series_uid
                 AND (nc.region = ce.region OR coalesce(nc.region, '') = ''
                      OR coalesce(ce.region, '') = '')
@@ -89,9 +88,9 @@ def _pair(r: dict, target: str) -> dict:
         slices = f", {sl:.1f} mm" if sl else ""
         return f"{phase} {number}{(desc or '(no description)')!r} ({conf:.2f}{slices})"
     days = r["days"]
+    # A pair across studies is joined on its dates, so it always has its days apart.
     when = ("same study" if r["ce_study"] == r["study_uid"] else
-            f"another study of the patient, {days} day(s) apart" if days is not None else
-            "another study of the patient")
+            f"another study of the patient, {days} day(s) apart")
     why = (f"{said(r['nc_no'], r['nc_desc'], 'non-contrast', r['nc_conf'], r['nc_slice'])} "
            f"with {said(r['ce_no'], r['ce_desc'], r['ce_phase'], r['ce_conf'], r['ce_slice'])}"
            f", {when}" + (f", region {r['region']}" if r["region"] else ", region unknown")
@@ -100,7 +99,7 @@ def _pair(r: dict, target: str) -> dict:
             "region": r["region"] or "", "noncontrast_series": r["nc_uid"],
             "noncontrast_location": r["nc_loc"] or "", "real_series": r["ce_uid"],
             "real_phase": r["ce_phase"], "real_location": r["ce_loc"] or "",
-            "real_study_uid": r["ce_study"], "days_apart": "" if days is None else days,
+            "real_study_uid": r["ce_study"], "days_apart": days,
             "score": round(float(r["score"]), 3), "why": why}
 
 
