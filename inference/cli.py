@@ -245,6 +245,12 @@ def _synthesize(args: argparse.Namespace) -> int:
     print(f"{SYNTHETIC_LABEL}\nwrote {result.output}\nwrote {result.report_path}\n"
           f"{synthesis.slices} slices in {synthesis.seconds:.1f} s on {synthesis.provider}; "
           f"{result.energy.summary()}")
+    if synthesis.trust is not None:  # one line per flagged check, the verdict last
+        trust = synthesis.trust
+        for finding in trust.flagged:
+            print(f"{'warning' if finding.status == 'warn' else 'FAILED'}: trust check "
+                  f"{finding.check}: {finding.text}")
+        print(trust.headline())
     return 0
 
 

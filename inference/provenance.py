@@ -22,6 +22,7 @@ NOT_ACQUIRED = "SYNTHETIC - AI-generated digital contrast, not an acquired image
 PHANTOM_MODEL_TEXT = "demo model trained on synthetic phantoms:\nnot for clinical use"
 PHANTOM_CLAUSE = "model trained on synthetic phantoms only, not for clinical use"
 DOMAIN_TEXT = "OUTSIDE MODEL DOMAIN"
+TRUST_TEXT = "Trust verdict"
 OTHER_PRODUCT = "marked synthetic by the software that made it"
 SERIES_LABEL = "SYNTHETIC CONTRAST - NOT ACQUIRED"  # DICOM SeriesDescription prefix
 IMAGE_TYPE = ("DERIVED", "SECONDARY", "AXIAL", "SYNTHETIC")
@@ -40,7 +41,7 @@ SIDECAR_KEY = "dcreview_provenance"
 # What travels: no UID, no path, nothing that names the patient or the input series.
 TRAVELS = ("model", "model_version", "model_sha256", "synthetic_phantoms_only", "output_kind",
            "ensemble_members", "test_time_flips", "provider", "created", "notes", "domain",
-           "layer", "source", "report")
+           "layer", "source", "report", "trust")
 
 
 def travelling(provenance: dict) -> dict:
@@ -88,13 +89,33 @@ def domain_lines(provenance: dict) -> list[str]:
     return [f"{DOMAIN_TEXT}: {', '.join(map(str, reasons))}"]
 
 
+def trust_verdict(provenance: dict) -> str | None:
+    """The trust verdict of a synthetic (None: not checked, e.g. another product's image)."""
+    trust = provenance.get("trust")
+    return str(trust["verdict"]) if isinstance(trust, dict) and trust.get("verdict") else None
+
+
+def trust_line(provenance: dict) -> list[str]:
+    """The verdict line under the banner, with how many checks were flagged (empty: none
+    known)."""
+    verdict = trust_verdict(provenance)
+    if verdict is None:
+        return []
+    findings = (provenance.get("trust") or {}).get("findings") or []
+    n = sum(1 for f in findings if f.get("status") in ("warn", "fail"))
+    tail = f" ({n} check{'s' if n != 1 else ''} flagged)" if n else ""
+    return [f"{TRUST_TEXT}: {verdict}{tail}"]
+
+
 def banner(provenance: dict) -> str:
-    """The banner over synthetic pixels: the label, a phantom-trained model named as such, and
-    a warning line when the input was outside the model's declared domain."""
+    """The banner over synthetic pixels: the label, a phantom-trained model named as such, a
+    warning line when the input was outside the model's declared domain, and the trust
+    verdict of the checks run on the output."""
     lines = [SYNTHETIC_TEXT]
     if provenance.get("synthetic_phantoms_only"):
         lines.append(PHANTOM_MODEL_TEXT)
     lines.extend(domain_lines(provenance))
+    lines.extend(trust_line(provenance))
     return "\n".join(lines)
 
 
@@ -132,12 +153,24 @@ def image_comments(provenance: dict) -> str:
         text += f"; {DOMAIN_TEXT}: " + "; ".join(warnings)
         if reasons:
             text += f"{IN_SHORT}{', '.join(map(str, reasons))}"
+    verdict = trust_verdict(provenance)
+    if verdict is not None:
+        # Last, so a reader of the comment finds it after the domain findings; read back by
+        # from_dicom where a de-identified copy has lost the private block.
+        flagged = [f"{f.get('check')} {f.get('status')}" for f in
+                   (provenance.get("trust") or {}).get("findings") or []
+                   if f.get("status") in ("warn", "fail")]
+        text += f"{TRUST_SEP}{TRUST_TEXT}: {verdict}" + (
+            f" ({'; '.join(flagged)})" if flagged else "")
     return text[:10240]  # LT
 
 
 IN_SHORT = "; in short: "
+TRUST_SEP = " | "
 _COMMENT_DOMAIN = re.compile(re.escape(DOMAIN_TEXT) + r": (.*?)(?:" + re.escape(IN_SHORT)
-                             + r"(.*))?$", re.S)
+                             + r"(.*?))?(?:" + re.escape(TRUST_SEP) + r"|$)", re.S)
+_COMMENT_TRUST = re.compile(re.escape(TRUST_SEP + TRUST_TEXT) + r": ([a-z ]+?)(?: \((.*)\))?$",
+                            re.S)
 _DERIVED_BY = re.compile(r"predicted by (.+?) \(sha256 ([0-9a-f]*)\)")
 
 
@@ -169,6 +202,14 @@ def from_dicom(synthetic_data: str, image_type: tuple[str, ...], derivation: str
         provenance["domain"] = {"in_domain": False, "reasons": reasons,
                                 "warnings": [w.strip() for w in domain.group(1).split("; ")
                                              if w.strip()]}
+    trust = _COMMENT_TRUST.search(comments or "")
+    if trust:
+        findings = []
+        for part in (trust.group(2) or "").split("; "):
+            check, _, status = part.strip().rpartition(" ")
+            if check:
+                findings.append({"check": check, "status": status})
+        provenance["trust"] = {"verdict": trust.group(1), "findings": findings}
     return True, provenance
 
 
@@ -211,4 +252,6 @@ def merged(*found: tuple[bool, dict]) -> tuple[bool, dict]:
             out["synthetic_phantoms_only"] = True
         if domain_warnings(p) and not domain_warnings(out):
             out["domain"] = p["domain"]
+        if trust_verdict(p) and not trust_verdict(out):
+            out["trust"] = p["trust"]
     return True, out

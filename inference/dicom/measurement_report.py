@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import highdicom as hd
@@ -26,6 +27,13 @@ ANGLE = hd.sr.CodedConcept(value="1483009", scheme_designator="SCT", meaning="An
 VOLUME = hd.sr.CodedConcept(value="118565006", scheme_designator="SCT", meaning="Volume")
 FINDING = hd.sr.CodedConcept(value="49755003", scheme_designator="SCT",
                              meaning="Morphologically abnormal structure")
+# No standard code names a synthetic image's trust verdict: a private scheme (PS3.16 8.2,
+# designators starting '99', as provenance's derivation code) holds it, as a TID 1501
+# qualitative evaluation next to the measurements.
+TRUST_SCHEME = "99DCREVIEW"
+TRUST_VERDICT = hd.sr.CodedConcept("DCR-TRUST", TRUST_SCHEME, "Digital contrast trust verdict")
+TRUST_VALUES = {"consistent": "DCR-TRUST-CONSISTENT", "review with care": "DCR-TRUST-REVIEW",
+                "real contrast recommended": "DCR-TRUST-REAL"}
 
 
 def _region(a, for_uid: str) -> hd.sr.ImageRegion3D:
@@ -76,6 +84,34 @@ def _measurements(a, layers: dict[str, Volume]) -> list:
     return out
 
 
+def _trust_group(layers: dict[str, Volume]):
+    """The trust verdict of a synthetic layer as a qualitative-evaluation group: the verdict,
+    then each flagged check with its status (None: no synthetic layer, or none checked)."""
+    from inference import provenance as labels
+
+    for volume in layers.values():
+        verdict = labels.trust_verdict(volume.provenance) if volume.synthetic else None
+        if verdict is None or verdict not in TRUST_VALUES:
+            continue
+        items = [hd.sr.QualitativeEvaluation(TRUST_VERDICT, hd.sr.CodedConcept(
+            TRUST_VALUES[verdict], TRUST_SCHEME, verdict))]
+        for f in volume.provenance["trust"].get("findings") or []:
+            if f.get("status") not in ("warn", "fail"):
+                continue
+            # A code value holds 16 characters: a digest of the check's name, named in full.
+            digest = hashlib.sha1(f["check"].encode()).hexdigest()[:8].upper()
+            items.append(hd.sr.QualitativeEvaluation(
+                hd.sr.CodedConcept(f"DCR-C-{digest}", TRUST_SCHEME,
+                                   f"Trust check {f['check']}"),
+                hd.sr.CodedConcept(f"DCR-{f['status'].upper()}", TRUST_SCHEME,
+                                   f"{f['status']}: {f.get('text') or ''}"[:64])))
+        return hd.sr.MeasurementsAndQualitativeEvaluations(
+            tracking_identifier=hd.sr.TrackingIdentifier(
+                uid=hd.UID(), identifier="digital contrast trust verdict"),
+            qualitative_evaluations=items)
+    return None
+
+
 def build_report(annotations: AnnotationSet, source: SeriesInfo,
                  layers: dict[str, Volume]) -> hd.sr.Comprehensive3DSR:
     """A Comprehensive 3D SR holding one measurement group per annotation.
@@ -107,6 +143,9 @@ def build_report(annotations: AnnotationSet, source: SeriesInfo,
         groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=tracking, referenced_region=_region(a, for_uid),
             finding_type=FINDING, measurements=_measurements(a, layers) or None))
+    trust = _trust_group(layers)
+    if trust is not None:
+        groups.append(trust)
     report = hd.sr.MeasurementReport(observation_context=context,
                                      procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
                                      imaging_measurements=groups)

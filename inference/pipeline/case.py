@@ -58,10 +58,20 @@ class CaseResult:
                 "provider": self.synthesis.provider, "slices": self.synthesis.slices,
                 "shape": list(self.synthesis.volume.shape), "output": str(self.output),
                 "domain": self.synthesis.domain.as_dict(),
+                "trust": trust_row(self.synthesis.trust),
                 "energy": {"joules": self.energy.joules, "g_co2e": self.energy.grams_co2e,
                            "avoided_kg_co2e": self.report["energy"]["avoided"][
                                "kg_co2e_per_avoided_contrast_ct"]},
                 "evaluation": summary(self.evaluation)}
+
+
+def trust_row(trust) -> dict | None:
+    """What a ledger and a cohort report keep of a trust report: the verdict and each
+    check's status and value (the texts are in the case's run report)."""
+    if trust is None:
+        return None
+    return {"verdict": trust.verdict,
+            "checks": {f.check: {"status": f.status, "value": f.value} for f in trust.findings}}
 
 
 @lru_cache(maxsize=2)

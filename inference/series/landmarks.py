@@ -34,6 +34,15 @@ class Work:
     body: np.ndarray
     bone: np.ndarray  # cortical shells with the cancellous bone inside them
     skull: np.ndarray  # what a closed ring of bone holds: the cranial cavity
+    ks: tuple[int, ...] = ()  # the source slice of each coarse slice
+    step: int = 1  # source pixels per coarse pixel
+
+    def voxel(self, k: int, row: float, col: float) -> tuple[int, int, int]:
+        """The source volume's voxel (k, j, i) at the centre of a coarse pixel."""
+        ks = self.ks or tuple(range(self.hu.shape[0]))
+        half = (self.step - 1) / 2.0
+        return (int(ks[k]), int(np.rint(row * self.step + half)),
+                int(np.rint(col * self.step + half)))
 
     @property
     def voxel_ml(self) -> float:
@@ -85,7 +94,7 @@ def prepare(volume: Volume) -> Work:
             if comp.sum() > big_hole:
                 skull[k][region] |= comp
     return Work(hu, pixel_mm, slice_mm, 1 if d[0, 0] > 0 else -1,
-                1 if d[1, 1] > 0 else -1, body, bone, skull)
+                1 if d[1, 1] > 0 else -1, body, bone, skull, tuple(int(k) for k in ks), step)
 
 
 def _largest(mask: np.ndarray) -> np.ndarray:
@@ -142,6 +151,7 @@ class Aorta:
     hu: float
     slices: int
     radius_mm: float
+    where: tuple[int, int, int] | None = None  # a source voxel at its centre, mid-way along it
 
 
 def find_aorta(w: Work, spine: Spine) -> Aorta | None:
@@ -154,7 +164,7 @@ def find_aorta(w: Work, spine: Spine) -> Aorta | None:
             continue
         best = _aorta_in_slice(w, k, centre)
         if best is not None:
-            found.append(best)
+            found.append((*best, k, centre))
     if len(found) < max(3, 0.3 * spine.found):
         return None
     offsets = np.array([(f[0], f[1]) for f in found])
@@ -163,8 +173,10 @@ def find_aorta(w: Work, spine: Spine) -> Aorta | None:
             if np.hypot((f[0] - median[0]) * mm_r, (f[1] - median[1]) * mm_c) < 15.0]
     if len(keep) < max(3, 0.3 * spine.found):
         return None
+    mid = keep[len(keep) // 2]
+    where = w.voxel(mid[4], mid[5][0] + mid[0], mid[5][1] + mid[1])
     return Aorta(float(np.median([f[2] for f in keep])), len(keep),
-                 float(np.median([f[3] for f in keep])))
+                 float(np.median([f[3] for f in keep])), where)
 
 
 def _aorta_in_slice(w: Work, k: int, centre: tuple[float, float]):

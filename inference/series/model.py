@@ -121,3 +121,4 @@ class PixelReading:
     evidence: tuple[Evidence, ...] = ()
     measurements: dict = field(default_factory=dict)
     region: str = ""
+    where: dict = field(default_factory=dict)  # landmark -> source voxel (k, j, i) measured

@@ -31,11 +31,12 @@ class Liver:
 
     hu: float
     slices: int
+    where: tuple[int, int, int] | None = None  # a source voxel inside it, mid-way along it
 
 
 def find_liver(w: Work, spine: Spine) -> Liver | None:
     """The largest soft-tissue organ on the patient's right, away from bone."""
-    values, slices = [], 0
+    values, slices, centres = [], 0, []
     min_px = LIVER_MIN_CM2 * 100.0 / (w.pixel_mm[0] * w.pixel_mm[1])
     erode = max(1, int(np.rint(5.0 / w.pixel_mm[1])))
     for k, centre in enumerate(spine.centres):
@@ -53,11 +54,16 @@ def find_liver(w: Work, spine: Spine) -> Liver | None:
         biggest = int(np.argmax(sizes))
         if sizes[biggest] < min_px:
             continue
-        values.append(hu[labels == biggest + 1])
+        organ = labels == biggest + 1
+        values.append(hu[organ])
+        # A pixel of the organ itself (its centroid may fall outside a curved organ).
+        rows, cols = np.nonzero(ndimage.binary_erosion(organ) | organ)
+        centres.append((k, rows[len(rows) // 2], cols[len(cols) // 2]))
         slices += 1
     if slices < 2:
         return None
-    return Liver(float(np.median(np.concatenate(values))), slices)
+    return Liver(float(np.median(np.concatenate(values))), slices,
+                 w.voxel(*centres[len(centres) // 2]))
 
 
 @dataclass(frozen=True)

@@ -69,12 +69,14 @@ def read_pixels(volume: Volume) -> PixelReading:
     m.update(enhanced_ml=round(iodine_ml, 1))
     phase, confidence, why = _trunk_phase(aorta, liver, kidneys, iodine_ml >= ENHANCED_ML)
     ev.append(Evidence("pixels", why, f"phase={phase.value}", confidence))
-    return _done(phase, confidence, ev, m, "", start)
+    where = {name: found.where for name, found in (("aorta", aorta), ("liver", liver))
+             if found is not None and found.where is not None}
+    return _done(phase, confidence, ev, m, "", start, where)
 
 
-def _done(phase, confidence, ev, m, region, start) -> PixelReading:
+def _done(phase, confidence, ev, m, region, start, where=None) -> PixelReading:
     m["seconds"] = round(time.perf_counter() - start, 3)
-    return PixelReading(phase, confidence, tuple(ev), m, region)
+    return PixelReading(phase, confidence, tuple(ev), m, region, where or {})
 
 
 def _head_phase(head: organs.Head) -> tuple[Phase, float, list[Evidence]]:

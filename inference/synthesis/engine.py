@@ -22,6 +22,7 @@ from inference.synthesis.card import MAX_MODEL_PIXELS, ModelCard, default_card, 
 from inference.synthesis.domain import DomainReport, check_domain
 from inference.synthesis.runtime import ModelSession, after_device_failure, create_session
 from inference.synthesis.tiling import tiled_predict
+from inference.trust.findings import TrustReport
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class SynthesisResult:
     notes: list[str] = field(default_factory=list)
     domain: DomainReport = field(default_factory=DomainReport)
     uncertainty: Volume | None = None  # voxel-wise SD (HU) over ensemble members and flips
+    trust: TrustReport | None = None  # the checks of the output against the model's promises
 
     @property
     def slices_per_second(self) -> float:
@@ -222,9 +224,25 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
                 f"{card.version}", meta.series_description, "uncertainty"),
                 window_center=25.0, window_width=50.0),
             provenance={**provenance, "layer": "uncertainty"})
-    log.info("synthesised %d slices in %.1f s on %s", nk, seconds, session.active_provider)
+    trust = _check(volume, synthetic, card, uncertainty, progress)
+    for made in (synthetic, uncertainty):
+        if made is not None:  # travels with the pixels: a reopened file says it too
+            made.provenance["trust"] = trust.as_dict()
+    log.info("synthesised %d slices in %.1f s on %s; trust verdict: %s", nk, seconds,
+             session.active_provider, trust.verdict)
     return SynthesisResult(synthetic, session.active_provider, seconds, run_seconds, nk, batches,
-                           list(session.notes), domain, uncertainty)
+                           list(session.notes), domain, uncertainty, trust)
+
+
+def _check(volume: Volume, synthetic: Volume, card: ModelCard, uncertainty: Volume | None,
+           progress: ProgressCallback | None) -> TrustReport:
+    """The trust checks of every synthesis (inference.trust), with a progress stage."""
+    from inference.progress import ProgressEvent
+    from inference.trust.checks import check_synthetic
+
+    if progress is not None:
+        progress(ProgressEvent("Checking the synthetic against the model's promises", 0, 1))
+    return check_synthetic(volume, synthetic, card, uncertainty)
 
 
 def _run_slices(session: ModelSession, grid: _Grid, volume: Volume, out: np.ndarray,

@@ -50,6 +50,8 @@ def build_report(source: Volume, result: SynthesisResult, session: ModelSession,
         "domain": result.domain.as_dict(),
         "energy": energy.as_dict(),
     }
+    if result.trust is not None:
+        report["trust"] = result.trust.as_dict()
     jsonschema.validate(report, report_schema())
     return report
 

@@ -129,3 +129,47 @@ def write_card_v2(onnx_paths: Path | list[Path], *, kind: str = "image", dims: i
     path = paths[0].with_name(paths[0].name[:-5] + ".card.json")
     path.write_text(json.dumps(card))
     return path
+
+
+def enhance_above_model(path: Path, *, above_hu: float = -200.0, add_hu: float = 260.0,
+                        channels: int = 3) -> Path:
+    """An 'enhancement' model that adds ``add_hu`` to every voxel whose centre-slice input is
+    above ``above_hu`` (with the demo card's normalisation, HU / 1000): fat, muscle and bone
+    'enhance' like the aorta. add_hu=0 is the model that predicts no enhancement at all."""
+    c = channels // 2
+    starts = helper.make_tensor("starts", TensorProto.INT64, [1], [c])
+    ends = helper.make_tensor("ends", TensorProto.INT64, [1], [c + 1])
+    axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
+    level = helper.make_tensor("level", TensorProto.FLOAT, [], [above_hu / 1000.0])
+    gain = helper.make_tensor("gain", TensorProto.FLOAT, [], [add_hu / 1000.0])
+    nodes = [helper.make_node("Slice", ["noncontrast", "starts", "ends", "axes"], ["centre"]),
+             helper.make_node("Greater", ["centre", "level"], ["above"]),
+             helper.make_node("Cast", ["above"], ["above_f"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["above_f", "gain"], ["enhancement"])]
+    graph = helper.make_graph(
+        nodes, "enhance-above",
+        [helper.make_tensor_value_info("noncontrast", TensorProto.FLOAT,
+                                       ["batch", channels, "height", "width"])],
+        [helper.make_tensor_value_info("enhancement", TensorProto.FLOAT,
+                                       ["batch", 1, "height", "width"])],
+        initializer=[starts, ends, axes, level, gain])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def demo_like_card(onnx_path: Path, name: str, **extra) -> Path:
+    """A card like the shipped demo model's (enhancement output, its domain and scaling) for
+    another ONNX file: card-valid, so only the trust checks can tell it apart."""
+    from inference.synthesis.card import default_card
+
+    card = json.loads(default_card().path.read_text())
+    card.update(name=name, version="0.0.1",
+                files=[{"file": onnx_path.name,
+                        "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest()}],
+                evaluation={}, **extra)
+    card["outputs"][0]["name"] = "enhancement"
+    path = onnx_path.with_name(onnx_path.name[:-5] + ".card.json")
+    path.write_text(json.dumps(card))
+    return path

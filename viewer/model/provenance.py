@@ -101,3 +101,26 @@ def swipe_sides(state: Shown) -> tuple[str, str]:
     overlay = state.overlay
     return ("non-contrast", "SYNTHETIC" if overlay is not None and overlay.synthetic
             else "overlay")
+
+
+def trusted_volume(state: Shown) -> Volume | None:
+    """The synthetic whose trust checks the findings panel lists (the overlay first, then a
+    synthetic base), or None: none loaded, none checked, or a blinded arm (never a cue)."""
+    if state.blinded:
+        return None
+    for volume in (state.overlay, state.base):
+        if volume is not None and volume.synthetic and labels.trust_verdict(volume.provenance):
+            return volume
+    return None
+
+
+def trust_findings(state: Shown) -> tuple[str, list[dict]] | None:
+    """The verdict and the findings (flagged first) the panel shows, or None (see above)."""
+    volume = trusted_volume(state)
+    if volume is None:
+        return None
+    trust = volume.provenance["trust"]
+    order = {"fail": 0, "warn": 1, "not measured": 2, "pass": 3}
+    findings = sorted(trust.get("findings") or [],
+                      key=lambda f: (order.get(f.get("status"), 4), f.get("check", "")))
+    return labels.trust_verdict(volume.provenance), findings

@@ -42,6 +42,7 @@ from viewer.review.settings import ViewerSettings
 from viewer.review.status_line import StatusLine
 from viewer.review.synthesis import SynthesisController
 from viewer.review.synthesis_actions import SynthesisActions
+from viewer.review.trust_panel import TrustPanel
 from viewer.views.screenshot import save_png
 from viewer.views.slice_view import SliceView
 from viewer.views.view_grid import ViewGrid
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.comparison = ComparisonPanel(self.state, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.comparison)
         self.comparison.hide()
+        self.trust = TrustPanel.docked(self, self.state, self.show_status)
         self.compare = CompareActions(self.state, self.statusBar(), self.comparison,
                                       self._action, self.show_error, self)
         self.registration = self.compare.registration
@@ -229,6 +231,7 @@ class MainWindow(QMainWindow):
         model_menu.setEnabled(bool(self.synthesis.cards))
         synth_menu.addAction(self.act_energy)
         synth_menu.addAction(self._action(f"{MODEL_CHECK_ACTION}...", self.show_model_check))
+        synth_menu.addAction(self._action("&Trust checks", self.trust.toggle))
         compare_menu = self.menuBar().addMenu("&Compare")
         for act in self.compare.menu_actions:
             compare_menu.addAction(act)

@@ -123,6 +123,10 @@ def model_check_text(card: ModelCard | None, outcome: SynthesisOutcome | None) -
     else:
         lines += [f"  OUTSIDE MODEL DOMAIN: {w}" for w in domain.warnings]
         lines.append("  Read the digital contrast with this in mind.")
+    trust = outcome.result.trust
+    if trust is not None:
+        lines += ["", f"Last run's output check: {trust.verdict}"]
+        lines += [f"  {f.status.upper()}: {f.check}: {f.text}" for f in trust.flagged]
     return "\n".join(lines)
 
 
@@ -142,6 +146,8 @@ def ready_message(outcome: SynthesisOutcome) -> str:
     notes = ("; " + "; ".join(result.notes)) if result.notes else ""
     if not result.domain.in_domain:
         notes += f"; OUTSIDE MODEL DOMAIN ({len(result.domain.warnings)} finding(s))"
+    if result.trust is not None:
+        notes += f"; trust verdict: {result.trust.verdict}"
     return (f"Digital contrast ready: {result.slices} slices in {result.seconds:.1f} s on "
             f"{result.provider.replace('ExecutionProvider', '')}; "
             f"{outcome.energy.summary()}{notes}")

@@ -53,6 +53,10 @@ def test_synthesis_keeps_the_viewer_responsive(qtbot, settings, phantom_volumes)
     assert banner.startswith("SYNTHETIC") and "trained on synthetic phantoms" in " ".join(
         banner.split())  # the banner wraps in narrow views, but says it all
     assert "Digital contrast ready" in w.statusBar().currentMessage()
+    # The demo model on the phantom: its output passes the trust checks, and says so.
+    assert "trust verdict: consistent" in w.statusBar().currentMessage()
+    assert "Trust verdict: consistent" in banner
+    assert w.trust.isVisible() and w.trust.rows()
     box = w.show_energy_report()
     assert "estimated" in box.text() or "measured" in box.text()
 
