@@ -192,6 +192,8 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"synthetic {m['synthetic']:.0f}, real {m['real']:.0f}; bias "
               f"{r['bias_hu']:+.0f} HU; lumen Dice at {r['threshold_hu']:g} HU "
               f"{r['lumen_dice']:.3f} (identity {r['identity_lumen_dice']:.3f})")
+    if "aorta" in figures:
+        print(aorta_line(figures["aorta"]))
     if "uncertainty" in figures:
         u = figures["uncertainty"]
         print(f"uncertainty vs absolute error inside the body: Spearman {u['spearman']:.3f} "
@@ -200,6 +202,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0
+
+
+def aorta_line(aorta: dict) -> str:
+    """The aneurysm metrics in one line: maximum diameters (outer wall, lumen), synthetic
+    against real, and the lumen area's difference along the aorta."""
+    r, s = aorta["real"], aorta.get("synthetic")
+    if not s:
+        return (f"aorta: real max diameter {r['max_outer_diameter_mm']:.1f} mm (lumen "
+                f"{r['max_lumen_diameter_mm']:.1f} mm); {aorta.get('note', '')}")
+    d = aorta["difference"]
+    return (f"aorta max diameter (outer wall, orthogonal to the centreline): synthetic "
+            f"{s['max_outer_diameter_mm']:.1f} mm, real {r['max_outer_diameter_mm']:.1f} mm "
+            f"({d['max_outer_diameter_mm']:+.1f}); lumen {s['max_lumen_diameter_mm']:.1f} vs "
+            f"{r['max_lumen_diameter_mm']:.1f} mm ({d['max_lumen_diameter_mm']:+.1f}); lumen "
+            f"area difference {d['lumen_area_mae_mm2']} mm2 (mean over "
+            f"{d['stations_compared']} slices)")
 
 
 def _synthesize(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """The cohort report: per-case CSV and JSON, and an HTML summary with plots (PNG).
 
 Plots: metric distributions (synthetic vs identity), a per-case scatter of synthetic against
-identity MAE, a Bland-Altman plot of ROI means (synthetic vs real), and the energy totals with
-the avoided-contrast-CT scenario. Identifiers are the manifest's case identifiers only.
+identity MAE, Bland-Altman plots of ROI means and of maximum aortic diameters (synthetic vs
+real), and the energy totals with the avoided-contrast-CT scenario; the trust checks' counts
+and calibration (``trust_report``). Identifiers are the manifest's case identifiers only.
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.batch.trust_report import (
+    AORTA_COLUMNS,
+    TRUST_COLUMNS,
+    calibration,
+    check_counts,
+    diameter_agreement,
+    diameter_plot,
+    trust_fields,
+    trust_html,
+    verdict_counts,
+)
 from inference.files import atomic
 
 COLUMNS = ("case", "status", "reason", "mae_hu", "identity_mae_hu", "psnr_db",
            "identity_psnr_db", "ssim", "identity_ssim", "lumen_dice", "identity_lumen_dice",
-           "roi_mean_synthetic_hu", "roi_mean_real_hu", "domain_warnings", "joules", "g_co2e",
-           "seconds", "synthesis_seconds", "provider", "worker", "output")
+           "roi_mean_synthetic_hu", "roi_mean_real_hu", *AORTA_COLUMNS, *TRUST_COLUMNS,
+           "domain_warnings", "joules", "g_co2e", "seconds", "synthesis_seconds", "provider",
+           "worker", "output")
 
 
 def flat_row(result: dict) -> dict:
@@ -30,6 +43,7 @@ def flat_row(result: dict) -> dict:
     energy = result.get("energy") or {}
     row["joules"], row["g_co2e"] = energy.get("joules"), energy.get("g_co2e")
     row["domain_warnings"] = "; ".join((result.get("domain") or {}).get("warnings") or [])
+    row.update(trust_fields(result))
     return {c: row.get(c) for c in COLUMNS}
 
 
@@ -89,6 +103,9 @@ def _plots(rows: list[dict], folder: Path) -> list[str]:
         fig.savefig(folder / "bland_altman.png", dpi=100)
         plt.close(fig)
         names.append("bland_altman.png")
+    agreement = diameter_agreement(evaluated)
+    if agreement is not None:
+        names.append(diameter_plot(agreement, folder))
     return names
 
 
@@ -114,7 +131,12 @@ def write_report(results: list[dict], outdir: str | Path, title: str = "dcreview
     totals = {"cases": len(rows), "ok": len(ok), "failed": len(rows) - len(ok),
               "energy_joules": joules, "operational_g_co2e": grams,
               "avoided_kg_co2e_if_each_replaces_a_contrast_ct": avoided,
-              "out_of_domain": sum(1 for r in ok if r["domain_warnings"])}
+              "out_of_domain": sum(1 for r in ok if r["domain_warnings"]),
+              "trust": {"verdicts": verdict_counts([r for r in results
+                                                    if r.get("status") == "ok"]),
+                        "checks": check_counts(results), "calibration": calibration(ok)},
+              "aorta_diameter_agreement": {k: v for k, v in (diameter_agreement(ok) or {}).items()
+                                           if k not in ("mean_mm", "difference_mm")} or None}
     atomic.write_json(outdir / "cohort.json", {"totals": totals, "cases": results}, indent=2)
     plots = _plots(ok, outdir)
     failures = "".join(f"<tr><td>{html.escape(str(r['case']))}</td>"
@@ -132,7 +154,8 @@ def write_report(results: list[dict], outdir: str | Path, title: str = "dcreview
         + "".join(f"<tr><td>{m}</td><td>{_stat(ok, m)}</td><td>{_stat(ok, 'identity_' + m)}"
                   "</td></tr>" for m in ("mae_hu", "psnr_db", "ssim", "lumen_dice"))
         + "</table>"
-        f"<p>Energy: {joules / 1000:.2f} kJ, {grams:.2f} g CO2e operational; if each case "
+        + trust_html([r for r in results if r.get("status") == "ok"], ok)
+        + f"<p>Energy: {joules / 1000:.2f} kJ, {grams:.2f} g CO2e operational; if each case "
         f"replaced a contrast CT, about {avoided:.1f} kg CO2e avoided.</p>"
         + "".join(f"<p><img src='{p}' alt='{p}'></p>" for p in plots)
         + (f"<h2>Failed cases</h2><table>{failures}</table>" if failures else "")

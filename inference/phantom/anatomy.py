@@ -93,6 +93,15 @@ class Anatomy:
             out += np.sin(k * (kx * x + ky * y + kz * z) + phase)
         return out / max(1, len(self.texture)) * 2.0
 
+    def aorta_truth(self) -> dict:
+        """The aneurysm's largest diameters (mm) where its bulge peaks: outer wall (the sac)
+        and lumen, both circles in the axial plane, where the centreline runs straight."""
+        return {"aorta_max_diameter_mm": round(2 * (self.aorta_radius
+                                                    + self.aneurysm_extra_radius), 3),
+                "lumen_max_diameter_mm": round(2 * (self.aorta_radius * 0.95
+                                                    + self.lumen_extra_radius), 3),
+                "aneurysm_peak_z_mm": round(sum(self.aneurysm_z) / 2, 3)}
+
     def aneurysm_bump(self, z: np.ndarray) -> np.ndarray:
         """0..1 profile of the aneurysm's bulge along z."""
         z0, z1 = self.aneurysm_z

@@ -134,6 +134,7 @@ def write_demo_case(outdir: str | Path, *, matrix: int = 320, slices: int = 112,
         "contrast_motion": DEMO_MOTION.as_dict(),
         "phases": ["non-contrast", *phases],
         "aorta_lumen_voxels": int(np.count_nonzero(labels == Tissue.AORTA_LUMEN)),
+        **anatomy.aorta_truth(),
     }
     atomic.write_json(case.truth, truth, indent=2)  # last: it says the case is whole
     step(steps - 1, "Done")

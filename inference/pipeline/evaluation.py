@@ -89,6 +89,7 @@ def evaluate(ncct: Volume, synthetic: Volume, real: Volume, *, roi=None,
              cancel: CancelToken | None = None) -> Evaluation:
     """Synthetic vs real with the identity baseline (MAE, PSNR, SSIM; ROI means and lumen
     Dice when a label map is given), after putting the real scan on the non-contrast grid."""
+    from inference.compare.aorta import compare_aortas
     from inference.compare.metrics import compare
 
     if not on_grid(synthetic, ncct):
@@ -97,6 +98,9 @@ def evaluate(ncct: Volume, synthetic: Volume, real: Volume, *, roi=None,
                                         cancel=cancel)
     mask = roi_mask(roi, ncct, roi_labels)
     figures = compare(ncct.array, synthetic.array, real.array, mask, threshold_hu)
+    aorta = compare_aortas(synthetic, real)
+    if aorta is not None:  # the aneurysm use case's own metrics
+        figures["aorta"] = aorta
     warnings = list((registration or {}).get("warnings") or [])
     return Evaluation(figures, registration, warnings, real)
 
@@ -110,6 +114,14 @@ def summary(evaluation: Evaluation | None) -> dict | None:
     out = {"mae_hu": s["mae_hu"], "psnr_db": s["psnr_db"], "ssim": s["ssim"],
            "identity_mae_hu": b["mae_hu"], "identity_psnr_db": b["psnr_db"],
            "identity_ssim": b["ssim"]}
+    aorta = figures.get("aorta") or {}
+    if aorta.get("synthetic"):
+        out.update({"aorta_max_diameter_synthetic_mm": aorta["synthetic"]["max_outer_diameter_mm"],
+                    "aorta_max_diameter_real_mm": aorta["real"]["max_outer_diameter_mm"],
+                    "lumen_max_diameter_synthetic_mm":
+                        aorta["synthetic"]["max_lumen_diameter_mm"],
+                    "lumen_max_diameter_real_mm": aorta["real"]["max_lumen_diameter_mm"],
+                    "lumen_area_mae_mm2": aorta["difference"]["lumen_area_mae_mm2"]})
     if "roi" in figures:
         r = figures["roi"]
         out.update({"roi_mean_synthetic_hu": r["mean_hu"]["synthetic"],

@@ -129,7 +129,7 @@ class TrustPanel(QDockWidget):
             self._where.append(tuple(int(v) for v in where) if where else None)
         self.table.resizeRowsToContents()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event) -> None:
         """Re-wrap the findings to the panel's new width."""
         super().resizeEvent(event)
         self.table.resizeRowsToContents()

@@ -81,6 +81,45 @@ def test_local_cluster_runs_a_cohort_with_evaluation_and_report(cohort, tmp_path
         assert (out / png).stat().st_size > 5000
     # Workers ran the model once each, not once per case: at most two processes served all.
     assert len({r["worker"] for r in outcome.results}) <= 2
+    # The demo model passes its trust checks on the phantoms (one, at these coarse 4 mm
+    # pixels, shows no aorta the landmarks can find: review with care, never 'consistent'
+    # by default); the aneurysm is measured on both scans, and their diameters compared.
+    verdicts = totals["trust"]["verdicts"]
+    assert verdicts["real contrast recommended"] == 0 and verdicts["consistent"] >= 5
+    assert "aorta_max_diameter_real_mm" in rows[0] and "trust_verdict" in rows[0]
+    agreement = totals["aorta_diameter_agreement"]
+    # At 4 mm pixels and 7.5 mm slices not every aorta is followed far enough to measure.
+    assert agreement["cases"] >= 3 and abs(agreement["bias_mm"]) < 4
+    assert (out / "aorta_bland_altman.png").stat().st_size > 5000
+
+
+def test_cohort_report_counts_trust_checks_and_calibrates_them(cohort, tmp_path):
+    """Three cases through the enhance-everything model next to two through the demo
+    model: each check's counts with its cases, and the error measured per verdict."""
+    from tests.support.onnx_models import demo_like_card, enhance_above_model
+
+    card = demo_like_card(enhance_above_model(tmp_path / "all.onnx"), "enhance-everything")
+    cases = read_manifest(cohort)[:3]
+    bad = run_batch(cases, tmp_path / "bad", CaseSettings(card=str(card), device="cpu",
+                                                          threads=1, evaluate=True))
+    good = run_batch(read_manifest(cohort)[3:5], tmp_path / "good", settings(evaluate=True))
+    assert bad.failed == 0 and good.failed == 0
+    totals = write_report([*bad.results, *good.results], tmp_path / "report")
+    trust = totals["trust"]
+    assert trust["verdicts"]["real contrast recommended"] == 3
+    assert trust["verdicts"]["consistent"] == 2
+    fat = trust["checks"]["unchanged: fat"]
+    assert fat["fail"] == 3 and sorted(fat["cases"]) == ["p1", "p2", "p3"]
+    by_verdict = {t["verdict"]: t for t in trust["calibration"]}
+    flagged, fine = by_verdict["real contrast recommended"], by_verdict["consistent"]
+    assert flagged["cases"] == 3 and fine["cases"] == 2
+    # What the verdict means here: flagged cases are far worse against their real scans.
+    assert flagged["mae_hu_mean"] > 3 * fine["mae_hu_mean"]
+    assert flagged["mae_ratio_to_identity_mean"] > 1 > fine["mae_ratio_to_identity_mean"]
+    html = (tmp_path / "report" / "summary.html").read_text()
+    assert "Calibration: measured error by verdict" in html and "unchanged: fat" in html
+    csv_text = (tmp_path / "report" / "cohort.csv").read_text()
+    assert "unchanged: fat fail" in csv_text
 
 
 def test_failures_are_isolated_with_their_reasons(cohort, tmp_path):

@@ -35,6 +35,12 @@ def test_evaluate_registers_and_reports(small_case, tmp_path, capsys):
     assert roi["mean_hu"]["real"] > roi["mean_hu"]["noncontrast"] + 100
     assert roi["identity_lumen_dice"] < 0.2 < roi["lumen_dice"]
     assert np.isfinite(figures["synthetic_vs_real"]["ssim"])
+    # The aneurysm's own metrics, synthetic against the registered real scan.
+    assert "aorta max diameter (outer wall, orthogonal to the centreline)" in printed
+    aorta = figures["aorta"]
+    assert 48 < aorta["real"]["max_outer_diameter_mm"] < 56  # the generator's 52 mm sac
+    assert abs(aorta["difference"]["max_outer_diameter_mm"]) < 3
+    assert aorta["difference"]["stations_compared"] > 10
 
 
 def test_evaluate_refuses_unregistered_grid_mismatch(small_case, tmp_path, capsys):
