@@ -20,6 +20,7 @@ from inference.pipeline.evaluation import register_real
 from inference.pipeline.settings import CaseSettings
 from inference.readerstudy import presentation
 from inference.readerstudy.protocol import SHOWS_REAL, SHOWS_SYNTHETIC, Case, Protocol
+from inference.readerstudy.trust_gate import admit, trust_of
 
 LAYER_FILES = {"noncontrast": "nc.nii.gz", "synthetic": "syn.nii.gz", "real": "real.nii.gz",
                "synthetic_shown": "syn_shown.nii.gz"}
@@ -34,8 +35,10 @@ def _plain(volume: Volume) -> Volume:
 
 
 def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
-                 log: Callable[[str], None] = print, key: str = "") -> dict:
-    """Write the case's layers on the non-contrast grid; returns what was done."""
+                 log: Callable[[str], None] = print, key: str = "",
+                 override: str | None = None) -> dict:
+    """Write the case's layers on the non-contrast grid; returns what was done. A synthetic
+    that fails a trust check is refused unless ``override`` gives the coordinator's reason."""
     make_owned(out)
     done_file = out / "prepared.json"
     if done_file.exists():
@@ -50,13 +53,14 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
         info["noncontrast_choice"] = loaded.choice
     del loaded
     if need_synthetic:
+        checked = None
         if case.synthetic is not None:
             syn = open_input(str(case.synthetic)).volume
             info["synthetic"] = "given"
         else:
             log(f"  {case.id}: synthesising digital contrast")
             result, _energy = synthesize_volume(nc, model_session(CaseSettings()))
-            syn = result.volume
+            syn, checked = result.volume, result.trust
             info["synthetic"] = f"synthesised with {syn.provenance.get('model', 'model')}"
         if syn.shape != nc.shape or not syn.geometry.same_grid(nc.geometry):
             import SimpleITK as sitk
@@ -64,6 +68,8 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
             from inference.compare.registration import resample_onto
 
             syn = resample_onto(syn, nc, sitk.Transform())
+        # Checked on the input's grid before the synthetic is written into the study.
+        info["trust"] = admit(case.id, trust_of(nc, syn, checked), override)
         write_image(replace(_plain(syn), synthetic=True), out / LAYER_FILES["synthetic"])
     shift, mask = np.zeros(3), presentation.silhouette(nc)
     if need_real and case.real is not None:
@@ -94,13 +100,13 @@ def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,
 
 
 def prepare_job(case: Case, out: str, need_synthetic: bool, need_real: bool,
-                key: str = "") -> dict:
+                key: str = "", override: str | None = None) -> dict:
     """A case's preparation as a batch job (on a Dask worker or here): a result dict."""
     from inference.errors import DcreviewError
 
     try:
         info = prepare_case(case, Path(out), need_synthetic, need_real, log=lambda _m: None,
-                            key=key)
+                            key=key, override=override)
     except DcreviewError as exc:
         from inference.batch.worker import one_line
 
@@ -142,7 +148,8 @@ def prepare_study(protocol: Protocol, folder: Path, log: Callable[[str], None] =
             continue
         # Inputs or model changed: only a folder dcreview made inside ``folder`` is removed.
         remove_owned(out, folder)
-        jobs.append(Job(case.id, key, prepare_job, (case, str(out), need_syn, need_real, key)))
+        jobs.append(Job(case.id, key, prepare_job, (case, str(out), need_syn, need_real, key,
+                                                    protocol.trust_overrides.get(case.id))))
 
     def progress(event) -> None:
         if event.done > len(done):

@@ -126,6 +126,7 @@ class Protocol:
     raw: dict = field(repr=False, default_factory=dict)
     root: Path = Path(".")
     checks: tuple[Check, ...] = ()
+    trust_overrides: dict[str, str] = field(default_factory=dict)  # case id -> reason
 
     @property
     def hash(self) -> str:
@@ -203,6 +204,9 @@ def _meaning_problems(raw: dict, root: Path) -> list[str]:
     order a protocol is written, so every rule can be read in one place."""
     problems = []
     questions = {q["id"]: q for q in raw["questions"]}
+    case_ids = {c["id"] for c in raw["cases"]}
+    problems += [f"trust_overrides: {cid!r} is not a case of this study"
+                 for cid in sorted(set(raw.get("trust_overrides", {})) - case_ids)]
     for kind, items in (("reader", raw["readers"]), ("case", raw["cases"]),
                         ("arm", raw["arms"]), ("question", raw["questions"])):
         ids = [i["id"] for i in items]
@@ -379,4 +383,4 @@ def parse_protocol(raw: dict, root: Path) -> Protocol:
     return Protocol(s["name"], s["seed"], s.get("design", "independent"),
                     s.get("washout_days", 0), s.get("idle_seconds", 60), s.get("roc_question"),
                     tuple(r["id"] for r in raw["readers"]), cases, arms, questions, raw, root,
-                    checks)
+                    checks, dict(raw.get("trust_overrides", {})))
