@@ -132,11 +132,13 @@ def run(args: argparse.Namespace) -> int:
         import json
 
         from inference.series.report import info_json, info_lines
+        from inference.synthesis.card import default_target
 
         if args.json:
-            print(json.dumps(info_json(args.path, pixels=not args.headers_only), indent=2))
+            print(json.dumps(info_json(args.path, pixels=not args.headers_only,
+                                       target=default_target()), indent=2))
             return 0
-        lines, ok = info_lines(args.path, pixels=not args.headers_only)
+        lines, ok = info_lines(args.path, pixels=not args.headers_only, target=default_target())
         print("\n".join(lines))
         if not ok:
             print("error: no loadable CT volume found", file=sys.stderr)

@@ -10,17 +10,6 @@ from inference.series.pairing import choose_pair
 from inference.series.study import classify_study
 
 
-def default_target() -> str:
-    """The phase the installed default model targets ('contrast' when none is installed)."""
-    from inference.errors import DcreviewError
-    from inference.synthesis.card import default_card
-
-    try:
-        return default_card().target_phase
-    except (DcreviewError, OSError, ValueError):
-        return "contrast"
-
-
 def info_lines(path: str | Path, *, pixels: bool = True, target: str | None = None
                ) -> tuple[list[str], bool]:
     """`dcreview info` lines: each series' geometry with its kind and phase, then the pair
@@ -41,7 +30,7 @@ def info_lines(path: str | Path, *, pixels: bool = True, target: str | None = No
 
     lines, ok = describe_path(path, extra)
     if len(study.series) > 1:
-        pair = choose_pair(list(found.values()), target or default_target())
+        pair = choose_pair(list(found.values()), target or "contrast")
         lines += pair.lines()
     return lines, ok
 
@@ -55,7 +44,7 @@ def info_json(path: str | Path, *, pixels: bool = True, target: str | None = Non
                 "its phase is read from DICOM headers and pixels of DICOM series only"}
     study = scan(path)
     found = classify_study(study, pixels=pixels)
-    pair = choose_pair(found, target or default_target())
+    pair = choose_pair(found, target or "contrast")
     return {
         "path": path.name,
         "series": [{"series_uid": c.series.series_uid, "series_number": c.series.series_number,

@@ -336,3 +336,11 @@ def default_card() -> ModelCard:
     if not cards:
         raise ModelError(f"no synthesis model is installed ({models_dir()} holds no card)")
     return cards[0]
+
+
+def default_target() -> str:
+    """The phase the installed default model targets ('contrast' when none is installed)."""
+    try:
+        return default_card().target_phase
+    except (ModelError, OSError, ValueError):
+        return "contrast"

@@ -16,8 +16,8 @@ from inference.io.loader import open_volume
 from inference.pacs import cache
 from inference.pacs.nodes import SCHEME
 from inference.series.pairing import comparison_chooser, pick_comparison, pick_input
-from inference.series.report import default_target
 from inference.series.study import classify_study
+from inference.synthesis.card import default_target
 from viewer.model.layout import Role
 from viewer.review.jobs import BackgroundJob, DialogProgress, StatusProgress
 from viewer.review.settings import ViewerSettings
