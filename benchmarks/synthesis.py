@@ -67,7 +67,9 @@ def speed(session, volume) -> dict:
             "io_binding": session.io_binding, "input_dtype": card.input_dtype,
             "input": list(volume.shape), "model_grid": list(grid.padded), "batch": batch,
             "seconds_per_volume": result.seconds, "slices_per_second": result.slices_per_second,
-            "raw_session_run_seconds": raw, "overhead_vs_raw": result.seconds / raw}
+            "raw_session_run_seconds": raw, "overhead_vs_raw": result.seconds / raw,
+            "trust_seconds": result.trust.seconds if result.trust else None,
+            "trust_verdict": result.trust.verdict if result.trust else None}
 
 
 def realistic(device: str, volume, slices: int) -> list[dict]:
@@ -160,6 +162,10 @@ def main() -> int:
         print(f"{r['model'][:33]:<34}{r['input_dtype']:>8}{r['io_binding']!s:>7}"
               f"{r['input'][0]:>7}{r['seconds_per_volume']:>9.2f}{r['slices_per_second']:>9.2f}"
               f"{r['overhead_vs_raw']:>9.3f}")
+    if demo["trust_seconds"] is not None:  # after the run, not inside its seconds
+        print(f"trust checks of the demo output: {demo['trust_seconds']:.2f} s "
+              f"({demo['trust_seconds'] / demo['seconds_per_volume']:.0%} of the synthesis), "
+              f"verdict {demo['trust_verdict']}")
     floors = {"demo overhead <= 1.15": demo["overhead_vs_raw"] <= 1.15}
     if not args.skip_memory:
         mem = peak_memory(path, volume, args.device)

@@ -55,7 +55,7 @@ def test_synthesis_keeps_the_viewer_responsive(qtbot, settings, phantom_volumes)
     assert "Digital contrast ready" in w.statusBar().currentMessage()
     # The demo model on the phantom: its output passes the trust checks, and says so.
     assert "trust verdict: consistent" in w.statusBar().currentMessage()
-    assert "Trust verdict: consistent" in banner
+    assert "Trust verdict: consistent" in " ".join(banner.split())  # wrapped in narrow views
     assert w.trust.isVisible() and w.trust.rows()
     box = w.show_energy_report()
     assert "estimated" in box.text() or "measured" in box.text()
