@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.batch.agreement import bland_altman
+from inference.batch.agreement import plot as agreement_plot
 from inference.batch.trust_report import (
     AORTA_COLUMNS,
     TRUST_COLUMNS,
     calibration,
     check_counts,
     diameter_agreement,
-    diameter_plot,
     trust_fields,
     trust_html,
     verdict_counts,
@@ -88,24 +89,14 @@ def _plots(rows: list[dict], folder: Path) -> list[str]:
         plt.close(fig)
         names.append("mae_scatter.png")
     roi = [r for r in evaluated if r.get("roi_mean_synthetic_hu") is not None]
-    if len(roi) >= 2:
-        s, r = _values(roi, "roi_mean_synthetic_hu"), _values(roi, "roi_mean_real_hu")
-        mean, diff = (s + r) / 2, s - r
-        bias, sd = float(diff.mean()), float(diff.std(ddof=1))
-        fig, ax = plt.subplots(figsize=(5.5, 4))
-        ax.scatter(mean, diff)
-        for v, style in ((bias, "-"), (bias + 1.96 * sd, "--"), (bias - 1.96 * sd, "--")):
-            ax.axhline(v, color="k", ls=style, lw=0.8)
-        ax.set_xlabel("mean of synthetic and real ROI (HU)")
-        ax.set_ylabel("synthetic - real (HU)")
-        ax.set_title(f"Bland-Altman: bias {bias:+.1f} HU, limits +/-{1.96 * sd:.1f}")
-        fig.tight_layout()
-        fig.savefig(folder / "bland_altman.png", dpi=100)
-        plt.close(fig)
-        names.append("bland_altman.png")
+    roi_agreement = bland_altman(_values(roi, "roi_mean_synthetic_hu"),
+                                 _values(roi, "roi_mean_real_hu"))
+    if roi_agreement is not None:
+        names.append(agreement_plot(roi_agreement, folder / "bland_altman.png", "ROI", "HU"))
     agreement = diameter_agreement(evaluated)
     if agreement is not None:
-        names.append(diameter_plot(agreement, folder))
+        names.append(agreement_plot(agreement, folder / "aorta_bland_altman.png",
+                                    "maximum aortic diameter", "mm"))
     return names
 
 
@@ -136,7 +127,7 @@ def write_report(results: list[dict], outdir: str | Path, title: str = "dcreview
                                                     if r.get("status") == "ok"]),
                         "checks": check_counts(results), "calibration": calibration(ok)},
               "aorta_diameter_agreement": {k: v for k, v in (diameter_agreement(ok) or {}).items()
-                                           if k not in ("mean_mm", "difference_mm")} or None}
+                                           if k not in ("mean", "difference")} or None}
     atomic.write_json(outdir / "cohort.json", {"totals": totals, "cases": results}, indent=2)
     plots = _plots(ok, outdir)
     failures = "".join(f"<tr><td>{html.escape(str(r['case']))}</td>"

@@ -6,10 +6,10 @@ Bland-Altman of maximum aortic diameters, synthetic against real."""
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import numpy as np
 
+from inference.batch.agreement import bland_altman
 from inference.trust.findings import VERDICTS
 
 TRUST_COLUMNS = ("trust_verdict", "trust_flagged")
@@ -71,38 +71,10 @@ def calibration(rows: list[dict]) -> list[dict]:
 
 def diameter_agreement(rows: list[dict]) -> dict | None:
     """Bland-Altman figures of the maximum aortic diameter, synthetic minus real (mm)."""
-    pairs = [(r["aorta_max_diameter_synthetic_mm"], r["aorta_max_diameter_real_mm"])
-             for r in rows if r.get("aorta_max_diameter_synthetic_mm") is not None
-             and r.get("aorta_max_diameter_real_mm") is not None]
-    if len(pairs) < 2:
-        return None
-    s, r = np.array(pairs, float).T
-    diff = s - r
-    bias, sd = float(diff.mean()), float(diff.std(ddof=1))
-    return {"cases": len(pairs), "bias_mm": bias, "sd_mm": sd,
-            "limits_mm": [bias - 1.96 * sd, bias + 1.96 * sd],
-            "mean_mm": ((s + r) / 2).tolist(), "difference_mm": diff.tolist()}
-
-
-def diameter_plot(agreement: dict, folder: Path) -> str:
-    """The Bland-Altman plot of maximum aortic diameters; returns its file name."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.scatter(agreement["mean_mm"], agreement["difference_mm"])
-    bias, (lo, hi) = agreement["bias_mm"], agreement["limits_mm"]
-    for v, style in ((bias, "-"), (lo, "--"), (hi, "--")):
-        ax.axhline(v, color="k", ls=style, lw=0.8)
-    ax.set_xlabel("mean of synthetic and real maximum aortic diameter (mm)")
-    ax.set_ylabel("synthetic - real (mm)")
-    ax.set_title(f"Maximum aortic diameter: bias {bias:+.1f} mm, limits {lo:+.1f} to {hi:+.1f}")
-    fig.tight_layout()
-    fig.savefig(folder / "aorta_bland_altman.png", dpi=100)
-    plt.close(fig)
-    return "aorta_bland_altman.png"
+    pairs = np.array([(r["aorta_max_diameter_synthetic_mm"], r["aorta_max_diameter_real_mm"])
+                      for r in rows if r.get("aorta_max_diameter_synthetic_mm") is not None
+                      and r.get("aorta_max_diameter_real_mm") is not None], float)
+    return bland_altman(pairs[:, 0], pairs[:, 1]) if len(pairs) else None
 
 
 def _num(v, fmt: str = ".1f") -> str:
