@@ -76,3 +76,30 @@ def test_other_study_is_a_warning_and_affine_reports_rigid_part(pair):
 
     assert rigid_parameters(nudged)["rotation_deg"][2] == pytest.approx(
         p["rotation_deg"][2] + 2.0, abs=0.1)
+
+
+def test_progress_per_level_and_cancel_within_a_second(pair):
+    """Progress names each pyramid level; a cancel stops the registration within one
+    iteration (its time is counted, never asserted: only that the call returns promptly
+    enough to be measured here, and raises Cancelled)."""
+    import time
+
+    from inference.errors import Cancelled
+    from inference.progress import CancelToken
+
+    fixed, moving = pair
+    stages: list[str] = []
+    register(fixed, moving, progress=lambda e: stages.append(e.stage))
+    levels = [s for s in dict.fromkeys(stages) if s.startswith("Registering")]
+    assert levels == [f"Registering (rigid, level {n} of 3)" for n in (1, 2, 3)]
+    token = CancelToken()
+    asked: list[float] = []
+
+    def cancel_at_level_two(event) -> None:
+        if "level 2" in event.stage and not token.cancelled:
+            asked.append(time.perf_counter())
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        register(fixed, moving, progress=cancel_at_level_two, cancel=token)
+    assert asked  # it was cancelled in the middle, and raised
