@@ -87,7 +87,11 @@ def _masks(source: Volume) -> tuple[list[int], dict[str, np.ndarray]]:
     spine = landmarks.find_spine(w)
     ks = list(w.ks)
     x = source.array[ks].astype(np.float32)
-    smooth = ndimage.uniform_filter(x, size=(1, 3, 3))  # noise out of the tissue masks
+    # Noise out of the tissue masks, slice by slice: one call over the whole stack held the
+    # interpreter for a tenth of a second, which a viewer's event loop feels.
+    smooth = np.empty_like(x)
+    for n in range(len(ks)):
+        ndimage.uniform_filter(x[n], size=3, output=smooth[n])
     masks = {"air": np.zeros(x.shape, bool), "fat": np.zeros(x.shape, bool),
              "cortical_bone": np.zeros(x.shape, bool), "muscle": np.zeros(x.shape, bool)}
     sx, sy, _sz = source.geometry.spacing

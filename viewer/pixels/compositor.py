@@ -76,6 +76,7 @@ class LutCache:
         self._grey: tuple[WindowLevel, np.ndarray] | None = None
         self._colour: tuple[float, np.ndarray] | None = None
         self._diverging: tuple[tuple[float, float], np.ndarray] | None = None
+        self._mix: tuple[int, np.ndarray] | None = None
 
     def grey(self, window: WindowLevel) -> np.ndarray:
         """uint8 grey for every int16 value."""
@@ -98,6 +99,16 @@ class LutCache:
         return self._colour[1]
 
 
+    def mix(self, opacity: float) -> np.ndarray:
+        """uint8 fixed-point blend (weights out of 256) of every (base grey, overlay grey)
+        pair at ``opacity``, indexed by base << 8 | overlay."""
+        a = round(opacity * 256)
+        if self._mix is None or self._mix[0] != a:
+            g = np.arange(256, dtype=np.uint32)
+            table = (g[:, None] * (256 - a) + g[None, :] * a + 128) >> 8
+            self._mix = (a, table.astype(np.uint8).reshape(-1))
+        return self._mix[1]
+
     def diverging(self, range_hu: float, threshold: float) -> np.ndarray:
         """RGBA uint8 for signed differences: white to red above +threshold, to blue below."""
         key = (range_hu, threshold)
@@ -114,13 +125,30 @@ class LutCache:
         return self._diverging[1]
 
 
-def lookup(lut: np.ndarray, slice2d: np.ndarray) -> np.ndarray:
-    """Apply a 65536-entry table to an int16 (or float) slice."""
+def lookup(lut: np.ndarray, slice2d: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Apply a 65536-entry table to an int16 (or float) slice (``np.take``: several times
+    faster than fancy indexing), into ``out`` when given."""
     if slice2d.dtype == np.int16:
         index = slice2d.view(np.uint16) ^ np.uint16(0x8000)
     else:
         index = (np.clip(np.rint(slice2d), -_OFFSET, _OFFSET - 1) + _OFFSET).astype(np.uint16)
-    return lut[index]
+    return np.take(lut, index, axis=0, out=out)
+
+
+def greyscale(blend: Blend, overlay: np.ndarray | None) -> bool:
+    """Whether the composed slice is grey (one channel is enough: a third of the writing and
+    of the texture upload of an RGB slice). A colour blend faded to nothing stays RGB, so the
+    fade slider never reallocates a buffer."""
+    return overlay is None or blend in (Blend.GREY, Blend.SWIPE)
+
+
+def _put(out: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """A grey slice into a grey (rows, cols) or an RGB (rows, cols, 3) output."""
+    if out.ndim == 2:
+        np.copyto(out, grey)
+    else:
+        out[...] = grey[..., None]
+    return out
 
 
 def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarray,
@@ -128,15 +156,17 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
             opacity: float = 0.5, threshold: float = 40.0,
             swipe: tuple[float, bool] | None = None,
             diverging: tuple[float, float] = (300.0, 20.0)) -> np.ndarray:
-    """Write the displayed RGB (rows, cols, 3 uint8) of a base slice and optional overlay.
+    """Write the displayed slice of a base slice and optional overlay: RGB (rows, cols, 3
+    uint8), or grey (rows, cols) where ``greyscale`` says one channel is enough.
 
     ``swipe`` is (column, overlay_on_higher_columns) for Blend.SWIPE; ``diverging`` is
     (symmetric range, threshold) in HU for Blend.DIVERGING.
     """
-    grey = lookup(luts.grey(window), base)
     if overlay is None or (blend is not Blend.SWIPE and opacity <= 0.0):
-        out[...] = grey[..., None]
-        return out
+        if out.ndim == 2:
+            return lookup(luts.grey(window), base, out=out)
+        return _put(out, lookup(luts.grey(window), base))
+    grey = lookup(luts.grey(window), base)
     if blend is Blend.SWIPE:
         col, higher = swipe if swipe is not None else (base.shape[1] / 2, True)
         over = lookup(luts.grey(window), overlay).astype(np.float32)
@@ -144,19 +174,16 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
         faded = np.rint(grey * np.float32(1 - opacity) + over * np.float32(opacity))
         cols = np.arange(base.shape[1])
         use = (cols >= col) if higher else (cols < col)
-        out[...] = np.where(use[None, :], faded.astype(np.uint8), grey)[..., None]
-        return out
+        return _put(out, np.where(use[None, :], faded.astype(np.uint8), grey))
     if blend is Blend.GREY:
         over = lookup(luts.grey(window), overlay)
-        # Fixed-point blend (weights out of 256) is exact to within one grey level and
-        # several times cheaper than float arithmetic on a whole slice.
-        a = np.uint16(round(opacity * 256))
-        mixed = grey.astype(np.uint16) * (np.uint16(256) - a)
-        mixed += over.astype(np.uint16) * a
-        mixed += np.uint16(128)
-        mixed >>= np.uint16(8)
-        out[...] = mixed.astype(np.uint8)[..., None]
-        return out
+        # Fixed-point blend (weights out of 256, exact to within one grey level) read from a
+        # 64 k table indexed by both greys: a few table reads per pixel, no arithmetic.
+        index = np.left_shift(grey, 8, dtype=np.uint16)
+        np.bitwise_or(index, over, out=index)
+        if out.ndim == 2:
+            return np.take(luts.mix(opacity), index, out=out)
+        return _put(out, np.take(luts.mix(opacity), index))
     if blend is Blend.DIVERGING:
         table = luts.diverging(*diverging)
     elif blend is Blend.SPREAD:
@@ -164,6 +191,8 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
     else:
         table = luts.colour(threshold)
     rgba = lookup(table, overlay)
+    if out.ndim == 2:
+        raise ValueError("a colour blend needs an RGB output")
     alpha = rgba[..., 3:4].astype(np.float32) * np.float32(opacity / 255.0)
     out[...] = np.rint(grey[..., None] * (1 - alpha) + rgba[..., :3] * alpha).astype(np.uint8)
     return out

@@ -24,7 +24,7 @@ from viewer.model import provenance
 from viewer.model.layout import Cell, Role
 from viewer.model.orientation import Plane, ViewFrame, view_frame
 from viewer.model.state import OverlayMode, ViewerState
-from viewer.pixels.compositor import compose, extract, slice_geometry
+from viewer.pixels.compositor import compose, extract, greyscale, slice_geometry
 from viewer.pixels.layers import OverlayPixels
 from viewer.views.canvas import SliceCanvas
 from viewer.views.crosshair import Crosshair, line_colours
@@ -224,11 +224,17 @@ class SliceView(SliceInput, VtkPanel):
             source = self.pixels.source(st)
             overlay2d = None if source is None else extract(source, axis, index)
         rows, cols = base2d.shape
-        if self.rgb.shape[:2] != (rows, cols):
-            self.rgb = np.zeros((rows, cols, 3), dtype=np.uint8)
+        blend = self.pixels.blend(mode)
+        # Grey results travel as one channel: a third of the writing and of the upload.
+        shape = ((rows, cols) if greyscale(blend, overlay2d)
+                 else (rows, cols, 3))
+        if self.rgb.shape != shape:
+            self.rgb = np.zeros(shape, dtype=np.uint8)
             self.image.SetDimensions(cols, rows, 1)
-            self.image.GetPointData().SetScalars(numpy_to_vtk(self.rgb.reshape(-1, 3), deep=0))
-        compose(base2d, st.window, self.pixels.luts, self.rgb, overlay2d, self.pixels.blend(mode),
+            channels = 1 if len(shape) == 2 else 3
+            self.image.GetPointData().SetScalars(
+                numpy_to_vtk(self.rgb.reshape(-1, channels), deep=0))
+        compose(base2d, st.window, self.pixels.luts, self.rgb, overlay2d, blend,
                 st.overlay_opacity, st.enhancement_threshold, swipe)
         self.image.GetPointData().GetScalars().Modified()
         self.image.Modified()
