@@ -137,7 +137,7 @@ class TrustPanel(QDockWidget):
     @property
     def has_findings(self) -> bool:
         """True when a checked synthetic is shown (outside a blinded arm)."""
-        return bool(self._where) or self.table.rowCount() > 0
+        return self.table.rowCount() > 0
 
     def go_to(self, row: int) -> bool:
         """Move every view to where finding ``row`` was measured (False: no place known)."""
