@@ -3,7 +3,9 @@
 Renders offscreen (Qt offscreen + OSMesa software rendering) with three 512x512x400 series
 loaded (non-contrast, a digital-contrast stand-in as overlay, a real-contrast stand-in).
 Times are per update and include the render; the reference is a bare re-render of the same
-view in the same process. Prints a table and writes JSON.
+view in the same process. Scrolling is timed back to back (no idle time at all) and at a
+wheel's pace (a notch every 25 ms, the event loop running in between, when the viewer looks the
+next slice up ahead). Prints a table and writes JSON.
 
     python benchmarks/viewer.py [--updates 200] [--slices 400]
 """
@@ -65,6 +67,42 @@ def timed(fn, n: int, wait) -> list[float]:
     return times
 
 
+def rounds(fns: list, n: int, wait, interval_ms: int | None = None) -> list[list[float]]:
+    """Per-call milliseconds of each of ``fns`` (each followed by ``wait``), called in turn
+    ``n`` times, so that every operation and its reference see the same load on a shared
+    machine. With ``interval_ms`` the calls come at a wheel's pace (one every ``interval_ms``)
+    with the event loop running in between, as for a real wheel."""
+    times: list[list[float]] = [[] for _ in fns]
+
+    def call(k: int) -> None:
+        t0 = time.perf_counter()
+        fns[k]()
+        wait()
+        times[k].append((time.perf_counter() - t0) * 1000)
+
+    if interval_ms is None:
+        for _ in range(n):
+            for k in range(len(fns)):
+                call(k)
+        return times
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop, ticks = QEventLoop(), [0]
+
+    def step() -> None:
+        call(ticks[0] % len(fns))
+        ticks[0] += 1
+        if ticks[0] >= n * len(fns):
+            timer.stop()
+            loop.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(step)
+    timer.start(interval_ms)
+    loop.exec()
+    return times
+
+
 def summary(times: list[float]) -> dict:
     """Median and 95th percentile (ms)."""
     s = sorted(times)
@@ -121,7 +159,6 @@ def main() -> int:
     window.state.set_overlay_opacity(0.5)
     app.processEvents()
 
-    reference = timed(view.render, args.updates, wait)
     direction = [1]
 
     def scroll() -> None:
@@ -129,9 +166,11 @@ def main() -> int:
             direction[0] = -direction[0]
         view.scroll(direction[0])
 
-    scroll_t = timed(scroll, args.updates, wait)
-    values = iter(np.tile(np.linspace(0.0, 1.0, 21), args.updates))
-    opacity_t = timed(lambda: window.state.set_overlay_opacity(next(values)), args.updates, wait)
+    values = iter(np.tile(np.linspace(0.0, 1.0, 21), 2 * args.updates))
+    reference, scroll_t, opacity_t = rounds(
+        [view.render, scroll, lambda: window.state.set_overlay_opacity(next(values))],
+        args.updates, wait)
+    wheel_reference, wheel_t = rounds([view.render, scroll], args.updates, wait, 25)
     cycle = iter([Layout.ROW, Layout.COMPARE, Layout.ONE] * args.updates)
     layout_t = timed(lambda: (window.state.set_layout(next(cycle)), app.processEvents()),
                      min(30, args.updates), wait)
@@ -148,6 +187,8 @@ def main() -> int:
         "view_px": list(size), "series": 3, "matrix": args.matrix, "slices": args.slices,
         "reference_render": summary(reference),
         "scroll_with_overlay": summary(scroll_t),
+        "reference_render_at_wheel_pace": summary(wheel_reference),
+        "scroll_at_wheel_pace": summary(wheel_t),
         "opacity_change": summary(opacity_t),
         "layout_switch": summary(layout_t),
         "memory_mb": {"start": rss_start, "three_series_loaded": rss_loaded,
@@ -157,7 +198,14 @@ def main() -> int:
     }
     if stall is not None:
         report["event_loop_during_synthesis"] = stall
+    ref_ms = report["reference_render"]["median_ms"]
     report["floors"] = {
+        "scroll back to back <= 1.3x bare render": (
+            report["scroll_with_overlay"]["median_ms"] <= 1.3 * ref_ms),
+        "scroll at wheel pace <= 1.3x bare render": (
+            report["scroll_at_wheel_pace"]["median_ms"]
+            <= 1.3 * report["reference_render_at_wheel_pace"]["median_ms"]),
+        "fade <= 1.3x bare render": report["opacity_change"]["median_ms"] <= 1.3 * ref_ms,
         "scroll median <= 16 ms": report["scroll_with_overlay"]["median_ms"] <= 16,
         "opacity median <= 16 ms": report["opacity_change"]["median_ms"] <= 16,
         "memory flat over 500 updates (< 20 MB)": report["memory_mb"][
@@ -168,11 +216,15 @@ def main() -> int:
             stall["max_gap_ms"] <= 100)
     print(f"\nview {size[0]}x{size[1]} px, three {args.matrix}x{args.matrix}x{args.slices} "
           f"series ({data_mb:.0f} MB), software rendering")
-    print(f"{'operation':<28}{'median ms':>11}{'p95 ms':>9}{'x reference':>13}")
+    print(f"{'operation':<30}{'median ms':>9}{'p95 ms':>9}{'x reference':>13}")
     ref = report["reference_render"]["median_ms"]
-    for name in ("reference_render", "scroll_with_overlay", "opacity_change", "layout_switch"):
+    wheel_ref = report["reference_render_at_wheel_pace"]["median_ms"]
+    for name, base in (("reference_render", ref), ("scroll_with_overlay", ref),
+                       ("opacity_change", ref), ("layout_switch", ref),
+                       ("reference_render_at_wheel_pace", wheel_ref),
+                       ("scroll_at_wheel_pace", wheel_ref)):
         r = report[name]
-        print(f"{name:<28}{r['median_ms']:>11.2f}{r['p95_ms']:>9.2f}{r['median_ms'] / ref:>13.2f}")
+        print(f"{name:<32}{r['median_ms']:>7.2f}{r['p95_ms']:>9.2f}{r['median_ms'] / base:>13.2f}")
     m = report["memory_mb"]
     print(f"\nRSS: start {m['start']:.0f} MB, with 3 series {m['three_series_loaded']:.0f} MB "
           f"(data {m['data']:.0f} MB), peak {m['peak']:.0f} MB; "

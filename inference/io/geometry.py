@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -60,7 +61,13 @@ class Geometry:
     def world_to_index(self, xyz: np.ndarray | tuple[float, float, float]) -> np.ndarray:
         """Map (..., 3) LPS millimetres to continuous indices (i, j, k)."""
         xyz = np.asarray(xyz, dtype=float) - np.asarray(self.origin)
-        return np.linalg.solve(self.direction_matrix, xyz.T).T / np.asarray(self.spacing)
+        return xyz @ self._world_to_index_matrix.T
+
+    @cached_property
+    def _world_to_index_matrix(self) -> np.ndarray:
+        # Inverted once per geometry: the viewer maps the cursor to an index several times
+        # per scroll step, and a solve each time was most of a step's Python time.
+        return np.linalg.inv(self.direction_matrix) / np.asarray(self.spacing)[:, None]
 
     def extent_mm(self, shape_kji: tuple[int, int, int]) -> tuple[float, float, float]:
         """Physical size (i, j, k) in mm covered by an array of the given (k, j, i) shape."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import vtkmodules.vtkRenderingFreeType
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementation)
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonDataModel import vtkImageData
@@ -63,6 +63,14 @@ class SliceView(SliceInput, VtkPanel):
         self.overlay_drawn = False
         self._composed_key: tuple | None = None
         self.rgb = np.zeros((1, 1, 3), dtype=np.uint8)
+        # The next slice's greys are looked up while the event loop idles between wheel
+        # notches, so a scroll step only blends and uploads (as Weasis prefetches).
+        self._ahead: tuple[list[np.ndarray], int, int] | None = None
+        self._shown_index: int | None = None
+        self._prefetch = QTimer(self)
+        self._prefetch.setSingleShot(True)
+        self._prefetch.setInterval(0)
+        self._prefetch.timeout.connect(self._look_ahead)
 
         self.canvas = SliceCanvas(self)
         layout = QVBoxLayout(self)
@@ -219,12 +227,21 @@ class SliceView(SliceInput, VtkPanel):
             self.actor.SetVisibility(False)  # the cursor is beyond this series
             return
         base2d = extract(self.volume.array, axis, index)
-        overlay2d = None
+        overlay2d = source = None
+        blend = self.pixels.blend(mode)
+        greys = self.pixels.greys
+        windowed = [greys.get(self.volume.array, axis, index, st.window, self.pixels.luts), None]
         if self.overlay_drawn:
             source = self.pixels.source(st)
             overlay2d = None if source is None else extract(source, axis, index)
+            if overlay2d is not None and greyscale(blend, overlay2d):
+                windowed[1] = greys.get(source, axis, index, st.window, self.pixels.luts)
+        step = 1 if self._shown_index is None or index >= self._shown_index else -1
+        self._shown_index = index
+        self._ahead = ([a for a, g in zip((self.volume.array, source), windowed, strict=True)
+                        if g is not None], axis, index + step)
+        self._prefetch.start()
         rows, cols = base2d.shape
-        blend = self.pixels.blend(mode)
         # Grey results travel as one channel: a third of the writing and of the upload.
         shape = ((rows, cols) if greyscale(blend, overlay2d)
                  else (rows, cols, 3))
@@ -235,7 +252,7 @@ class SliceView(SliceInput, VtkPanel):
             self.image.GetPointData().SetScalars(
                 numpy_to_vtk(self.rgb.reshape(-1, channels), deep=0))
         compose(base2d, st.window, self.pixels.luts, self.rgb, overlay2d, blend,
-                st.overlay_opacity, st.enhancement_threshold, swipe)
+                st.overlay_opacity, st.enhancement_threshold, swipe, greys=tuple(windowed))
         self.image.GetPointData().GetScalars().Modified()
         self.image.Modified()
         for r in range(4):
@@ -243,6 +260,16 @@ class SliceView(SliceInput, VtkPanel):
                 self._matrix.SetElement(r, c, float(geometry.matrix[r, c]))
         self._matrix.Modified()
         self.actor.SetVisibility(True)
+
+    def _look_ahead(self) -> None:
+        """Window the next slice in the scroll direction (run when the event loop is idle)."""
+        if self._ahead is None:
+            return
+        arrays, axis, index = self._ahead
+        self._ahead = None
+        for array in arrays:
+            if 0 <= index < array.shape[2 - axis]:
+                self.pixels.greys.get(array, axis, index, self.state.window, self.pixels.luts)
 
     # -- camera and cursor -------------------------------------------------------------------
     @property

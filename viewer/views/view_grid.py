@@ -174,7 +174,8 @@ class ViewGrid(QWidget):
         self.render_all(slices_only=True)
 
     def _on_window(self, _window: WindowLevel) -> None:
-        for v in self._views.values():
+        # Hidden views catch up when a layout shows them again (refresh_cursor in _after_show).
+        for v in self.slice_views():
             v.update_info()
         self.render_all(slices_only=True)
 
@@ -187,7 +188,7 @@ class ViewGrid(QWidget):
     def _on_overlay_pixels(self, text_changes: bool = True) -> None:
         # The corner text names the mode and the opacity; threshold and swipe are pixels only.
         if text_changes:
-            for v in self._views.values():
+            for v in self.slice_views():
                 v.update_info()
         self.render_all(slices_only=True)
 

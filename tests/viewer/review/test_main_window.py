@@ -65,6 +65,23 @@ def test_wheel_and_arrows_scroll_only_that_view(window, qtbot):
     assert axial.slice_index() == 0  # clamped at the first slice
 
 
+def test_next_slice_is_windowed_ahead_while_idle(window, qtbot):
+    """After a wheel notch the following slice's greys are ready before the next notch, and
+    what is drawn from them is what a direct lookup gives."""
+    axial = window.views[Plane.AXIAL]
+    greys, volume = axial.pixels.greys, axial.volume.array
+    k0 = axial.slice_index()
+    wheel(axial.canvas, 1)
+    qtbot.waitUntil(lambda: (id(volume), 2, k0 + 2, window.state.window) in greys._items)
+    wheel(axial.canvas, -1)  # scrolling back: the slice before is looked up ahead
+    qtbot.waitUntil(lambda: (id(volume), 2, k0 - 1, window.state.window) in greys._items)
+    before = capture(axial.render_window)
+    greys.clear()
+    axial._composed_key = None
+    axial.render()
+    np.testing.assert_array_equal(capture(axial.render_window), before)
+
+
 def test_ctrl_wheel_zooms_and_middle_drag_pans(window):
     axial = window.views[Plane.AXIAL]
     scale = axial.camera.GetParallelScale()
