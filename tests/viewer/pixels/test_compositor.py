@@ -11,8 +11,8 @@ from viewer.pixels.compositor import (
     GreySlices,
     LutCache,
     compose,
-    fade,
     extract,
+    fade,
     lookup,
     slice_geometry,
 )
