@@ -4,11 +4,15 @@ Speed: seconds per volume, slices/s, and pipeline overhead = total pipeline time
 session.run time on the same prepared batches, run back to back in the same process.
 Realistic network: a ~31 M-parameter 2-D U-Net with random weights (benchmarks/unet_onnx.py),
 whole-slice windows; on CUDA also in fp16 and with IO binding on and off.
+Sampler: a 20-step, 2-sample rectified-flow card around a ~1.9 M-parameter U-Net denoiser
+(random weights) on 256x256 slices: seconds per volume and per step, overhead = pipeline time
+/ the same denoiser calls made raw (session.run on the same prepared windows).
 Memory: peak RSS (VmHWM) of `dcreview synthesize` on the NIfTI input, in total and as growth
 over the same command on the first 20 slices, per int16 byte of volume (floor: at most 3x).
 
     python benchmarks/synthesis.py [--slices 300] [--matrix 512] [--device cpu|cuda]
                                    [--unet-slices 8] [--skip-unet] [--skip-memory]
+                                   [--sampler-slices 4] [--skip-sampler]
 """
 
 from __future__ import annotations
@@ -95,6 +99,54 @@ def realistic(device: str, volume, slices: int) -> list[dict]:
     return rows
 
 
+def sampler(device: str, volume, slices: int, steps: int = 20, samples: int = 2) -> dict:
+    """A 20-step flow sampler: the pipeline against the same denoiser calls made raw."""
+    from unet_onnx import build_unet, sampler_card
+
+    from inference.synthesis.card import load_card
+    from inference.synthesis.engine import TILES_PER_CALL, _Grid, _Slices, synthesize
+    from inference.synthesis.runtime import create_session
+    from inference.synthesis.tiling import tiled_predict
+
+    path = HERE / "data" / "flow_denoiser.onnx"
+    if not path.exists():
+        params = build_unet(path, channels=2, widths=(32, 64, 128, 256), time_input="t")
+        print(f"built {path.name}: {params / 1e6:.1f} M parameters", flush=True)
+    card = load_card(sampler_card(path, steps, samples))
+    session = create_session(card, device)
+    sub = replace(volume, array=np.ascontiguousarray(volume.array[:slices]))
+    session.step_once(np.zeros((1, 1, 64, 64), np.float32))  # warm-up
+    result = synthesize(sub, session=session)
+    grid = _Grid(card, sub)
+    prepared = _Slices(grid, sub)
+    batch = int(card.data["tiling"]["batch"])
+    denoiser = session.roles["denoiser"]
+
+    def raw(x: np.ndarray) -> np.ndarray:
+        state = np.zeros((x.shape[0], 1, *x.shape[2:]), np.float32)
+        t = np.zeros((x.shape[0],), np.float32)
+        feeds = {"x": np.concatenate([state, x], axis=1), "t": t}
+        for _ in range(steps * samples):
+            y = denoiser.run(["pred"], feeds)[0]
+        return np.repeat(y, samples, axis=1)
+
+    batches = [prepared.prepare(list(range(k, min(slices, k + batch))))
+               for k in range(0, slices, batch)]
+    t0 = time.perf_counter()
+    for x in batches:
+        tiled_predict(x, raw, card.tile, float(card.data["tiling"]["overlap"]), TILES_PER_CALL)
+    raw_s = time.perf_counter() - t0
+    evaluations = result.volume.provenance["sampler"]["denoiser_evaluations"]
+    return {"model": f"flow sampler {steps} steps x {samples}", "provider": result.provider,
+            "io_binding": False, "input_dtype": card.input_dtype, "input": list(sub.shape),
+            "model_grid": list(grid.padded), "batch": batch, "steps": steps,
+            "samples": samples, "denoiser_evaluations": evaluations,
+            "seconds_per_volume": result.seconds, "slices_per_second": result.slices_per_second,
+            "seconds_per_step": result.seconds / (steps * samples),
+            "raw_session_run_seconds": raw_s, "overhead_vs_raw": result.seconds / raw_s,
+            "uncertainty_mean_sd_hu": float(result.uncertainty.array.mean())}
+
+
 def _cli_peak_mb(path: Path, device: str) -> float:
     """Peak resident memory (VmHWM) of one `dcreview synthesize` process on ``path``."""
     code = ("import tempfile\nfrom inference.cli import main\n"
@@ -138,6 +190,8 @@ def main() -> int:
     parser.add_argument("--unet-slices", type=int, default=8)
     parser.add_argument("--skip-unet", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--sampler-slices", type=int, default=4)
+    parser.add_argument("--skip-sampler", action="store_true")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "synthesis.json")
     args = parser.parse_args()
 
@@ -155,6 +209,9 @@ def main() -> int:
     if not args.skip_unet:
         report["realistic"] = realistic(args.device, volume, args.unet_slices)
         rows += report["realistic"]
+    if not args.skip_sampler:
+        report["sampler"] = sampler(args.device, volume, args.sampler_slices)
+        rows.append(report["sampler"])
     print(f"\ninput {'x'.join(map(str, volume.shape[::-1]))}, device {args.device}")
     print(f"{'model':<34}{'dtype':>8}{'iobind':>7}{'slices':>7}{'s/vol':>9}{'slices/s':>9}"
           f"{'overhead':>9}")
@@ -166,6 +223,12 @@ def main() -> int:
         print(f"trust checks of the demo output: {demo['trust_seconds']:.2f} s "
               f"({demo['trust_seconds'] / demo['seconds_per_volume']:.0%} of the synthesis), "
               f"verdict {demo['trust_verdict']}")
+    if "sampler" in report:
+        smp = report["sampler"]
+        print(f"sampler: {smp['seconds_per_step']:.2f} s per step over "
+              f"{smp['input'][0]} slices of {'x'.join(map(str, smp['model_grid']))}, "
+              f"{smp['denoiser_evaluations']} denoiser calls, uncertainty mean SD "
+              f"{smp['uncertainty_mean_sd_hu']:.1f} HU")
     floors = {"demo overhead <= 1.15": demo["overhead_vs_raw"] <= 1.15}
     if not args.skip_memory:
         mem = peak_memory(path, volume, args.device)

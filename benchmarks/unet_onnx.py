@@ -64,32 +64,60 @@ class _Graph:
         return y
 
 
-def build_unet(path: Path, channels: int = 3, fp16: bool = False, seed: int = 0) -> int:
-    """Write the U-Net to ``path``; returns its parameter count."""
+def build_unet(path: Path, channels: int = 3, fp16: bool = False, seed: int = 0,
+               widths: tuple[int, ...] = WIDTHS, time_input: str | None = None) -> int:
+    """Write the U-Net to ``path``; returns its parameter count. With ``time_input`` it is a
+    sampler's denoiser: input "x" (state and conditioning) and a time input, added as a
+    learned-looking bias so the runtime keeps it."""
     g = _Graph(np.random.default_rng(seed), fp16)
-    x, skips, cin = "noncontrast", [], channels
-    for w in WIDTHS[:-1]:
+    first = "x" if time_input else "noncontrast"
+    x, skips, cin = first, [], channels
+    for w in widths[:-1]:
         x = g.conv(g.conv(x, cin, w), w, w)
         skips.append(x)
         x, cin = g.pool(x), w
-    x = g.conv(g.conv(x, cin, WIDTHS[-1]), WIDTHS[-1], WIDTHS[-1])
-    cin = WIDTHS[-1]
-    for w, skip in zip(reversed(WIDTHS[:-1]), reversed(skips), strict=True):
+    x = g.conv(g.conv(x, cin, widths[-1]), widths[-1], widths[-1])
+    cin = widths[-1]
+    for w, skip in zip(reversed(widths[:-1]), reversed(skips), strict=True):
         x = g.concat(g.up(x, cin, w), skip)
         x = g.conv(g.conv(x, 2 * w, w), w, w)
         cin = w
     y = g.conv(x, cin, 1, k=1, relu=False)
-    g.nodes.append(helper.make_node("Identity", [y], ["arterial"]))
     elem = TensorProto.FLOAT16 if fp16 else TensorProto.FLOAT
+    inputs = [helper.make_tensor_value_info(first, elem, ["batch", channels, "h", "w"])]
+    if time_input:
+        g.inits.append(numpy_helper.from_array(np.array([-1, 1, 1, 1], np.int64), "t_shape"))
+        g.inits.append(numpy_helper.from_array(np.array([1e-3], np.float32), "t_gain"))
+        g.nodes += [helper.make_node("Reshape", [time_input, "t_shape"], ["t_col"]),
+                    helper.make_node("Mul", ["t_col", "t_gain"], ["t_bias"]),
+                    helper.make_node("Add", [y, "t_bias"], ["pred"])]
+        inputs.append(helper.make_tensor_value_info(time_input, TensorProto.FLOAT, ["batch"]))
+        out = "pred"
+    else:
+        g.nodes.append(helper.make_node("Identity", [y], ["arterial"]))
+        out = "arterial"
     graph = helper.make_graph(
-        g.nodes, "unet31m",
-        [helper.make_tensor_value_info("noncontrast", elem, ["batch", channels, "h", "w"])],
-        [helper.make_tensor_value_info("arterial", elem, ["batch", 1, "h", "w"])],
+        g.nodes, path.stem, inputs,
+        [helper.make_tensor_value_info(out, elem, ["batch", 1, "h", "w"])],
         initializer=g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(path))
     return g.params
+
+
+def sampler_card(onnx_path: Path, steps: int = 20, samples: int = 2, tile: int = 256) -> Path:
+    """A flow (Euler) sampler card for a ``build_unet(..., time_input="t")`` denoiser."""
+    path = unet_card(onnx_path, False, tile)
+    card = json.loads(path.read_text())
+    card.update(kind="flow", sampler={"schedule": "euler", "steps": steps, "samples": samples,
+                                      "prediction": "velocity", "time_input": "t", "seed": 0})
+    card["files"][0]["role"] = "denoiser"
+    card["inputs"][0].update(name="x", channels=1)
+    card["outputs"][0]["name"] = "pred"
+    card["expected_spacing_mm"] = [1.5, 1.5, 1.25]
+    path.write_text(json.dumps(card))
+    return path
 
 
 def unet_card(onnx_path: Path, fp16: bool, tile: int = 256) -> Path:

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--dicom", action="store_true",
                      help="also write a DICOM CT series (derived, labelled SYNTHETIC) into "
                           "OUTDIR/dicom, in the source study; needs DICOM input")
+    syn.add_argument("--seed", type=int, help="diffusion and flow models: the seed of the "
+                                             "starting noise (default: the card's; the one "
+                                             "used is in the run report)")
     syn.add_argument("--deidentify", action="store_true",
                      help="de-identify the DICOM export (PS3.15 Basic profile)")
     from inference.annotation_exports import add_parser as add_annotations_parser
@@ -233,7 +236,7 @@ def _synthesize(args: argparse.Namespace) -> int:
 
     settings = CaseSettings(card=args.model or "", device=args.device, dicom=args.dicom,
                             deidentify=args.dicom and args.deidentify, country=args.country,
-                            grid_intensity=args.grid_intensity)
+                            grid_intensity=args.grid_intensity, seed=args.seed)
     card = settings.model_card()
     session = create_session(card, args.device)
     for note in session.notes:
@@ -265,6 +268,11 @@ def _synthesize(args: argparse.Namespace) -> int:
     print(f"{SYNTHETIC_LABEL}\nwrote {result.output}\nwrote {result.report_path}\n"
           f"{synthesis.slices} slices in {synthesis.seconds:.1f} s on {synthesis.provider}; "
           f"{result.energy.summary()}")
+    sampler = synthesis.volume.provenance.get("sampler")
+    if sampler is not None:  # what reproduces the run, and what the spread cost
+        print(f"sampler {sampler['schedule']}, {sampler['steps']} steps x {sampler['samples']} "
+              f"samples, seed {sampler['seed']}; "
+              f"{result.energy.joules / sampler['samples']:.1f} J per sample")
     if synthesis.trust is not None:  # one line per flagged check, the verdict last
         trust = synthesis.trust
         for finding in trust.flagged:

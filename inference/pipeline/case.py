@@ -112,11 +112,12 @@ def open_input(path: str, *, series: str | None = None, nodes: dict | None = Non
 def synthesize_volume(volume: Volume, session: ModelSession, *, country: str | None = None,
                       grid_intensity: float | None = None,
                       progress: ProgressCallback | None = None,
-                      cancel: CancelToken | None = None) -> tuple[SynthesisResult, EnergyReport]:
+                      cancel: CancelToken | None = None,
+                      seed: int | None = None) -> tuple[SynthesisResult, EnergyReport]:
     """Domain check, synthesis and its energy (what the viewer runs on a loaded volume)."""
     meter = EnergyMeter(country=country, intensity_override=grid_intensity)
     meter.start()
-    result = synthesize(volume, session=session, progress=progress, cancel=cancel)
+    result = synthesize(volume, session=session, progress=progress, cancel=cancel, seed=seed)
     return result, meter.stop(result.provider)
 
 
@@ -217,7 +218,7 @@ def run_case(case: CaseSpec, outdir: str | Path, settings: CaseSettings, *,
     del loaded
     result, energy = synthesize_volume(source, session, country=settings.country,
                                        grid_intensity=settings.grid_intensity,
-                                       progress=progress, cancel=cancel)
+                                       progress=progress, cancel=cancel, seed=settings.seed)
     evaluation = None
     if case.real and settings.evaluate:
         opened = open_input(case.real, nodes=nodes, progress=progress, cancel=cancel,

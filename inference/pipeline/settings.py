@@ -37,6 +37,7 @@ class CaseSettings:
     deidentify: bool = False
     country: str | None = None
     grid_intensity: float | None = None
+    seed: int | None = None  # a diffusion or flow model's starting noise (None: the card's)
 
     def model_card(self) -> ModelCard:
         """The card this run uses (checksum verified)."""
@@ -46,4 +47,5 @@ class CaseSettings:
         """The settings that change an output."""
         return {"evaluate": self.evaluate, "roi_labels": list(self.roi_labels),
                 "threshold_hu": self.threshold_hu, "dicom": self.dicom,
-                "deidentify": self.deidentify}
+                "deidentify": self.deidentify,
+                **({} if self.seed is None else {"seed": self.seed})}

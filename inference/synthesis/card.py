@@ -39,10 +39,11 @@ def card_schema(version: int = 2) -> dict:
 
 @dataclass(frozen=True)
 class ModelFile:
-    """One ONNX file of a card (an ensemble has several)."""
+    """One ONNX file of a card (an ensemble has several, a sampler one per graph)."""
 
     path: Path
     sha256: str
+    role: str = "member"  # or a sampler's denoiser, encoder, decoder
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,18 @@ class ModelCard:
     @property
     def files(self) -> list[ModelFile]:
         """The ONNX files (ensemble members), each with the checksum the card declares."""
-        return [ModelFile(self.path.parent / f["file"], f["sha256"]) for f in self.data["files"]]
+        return [ModelFile(self.path.parent / f["file"], f["sha256"], f.get("role", "member"))
+                for f in self.data["files"]]
+
+    @property
+    def kind(self) -> str:
+        """'regression' (one pass), or 'diffusion' / 'flow' (a sampler from noise)."""
+        return str(self.data.get("kind", "regression"))
+
+    @property
+    def sampler(self) -> dict:
+        """A diffusion or flow card's sampler (schedule, steps, samples...); {} otherwise."""
+        return dict(self.data.get("sampler", {}))
 
     @property
     def onnx_path(self) -> Path:
@@ -129,7 +141,10 @@ class ModelCard:
 
     @property
     def predictions_per_voxel(self) -> int:
-        """Members x (1 + flips): more than one gives an uncertainty layer."""
+        """Members x (1 + flips), or a sampler's samples: more than one gives an uncertainty
+        layer."""
+        if self.kind != "regression":
+            return int(self.sampler["samples"])
         return len(self.files) * (1 + len(self.flips))
 
     @property
@@ -176,7 +191,10 @@ class ModelCard:
         return {"model": self.name, "model_version": self.version, "model_sha256": self.sha256,
                 "synthetic_phantoms_only": self.synthetic_phantoms_only,
                 "output_kind": self.output_kind, "ensemble_members": len(self.files),
-                "test_time_flips": self.flips}
+                "test_time_flips": self.flips, "model_kind": self.kind,
+                **({"sampler": {k: self.sampler[k] for k in ("schedule", "steps", "samples",
+                                                             "prediction")}}
+                   if self.kind != "regression" else {})}
 
 
 def file_sha256(path: Path) -> str:
@@ -262,9 +280,45 @@ def _check_numbers(data: dict, name: str) -> None:
     if layout_in == "NCDHW" and data["inputs"][0]["channels"] != 1:
         raise ModelError(f"model card {name} is invalid at inputs/0/channels: a 3-D patch "
                          "model takes one channel")
+    _check_sampler(data, name)
     for key, rng in (data.get("domain") or {}).items():
         if key.endswith("_mm") and rng[0] > rng[1]:
             raise ModelError(f"model card {name} is invalid at domain/{key}: {rng[0]} > {rng[1]}")
+
+
+def _check_sampler(data: dict, name: str) -> None:
+    """A sampler card's graphs and schedule fit together; a regression card has neither."""
+    kind = data.get("kind", "regression")
+    roles = [f.get("role", "member") for f in data["files"]]
+    if kind == "regression":
+        if "sampler" in data or any(r != "member" for r in roles):
+            raise ModelError(f"model card {name}: a sampler or graph roles need kind "
+                             "diffusion or flow")
+        return
+    spec = data.get("sampler")
+    if spec is None:
+        raise ModelError(f"model card {name}: a {kind} card needs a sampler (schedule, steps, "
+                         "samples, prediction, time_input)")
+    if sorted(roles) not in (["denoiser"], ["decoder", "denoiser", "encoder"]):
+        raise ModelError(f"model card {name} is invalid at files: a {kind} card has one "
+                         "denoiser, and for a latent model one encoder and one decoder "
+                         f"(it has: {', '.join(roles)})")
+    flow = kind == "flow"
+    if (spec["schedule"] == "euler") != flow or (spec["prediction"] == "velocity") != flow:
+        raise ModelError(f"model card {name} is invalid at sampler: a flow card samples with "
+                         "euler and a velocity prediction; a diffusion card with ddpm or ddim "
+                         "and an epsilon, sample or v prediction")
+    if not flow:
+        noise = spec.get("noise_schedule")
+        if noise is None:
+            raise ModelError(f"model card {name} is invalid at sampler: diffusion needs its "
+                             "noise_schedule (train_steps, beta_schedule, beta_start, beta_end)")
+        if spec["steps"] > noise["train_steps"]:
+            raise ModelError(f"model card {name} is invalid at sampler/steps: "
+                             f"{spec['steps']} steps of a {noise['train_steps']}-step schedule")
+    if data.get("test_time_augmentation", {}).get("flips"):
+        raise ModelError(f"model card {name}: test-time flips and a sampler's samples would "
+                         "mix two spreads; use the samples")
 
 
 def load_card(path: str | Path, verify: bool = True) -> ModelCard:

@@ -15,13 +15,14 @@ import numpy as np
 from scipy import ndimage
 
 from inference import provenance as labels
-from inference.errors import ModelError
+from inference.errors import DcreviewError, ModelError
 from inference.io.volume import Volume
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
 from inference.synthesis.card import MAX_MODEL_PIXELS, ModelCard, default_card, model_grid_pixels
 from inference.synthesis.domain import DomainReport, check_domain
 from inference.synthesis.runtime import ModelSession, after_device_failure, create_session
-from inference.synthesis.tiling import tiled_predict
+from inference.synthesis.sampler import SamplerSession
+from inference.synthesis.tiling import predict_calls, tiled_predict
 from inference.trust.findings import TrustReport
 
 log = logging.getLogger(__name__)
@@ -178,8 +179,10 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
                session: ModelSession | None = None, device: str = "auto",
                batch_size: int | None = None, threads: int | None = None,
                progress: ProgressCallback | None = None,
-               cancel: CancelToken | None = None) -> SynthesisResult:
-    """Predict the contrast-enhanced volume; the result is marked synthetic, with provenance."""
+               cancel: CancelToken | None = None, seed: int | None = None) -> SynthesisResult:
+    """Predict the contrast-enhanced volume; the result is marked synthetic, with provenance.
+
+    ``seed`` replaces a diffusion or flow card's own seed (the one used is recorded)."""
     if session is None:
         session = create_session(card or default_card(), device, threads)
     card = session.card
@@ -190,10 +193,14 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
     out = np.empty(volume.shape, dtype=np.int16)  # pre-allocated once; nothing else is whole
     unc = np.zeros(volume.shape, dtype=np.int16) if card.predictions_per_voxel > 1 else None
     # Every batch is real work: report each one (no rate limit), so cancel acts within one.
-    reporter = ProgressReporter("Synthesising digital contrast", nk, progress, cancel,
-                                min_interval_s=0.0)
+    # A sampler reports its steps instead (one bar, not two counts taking turns).
+    sampling = isinstance(session, SamplerSession)
+    reporter = ProgressReporter("Synthesising digital contrast", nk,
+                                None if sampling else progress, cancel, min_interval_s=0.0)
     t0 = time.perf_counter()
     reporter.step(0)
+    if sampling:
+        _bind_sampler(session, grid, volume, batch_size, progress, cancel, seed)
     if card.dims == 3:
         from inference.synthesis.patches3d import run_patches
 
@@ -209,6 +216,9 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
     provenance = {**card.provenance(), "provider": session.active_provider, "created": created,
                   "input_series_uid": meta.series_uid, "notes": list(session.notes),
                   "domain": domain.as_dict()}
+    if isinstance(session, SamplerSession):
+        provenance["sampler"] = {**provenance["sampler"], "seed": session.seed,
+                                 "denoiser_evaluations": session.evaluations}
     synthetic = replace(
         volume, array=out, synthetic=True,
         metadata=replace(meta, series_description=labels.volume_description(
@@ -220,7 +230,8 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
         uncertainty = replace(
             volume, array=unc, synthetic=True,
             metadata=replace(meta, series_description=labels.volume_description(
-                f"SD over {card.predictions_per_voxel} predictions, {card.name} "
+                f"SD over {card.predictions_per_voxel} "
+                f"{'predictions' if card.kind == 'regression' else 'samples'}, {card.name} "
                 f"{card.version}", meta.series_description, "uncertainty"),
                 window_center=25.0, window_width=50.0),
             provenance={**provenance, "layer": "uncertainty"})
@@ -232,6 +243,32 @@ def synthesize(volume: Volume, card: ModelCard | None = None, *,
              session.active_provider, trust.verdict)
     return SynthesisResult(synthetic, session.active_provider, seconds, run_seconds, nk, batches,
                            list(session.notes), domain, uncertainty, trust)
+
+
+def _bind_sampler(session: SamplerSession, grid: _Grid, volume: Volume,
+                  batch_size: int | None, progress: ProgressCallback | None,
+                  cancel: CancelToken | None, seed: int | None) -> None:
+    """Per-step progress and cancel for a sampler, counted against every denoiser call the
+    run will make (windows x samples x steps)."""
+    card = session.card
+    spec = card.sampler
+    tile, overlap = card.tile, float(card.data["tiling"]["overlap"])
+    nk = volume.shape[0]
+    if card.dims == 3:
+        m = grid.multiple
+        calls = predict_calls(1, (-(-nk // m) * m, *grid.padded), tile, overlap,
+                              int(card.data["tiling"]["batch"]))
+    else:
+        per_batch = batch_size or int(card.data["tiling"]["batch"])
+        calls = sum(predict_calls(min(per_batch, nk - k), grid.padded, tile, overlap,
+                                  TILES_PER_CALL) for k in range(0, nk, per_batch))
+    total = calls * int(spec["samples"]) * int(spec["steps"])
+    reporter = ProgressReporter(f"Sampling digital contrast ({spec['steps']} steps x "
+                                f"{spec['samples']} samples)", total, progress, cancel)
+    session.on_step = reporter.step
+    session.evaluations = 0
+    if seed is not None:
+        session.seed = int(seed)
 
 
 def _check(volume: Volume, synthetic: Volume, card: ModelCard, uncertainty: Volume | None,
@@ -265,6 +302,8 @@ def _run_slices(session: ModelSession, grid: _Grid, volume: Volume, out: np.ndar
             t1 = time.perf_counter()
             pred = tiled_predict(x, session.run, tile, overlap, TILES_PER_CALL)
             run_seconds += time.perf_counter() - t1
+        except DcreviewError:  # a cancel or a refused output is final, not a device failure
+            raise
         except Exception as exc:
             session, batch_size = _recover(session, batch_size, exc, threads)
             continue

@@ -1,7 +1,9 @@
 """`dcreview model init|check`: draft a card from an ONNX graph; validate, probe and try a card.
 
     dcreview model init MODEL.onnx [MORE.onnx ...] -o MODEL.card.json
+    dcreview model import MONAI_BUNDLE_DIR -o MODEL.card.json
     dcreview model check MODEL.card.json [--case DEMO_CASE_DIR] [--device cpu]
+    dcreview model warmup MODEL.card.json [--device tensorrt]
 """
 
 from __future__ import annotations
@@ -34,6 +36,16 @@ def add_parser(sub) -> None:
     check.add_argument("--case", type=Path, help="a demo case folder (dcreview demo-data) "
                                                  "instead of the built-in small phantom")
     check.add_argument("--device", default="cpu")
+    bundle = msub.add_parser("import", help="draft a card from a MONAI bundle (metadata.json, "
+                                            "inference.json, models/model.onnx)")
+    bundle.add_argument("bundle", type=Path)
+    bundle.add_argument("-o", "--output", type=Path, required=True)
+    bundle.add_argument("--kind", choices=("image", "enhancement"), default="image")
+    warm = msub.add_parser("warmup", help="load a model on the device and run it once, so "
+                                          "TensorRT builds and caches its engine before a "
+                                          "clinician waits on it")
+    warm.add_argument("card", type=Path)
+    warm.add_argument("--device", default="auto", help="auto, cuda, tensorrt, cpu")
 
 
 def _dims(value_info) -> list:
@@ -129,8 +141,14 @@ def check(card_path: Path, case: Path | None, device: str) -> int:
     print(f"graph     probe passed: {card.input_name} {layout} {card.input_dtype}, "
           f"{card.channels} channel(s) -> {card.output_name} ({card.output_kind}); tile "
           f"{'x'.join(map(str, card.tile))}")
-    print(f"members   {len(card.files)} x {1 + len(card.flips)} prediction(s) per voxel"
-          + (f" (flips: {', '.join(card.flips)})" if card.flips else ""))
+    if card.kind != "regression":
+        spec = card.sampler
+        print(f"sampler   {card.kind}: {spec['schedule']}, {spec['steps']} steps x "
+              f"{spec['samples']} samples ({spec['prediction']} prediction), seed "
+              f"{session.seed}; graphs: {', '.join(f.role for f in card.files)}")
+    else:
+        print(f"members   {len(card.files)} x {1 + len(card.flips)} prediction(s) per voxel"
+              + (f" (flips: {', '.join(card.flips)})" if card.flips else ""))
     print(f"runs on   {session.device_label}" + "".join(f"; {n}" for n in session.notes))
     truth = None
     if case is not None:
@@ -160,8 +178,65 @@ def check(card_path: Path, case: Path | None, device: str) -> int:
     return 0
 
 
+def import_command(bundle: Path, output: Path, kind: str) -> int:
+    """`model import`: a card draft from a MONAI bundle, one line per thing not mapped."""
+    from inference.synthesis.bundle import import_bundle, write_card
+
+    result = import_bundle(bundle, kind)
+    for line in write_card(result, output):
+        print(line)
+    load_card(output)  # the draft is valid as written
+    print(f"wrote draft card {output} from bundle {bundle.name}")
+    for line in result.mapped:
+        print(f"mapped    {line}")
+    for line in result.unmapped:
+        print(f"NOT MAPPED: {line}")
+    todo = [k for k, v in result.card.items() if isinstance(v, str) and v.startswith(DRAFT)]
+    if todo:
+        print(f"fill in: {', '.join(todo)}")
+    print(f"then: dcreview model check {output}")
+    return 0
+
+
+def warmup(card_path: Path, device: str) -> int:
+    """`model warmup`: open the model on the device and run a tile twice (the first run builds
+    and caches a TensorRT engine); print both times."""
+    import numpy as np
+
+    from inference.synthesis.runtime import TENSORRT, create_session, trt_cache_dir
+    from inference.synthesis.sampler import SamplerSession
+
+    card = load_card(card_path)
+    t0 = time.perf_counter()
+    session = create_session(card, device)
+    opened = time.perf_counter() - t0
+    x = np.zeros((int(card.data["tiling"]["batch"]), card.channels, *card.tile),
+                 dtype=np.float32)
+    times = []
+    for _ in range(2):
+        t1 = time.perf_counter()
+        if isinstance(session, SamplerSession):
+            session.step_once(x)  # one step: a 1000-step sampler need not run to the end
+        else:
+            session.run(x)
+        times.append(time.perf_counter() - t1)
+    print(f"model     {card.label} on {session.device_label}"
+          + "".join(f"; {n}" for n in session.notes))
+    print(f"opened in {opened:.1f} s; a {'x'.join(map(str, x.shape))} tile: first run "
+          f"{times[0]:.2f} s, then {times[1]:.2f} s")
+    if session.active_provider == TENSORRT:
+        print(f"TensorRT engine cached in {trt_cache_dir()}")
+    elif session.active_provider == "CPUExecutionProvider":
+        print("no GPU provider here: nothing to build or cache")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute `dcreview model ...`."""
+    if args.model_command == "import":
+        return import_command(args.bundle, args.output, args.kind)
+    if args.model_command == "warmup":
+        return warmup(args.card, args.device)
     if args.model_command == "init":
         for p in args.onnx:
             if not p.exists():

@@ -50,6 +50,12 @@ def build_report(source: Volume, result: SynthesisResult, session: ModelSession,
         "domain": result.domain.as_dict(),
         "energy": energy.as_dict(),
     }
+    sampler = out.provenance.get("sampler")
+    if sampler is not None:
+        joules = energy.joules
+        report["sampler"] = {**sampler,
+                             "joules_per_step": joules / (sampler["steps"] * sampler["samples"]),
+                             "joules_per_sample": joules / sampler["samples"]}
     if result.trust is not None:
         report["trust"] = result.trust.as_dict()
     jsonschema.validate(report, report_schema())

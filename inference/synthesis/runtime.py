@@ -170,18 +170,30 @@ def create_session(card: ModelCard, device: str = "auto", threads: int | None = 
     options.log_severity_level = 3  # a failed CUDA load must not spray the user's terminal
     if threads:
         options.intra_op_num_threads = threads
+
+    def open_graph(member, wanted: list[str], notes: list[str]) -> ort.InferenceSession:
+        try:
+            return _open(member.path, options, _provider_entries(wanted, card))
+        except Exception as exc:
+            if wanted == [CPU]:
+                raise ModelError(f"model {card.name} could not be loaded from "
+                                 f"{member.path.name}: {ort_message(exc)}") from exc
+            notes.append(f"{wanted[0]} could not start ({type(exc).__name__}); using the CPU")
+            return _open(member.path, options, [CPU])
+
+    if card.kind != "regression":
+        from inference.synthesis.sampler import create_sampler_session
+
+        ms = create_sampler_session(card, requested, options, open_graph)
+        log.info("%s model %s %s on %s", card.kind, card.name, card.version, ms.active_provider)
+        return ms
     notes: list[str] = []
     sessions = []
     for member in card.files:
-        try:
-            sess = _open(member.path, options, _provider_entries(requested, card))
-        except Exception as exc:
-            if requested == [CPU]:
-                raise ModelError(f"model {card.name} could not be loaded from "
-                                 f"{member.path.name}: {ort_message(exc)}") from exc
-            notes.append(f"{requested[0]} could not start ({type(exc).__name__}); using the CPU")
+        before = len(notes)
+        sess = open_graph(member, requested, notes)
+        if len(notes) > before:  # it could not start: the other members go to the CPU too
             requested = [CPU]
-            sess = _open(member.path, options, [CPU])
         sessions.append(sess)
     fixed_batch = None
     for member, sess in zip(card.files, sessions, strict=True):
@@ -213,6 +225,9 @@ def after_device_failure(ms: ModelSession, exc: Exception,
 def cpu_fallback(ms: ModelSession, threads: int | None = None) -> ModelSession:
     """A CPU session for the same model (after a GPU failure mid-run)."""
     fallback = create_session(ms.card, "cpu", threads, verify=False)
+    for attr in ("seed", "on_step", "evaluations"):  # a sampler goes on where it was
+        if hasattr(ms, attr):
+            setattr(fallback, attr, getattr(ms, attr))
     fallback.notes = [*ms.notes, f"{ms.device_label} failed during the run; finished on the CPU"]
     return fallback
 

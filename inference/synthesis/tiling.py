@@ -37,6 +37,20 @@ def importance_map(tile: int | tuple[int, ...], sigma_scale: float = 0.125) -> n
     return np.maximum(w, 1e-3).astype(np.float32)
 
 
+def predict_calls(n: int, spatial: tuple[int, ...], tile: int | tuple[int, ...],
+                  overlap: float, max_tiles_per_call: int = 8) -> int:
+    """How many times ``tiled_predict`` calls its model for ``n`` items of ``spatial`` size
+    (a sampler's progress counts its steps against this)."""
+    tiles = (tile,) * len(spatial) if isinstance(tile, int) else tuple(tile)
+    spatial = tuple(max(s, t) for s, t in zip(spatial, tiles, strict=True))
+    if spatial == tiles:
+        return 1
+    positions = 1
+    for s, t in zip(spatial, tiles, strict=True):
+        positions *= len(window_starts(s, t, overlap))
+    return -(-n * positions // max_tiles_per_call)
+
+
 def tiled_predict(batch: np.ndarray, predict: Callable[[np.ndarray], np.ndarray],
                   tile: int | tuple[int, ...], overlap: float,
                   max_tiles_per_call: int = 8) -> np.ndarray:

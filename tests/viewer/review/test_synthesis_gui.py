@@ -1,5 +1,6 @@
 """Synthesis from the viewer: background run, responsive views, overlay when done."""
 
+import re
 import time
 
 import numpy as np
@@ -168,3 +169,37 @@ def coloured_pixels(pixels: np.ndarray) -> int:
     """Pixels with clear colour (not grey) below the banner strip."""
     body = pixels[60:].astype(int)
     return int(((body.max(axis=-1) - body.min(axis=-1)) > 60).sum())
+
+
+def test_sampler_spread_is_the_uncertainty_layer(qtbot, settings, phantom_volumes, tmp_path):
+    """A 20-step diffusion card run from the viewer: progress per step, and the SD of its
+    samples shown as the uncertainty overlay."""
+    from inference.synthesis.card import load_card
+    from tests.support.sampler_models import diffusion_denoiser, sampler_card
+    from viewer.model.state import OverlayMode
+
+    graph = diffusion_denoiser(tmp_path / "leaky.onnx", prediction="sample", leak=0.2)
+    path = sampler_card({"denoiser": graph}, prediction="sample", samples=3, tile=64)
+    data = path.read_text().replace('"expected_spacing_mm": [1.0, 1.0, 2.5]',
+                                    '"expected_spacing_mm": [4.0, 4.0, 7.5]')
+    path.write_text(data)
+    card = load_card(path)
+    w = open_window(qtbot, settings, phantom_volumes[0])
+    stages: list[str] = []
+    w.synthesis.progress_bar.valueChanged.connect(
+        lambda _v: stages.append(w.synthesis.progress_bar.format()))
+    w.synthesis.choose(card)
+    w.start_synthesis()
+    qtbot.waitUntil(lambda: not w.synthesis.running, timeout=120_000)
+    assert w.state.uncertainty is not None
+    assert "SD over 3 samples" in w.state.uncertainty.metadata.series_description
+    assert float(w.state.uncertainty.array.mean()) > 1.0
+    totals = {int(m.group(1)) for f in stages if (m := re.search(r"/(\d+)", f))}
+    # One bar counting denoiser calls: windows x 3 samples x 20 steps.
+    assert len(totals) == 1 and totals.pop() % 60 == 0
+    axial = w.views[Plane.AXIAL]
+    before = coloured_pixels(capture(axial.render_window))
+    w.state.set_overlay_mode(OverlayMode.UNCERTAINTY)
+    w.grid.render_all()
+    assert axial.texts.colour_bar.kind == "uncertainty"
+    assert coloured_pixels(capture(axial.render_window)) > before + 500
