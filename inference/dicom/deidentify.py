@@ -225,4 +225,4 @@ def deidentify_volume(volume: Volume, deid: Deidentifier) -> Volume:
                                        else "de-identified"))
     provenance = {k: (deid.uid(v) if k.endswith("uid") and isinstance(v, str) and v else v)
                   for k, v in volume.provenance.items()}
-    return replace(volume, metadata=meta, provenance=provenance)
+    return replace(volume, metadata=meta, provenance=provenance, identity=None)

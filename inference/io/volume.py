@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from inference.io.geometry import Geometry
+from inference.io.identity import Identity
 
 _TOKENS = itertools.count(1)
 INT16_MIN = np.iinfo(np.int16).min
@@ -55,6 +56,8 @@ class Volume:
     provenance: dict = field(default_factory=dict)
     # Never reused, unlike id(): caches of derived pixels key on it (a freed volume's id can
     # come back for a new one, and a stale map would be served). replace() makes a new one.
+    # Who the patient is, for the reading screen only (never logged, reported or exported).
+    identity: Identity | None = field(default=None, repr=False, compare=False)
     token: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

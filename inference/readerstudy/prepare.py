@@ -31,7 +31,7 @@ FORMAT = 2  # prepared layers' format: the real and synthetic through one chain
 
 def _plain(volume: Volume) -> Volume:
     """The voxels and grid only: no descriptions, UIDs or provenance travel into a study."""
-    return replace(volume, metadata=SeriesMetadata(), provenance={})
+    return replace(volume, metadata=SeriesMetadata(), provenance={}, identity=None)
 
 
 def prepare_case(case: Case, out: Path, need_synthetic: bool, need_real: bool,

@@ -61,6 +61,36 @@ def slice_banner(state: Shown, role: Role, overlay_drawn: bool) -> str | None:
     return None
 
 
+def _date(da: str) -> str:
+    return f"{da[:4]}-{da[4:6]}-{da[6:8]}" if len(da) == 8 and da.isdigit() else da
+
+
+def _time(tm: str) -> str:
+    return f"{tm[:2]}:{tm[2:4]}" if len(tm) >= 4 and tm[:4].isdigit() else tm
+
+
+def identification(state: Shown, volume: Volume | None) -> list[tuple[str, str]]:
+    """The patient and study a view's series belongs to, as a PACS's corner overlay shows
+    them, each line with a shorter form: (full, short). None in a blinded arm."""
+    if state.blinded or volume is None:
+        return []
+    who = volume.identity
+    if who is None or who.empty:
+        return [("No patient identification in this file", "No patient ID")]
+    name = ", ".join(p for p in who.name.split("^")[:2] if p) or "(no name)"
+    birth = " ".join(p for p in (f"DOB {_date(who.birth_date)}" if who.birth_date else "",
+                                 who.sex) if p)
+    study = " ".join(p for p in (_date(who.study_date), _time(who.study_time)) if p)
+    lines = [(name, name), (f"ID {who.patient_id}", who.patient_id)]
+    if birth:
+        lines.append((birth, birth))
+    if study:
+        lines.append((f"Study {study}", _date(who.study_date)))
+    if who.accession:
+        lines.append((f"Acc {who.accession}", ""))
+    return lines
+
+
 def volume_banner(state: Shown, volume: Volume | None) -> str | None:
     """The banner of a view rendering ``volume`` on its own (the 3-D view), or None."""
     if state.blinded or volume is None or not volume.synthetic:

@@ -17,6 +17,8 @@ from viewer.model.layout import Layout, Role
 from viewer.model.window_level import WindowLevel, initial_window
 
 DEFAULT_THRESHOLD_HU = 40.0
+DEFAULT_DIFFERENCE_BAND_HU = 40.0  # |synthetic - real| below this is noise, not coloured
+DEFAULT_SMOOTHING_MM = 1.5  # about two voxels: speckle goes, a vessel wall stays
 
 
 class OverlayMode(Enum):
@@ -40,6 +42,7 @@ class ViewerState:
         self.overlay_opacity = 0.5
         self.overlay_mode = OverlayMode.SYNTHETIC
         self.enhancement_threshold = DEFAULT_THRESHOLD_HU
+        self.difference_threshold = DEFAULT_DIFFERENCE_BAND_HU
         self.swipe_position = 0.5
         self.layout = Layout.ROW
         # The preset a newly shown series opens with (None: the series' own window).
@@ -52,9 +55,11 @@ class ViewerState:
         self.overlay_opacity_changed = Event()  # (float)
         self.overlay_mode_changed = Event()  # (OverlayMode)
         self.enhancement_threshold_changed = Event()  # (float)
+        self.difference_threshold_changed = Event()  # (float)
         self.swipe_position_changed = Event()  # (float)
-        # Optional in-plane smoothing (mm) of the colour maps; 0 shows them voxel by voxel.
-        self.map_smoothing_mm = 0.0
+        # In-plane smoothing (mm) of the colour maps, on by default (voxel-wise maps of two
+        # noisy scans are mostly speckle); 0 shows them voxel by voxel.
+        self.map_smoothing_mm = DEFAULT_SMOOTHING_MM
         self.map_smoothing_changed = Event()  # (float)
         # Voxel-wise spread of an ensemble's / flipped predictions, for the overlay in view.
         self.uncertainty: Volume | None = None
@@ -96,6 +101,9 @@ class ViewerState:
         if role is Role.BASE and volume is not None:
             self.cursor = volume.geometry.center(volume.shape)
             self.window = initial_window(volume, self.window_preset)
+        if self.overlay_mode not in self.available_modes():
+            # e.g. a new, unregistered real scan: its difference is not a model error map.
+            self.set_overlay_mode(OverlayMode.SYNTHETIC)
         self.volumes_changed.emit(role)
         if role is Role.BASE and volume is not None:
             self.window_changed.emit(self.window)
@@ -144,7 +152,9 @@ class ViewerState:
             self.overlay_opacity_changed.emit(value)
 
     def set_overlay_mode(self, mode: OverlayMode) -> None:
-        """Choose how the overlay is drawn."""
+        """Choose how the overlay is drawn (a mode that cannot draw now is refused)."""
+        if mode not in self.available_modes():
+            return
         if mode is not self.overlay_mode:
             self.overlay_mode = mode
             self.overlay_mode_changed.emit(mode)
@@ -165,15 +175,24 @@ class ViewerState:
             self.uncertainty_changed.emit(volume)
 
     def available_modes(self) -> list[OverlayMode]:
-        """Overlay modes that can draw something now (uncertainty needs a spread)."""
+        """Overlay modes that can draw something now: the uncertainty needs a spread, the
+        difference a real scan registered onto the non-contrast grid (on the same grid but
+        unregistered, patient motion would show as if it were the model's error)."""
         return [m for m in OverlayMode
-                if m is not OverlayMode.UNCERTAINTY or self.uncertainty is not None]
+                if (m is not OverlayMode.UNCERTAINTY or self.uncertainty is not None)
+                and (m is not OverlayMode.DIFFERENCE or self.compare_registered)]
 
     def set_enhancement_threshold(self, hu: float) -> None:
         """Lowest enhancement (HU) coloured in the iodine overlay."""
         if float(hu) != self.enhancement_threshold:
             self.enhancement_threshold = float(hu)
             self.enhancement_threshold_changed.emit(self.enhancement_threshold)
+
+    def set_difference_threshold(self, hu: float) -> None:
+        """Half-width (HU) of the noise band the difference map leaves uncoloured."""
+        if float(hu) != self.difference_threshold:
+            self.difference_threshold = max(0.0, float(hu))
+            self.difference_threshold_changed.emit(self.difference_threshold)
 
     def set_swipe_position(self, fraction: float) -> None:
         """Where the swipe divides the views (0 = left edge, 1 = right edge)."""

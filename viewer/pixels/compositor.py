@@ -16,9 +16,12 @@ import numpy as np
 from inference.io.volume import Volume
 from viewer.model.window_level import WindowLevel
 from viewer.pixels.enhancement import (
+    DIFFERENCE_BAND_HU,
+    DIFFERENCE_RANGE_HU,
     ENHANCEMENT_MAX_HU,
     UNCERTAINTY_MAX_HU,
     UNCERTAINTY_THRESHOLD_HU,
+    diverging_table,
     iodine_table,
 )
 
@@ -99,17 +102,12 @@ class LutCache:
         return self._colour[1]
 
     def diverging(self, range_hu: float, threshold: float) -> np.ndarray:
-        """RGBA uint8 for signed differences: white to red above +threshold, to blue below."""
+        """RGBA uint8 for signed differences (enhancement.diverging_table: the colour bar's
+        too): uncoloured inside the noise band, red above it, blue below."""
         key = (range_hu, threshold)
         if self._diverging is None or self._diverging[0] != key:
             values = np.arange(-_OFFSET, _OFFSET, dtype=np.float32)
-            t = np.clip(np.abs(values) / range_hu, 0.0, 1.0)
-            lut = np.zeros((values.size, 4), dtype=np.float32)
-            pos = values >= 0
-            lut[:, 0] = np.where(pos, 1.0, 1.0 - t)
-            lut[:, 1] = 1.0 - t
-            lut[:, 2] = np.where(pos, 1.0 - t, 1.0)
-            lut[:, 3] = np.where(np.abs(values) >= threshold, 1.0, 0.0)
+            lut = diverging_table(values, range_hu, threshold)
             self._diverging = (key, np.rint(lut * 255).astype(np.uint8))
         return self._diverging[1]
 
@@ -187,7 +185,7 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
             overlay: np.ndarray | None = None, blend: Blend = Blend.GREY,
             opacity: float = 0.5, threshold: float = 40.0,
             swipe: tuple[float, bool] | None = None,
-            diverging: tuple[float, float] = (300.0, 20.0),
+            diverging: tuple[float, float] = (DIFFERENCE_RANGE_HU, DIFFERENCE_BAND_HU),
             greys: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> np.ndarray:
     """Write the displayed slice of a base slice and optional overlay: RGB (rows, cols, 3
     uint8), or grey (rows, cols) where ``greyscale`` says one channel is enough.

@@ -42,6 +42,27 @@ def iodine_table(threshold_hu: float, n: int = 256,
     return table
 
 
+DIFFERENCE_RANGE_HU = 300.0
+DIFFERENCE_BAND_HU = 40.0  # |synthetic - real| inside this is noise: left uncoloured
+
+
+def diverging_table(values: np.ndarray, range_hu: float = DIFFERENCE_RANGE_HU,
+                    band_hu: float = DIFFERENCE_BAND_HU) -> np.ndarray:
+    """RGBA (len x 4, 0..1) of signed differences: transparent inside the noise band
+    (|v| < band), then from a clear tint at the band's edge to saturated red (synthetic
+    above real) or blue (below) at ``range_hu``; never white, so speckle reads as grey."""
+    v = np.asarray(values, dtype=np.float64)
+    t = np.clip((np.abs(v) - band_hu) / max(range_hu - band_hu, 1.0), 0.0, 1.0)
+    pale = 0.6 * (1.0 - t)
+    out = np.empty((v.size, 4))
+    pos = v >= 0
+    out[:, 0] = np.where(pos, 1.0, pale)
+    out[:, 1] = pale
+    out[:, 2] = np.where(pos, pale, 1.0)
+    out[:, 3] = np.where(np.abs(v) >= band_hu, 0.55 + 0.45 * t, 0.0)
+    return out
+
+
 class SubtractionCache:
     """``other`` minus ``base`` for the current pair of volumes, computed once per pair.
 

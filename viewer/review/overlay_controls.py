@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.model.shortcuts import key
-from viewer.model.state import OverlayMode, ViewerState
+from viewer.model.state import DEFAULT_SMOOTHING_MM, OverlayMode, ViewerState
 
 FADE_STEP = 0.1
-SMOOTHING_MM = 1.5  # about two voxels: speckle goes, a vessel wall stays
+SMOOTHING_MM = DEFAULT_SMOOTHING_MM
 
 
 class OverlayControls(QObject):
@@ -47,9 +47,11 @@ class OverlayControls(QObject):
         state.overlay_visible_changed.connect(self._sync_visible)
         state.overlay_opacity_changed.connect(self._sync_opacity)
         state.overlay_mode_changed.connect(self._sync_mode)
-        state.enhancement_threshold_changed.connect(self._sync_threshold)
+        state.enhancement_threshold_changed.connect(lambda _hu: self._sync_threshold())
+        state.difference_threshold_changed.connect(lambda _hu: self._sync_threshold())
         state.swipe_position_changed.connect(self._sync_swipe)
-        state.volumes_changed.connect(lambda _role: self._sync_enabled())
+        state.volumes_changed.connect(lambda _role: (self._sync_enabled(),
+                                                     self._sync_modes_available()))
         state.uncertainty_changed.connect(lambda _u: self._sync_modes_available())
         state.map_smoothing_changed.connect(self._sync_smoothing)
 
@@ -79,8 +81,13 @@ class OverlayControls(QObject):
         self.threshold_spin.setRange(0, 400)
         self.threshold_spin.setSingleStep(10)
         self.threshold_spin.setSuffix(" HU")
-        self.threshold_spin.valueChanged.connect(st.set_enhancement_threshold)
-        self.threshold_action = bar.addWidget(QLabel("  Threshold "))
+        self.threshold_spin.setDecimals(0)
+        # One box, two thresholds: the enhancement map's, and the difference map's noise band.
+        self.threshold_spin.valueChanged.connect(
+            lambda hu: st.set_difference_threshold(hu)
+            if st.overlay_mode is OverlayMode.DIFFERENCE else st.set_enhancement_threshold(hu))
+        self.threshold_label = QLabel("  Threshold ")
+        self.threshold_action = bar.addWidget(self.threshold_label)
         self.threshold_spin_action = bar.addWidget(self.threshold_spin)
         self.swipe_slider = QSlider(Qt.Orientation.Horizontal, parent)
         self.swipe_slider.setRange(0, 100)
@@ -101,7 +108,7 @@ class OverlayControls(QObject):
         self._sync_visible(st.overlay_visible)
         self._sync_opacity(st.overlay_opacity)
         self._sync_mode(st.overlay_mode)
-        self._sync_threshold(st.enhancement_threshold)
+        self._sync_threshold()
         self._sync_smoothing(st.map_smoothing_mm)
         self._sync_swipe(st.swipe_position)
         self._sync_enabled()
@@ -111,16 +118,19 @@ class OverlayControls(QObject):
         self._quietly(self.smooth_check, lambda: self.smooth_check.setChecked(sigma_mm > 0))
 
     def _sync_modes_available(self) -> None:
-        """Grey out the uncertainty mode unless the model gave a spread."""
+        """Grey out the modes that cannot draw now, saying why."""
         available = self.state.available_modes()
         model = self.mode_combo.model()
+        why = {OverlayMode.UNCERTAINTY: "Needs a model card with an ensemble, test-time flips "
+                                        "or samples",
+               OverlayMode.DIFFERENCE: "Needs the real contrast scan loaded and registered "
+                                       "(Compare > Register)"}
         for i, mode in enumerate(OverlayMode):
             item = model.item(i)
             if item is not None:
                 item.setEnabled(mode in available)
-                if mode is OverlayMode.UNCERTAINTY:
-                    item.setToolTip("" if mode in available else
-                                    "Needs a model card with an ensemble or test-time flips")
+                if mode in why:
+                    item.setToolTip("" if mode in available else why[mode])
 
     @staticmethod
     def _quietly(widget: QObject, setter: Callable[[], None]) -> None:
@@ -145,13 +155,19 @@ class OverlayControls(QObject):
     def _sync_mode(self, mode: OverlayMode) -> None:
         self._quietly(self.mode_combo, lambda: self.mode_combo.setCurrentIndex(
             list(OverlayMode).index(mode)))
-        enhancement = mode is OverlayMode.ENHANCEMENT
-        self.threshold_action.setVisible(enhancement)
-        self.threshold_spin_action.setVisible(enhancement)
+        thresholded = mode in (OverlayMode.ENHANCEMENT, OverlayMode.DIFFERENCE)
+        self.threshold_action.setVisible(thresholded)
+        self.threshold_spin_action.setVisible(thresholded)
+        self.threshold_label.setText("  Noise band \u00b1" if mode is OverlayMode.DIFFERENCE
+                                     else "  Threshold ")
+        self._sync_threshold()
         self.swipe_action.setVisible(mode is OverlayMode.SWIPE)
         self.smooth_action.setVisible(mode in (OverlayMode.ENHANCEMENT, OverlayMode.DIFFERENCE))
 
-    def _sync_threshold(self, hu: float) -> None:
+    def _sync_threshold(self) -> None:
+        st = self.state
+        hu = (st.difference_threshold if st.overlay_mode is OverlayMode.DIFFERENCE
+              else st.enhancement_threshold)
         self._quietly(self.threshold_spin, lambda: self.threshold_spin.setValue(hu))
 
     def _sync_swipe(self, fraction: float) -> None:

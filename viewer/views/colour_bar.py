@@ -8,13 +8,15 @@ from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
 from viewer.pixels.enhancement import (
+    DIFFERENCE_RANGE_HU,
     ENHANCEMENT_MAX_HU,
     UNCERTAINTY_MAX_HU,
     UNCERTAINTY_THRESHOLD_HU,
+    diverging_table,
     iodine_table,
 )
 
-DIFFERENCE_RANGE_HU = 300.0
+BAND_GREY = 0.25  # the uncoloured noise band, as the bar shows it
 
 
 class ColourBar:
@@ -48,35 +50,38 @@ class ColourBar:
         table = iodine_table(threshold)
         hu = np.linspace(0, ENHANCEMENT_MAX_HU, len(table))
         keep = hu >= threshold
-        self._set(table[keep], float(max(threshold, 0)), ENHANCEMENT_MAX_HU, "enhancement")
+        self._set(table[keep], float(max(threshold, 0)), ENHANCEMENT_MAX_HU, "enhancement",
+                  "\u0394HU")
 
     def show_uncertainty(self) -> None:
         """The spread of the model's predictions (SD, HU), in the hot colours."""
         table = iodine_table(UNCERTAINTY_THRESHOLD_HU, max_hu=UNCERTAINTY_MAX_HU)
         hu = np.linspace(0, UNCERTAINTY_MAX_HU, len(table))
         keep = hu >= UNCERTAINTY_THRESHOLD_HU
-        self._set(table[keep], UNCERTAINTY_THRESHOLD_HU, UNCERTAINTY_MAX_HU, "uncertainty")
+        self._set(table[keep], UNCERTAINTY_THRESHOLD_HU, UNCERTAINTY_MAX_HU, "uncertainty",
+                  "SD HU")
 
-    def show_difference(self) -> None:
-        """Blue (synthetic below real) through white to red (above)."""
-        t = np.linspace(-1, 1, 256)
-        table = np.ones((256, 4))
-        table[:, 0] = np.where(t >= 0, 1.0, 1.0 + t)
-        table[:, 1] = 1.0 - np.abs(t)
-        table[:, 2] = np.where(t >= 0, 1.0 - t, 1.0)
-        self._set(table, -DIFFERENCE_RANGE_HU, DIFFERENCE_RANGE_HU, "difference")
+    def show_difference(self, band_hu: float) -> None:
+        """Blue (synthetic below real) and red (above) outside the noise band, which stays
+        uncoloured (shown grey on the bar): the map's own table."""
+        values = np.linspace(-DIFFERENCE_RANGE_HU, DIFFERENCE_RANGE_HU, 257)
+        table = diverging_table(values, DIFFERENCE_RANGE_HU, band_hu)
+        table[table[:, 3] == 0, :3] = BAND_GREY
+        self._set(table, -DIFFERENCE_RANGE_HU, DIFFERENCE_RANGE_HU, "difference", "\u0394HU")
 
     def hide(self) -> None:
         """No colour map shown."""
         self.kind = None
         self.actor.SetVisibility(False)
 
-    def _set(self, table: np.ndarray, low: float, high: float, kind: str) -> None:
+    def _set(self, table: np.ndarray, low: float, high: float, kind: str,
+             title: str) -> None:
         self.lut.SetNumberOfTableValues(len(table))
         for n, (r, g, b, _a) in enumerate(table):
             self.lut.SetTableValue(n, r, g, b, 1.0)
         self.lut.SetRange(low, high)
         self.lut.Build()
-        self.actor.SetTitle("HU")  # the corner text names the map; a long title is cut
+        # The unit only: the corner text names the map (a long title is cut).
+        self.actor.SetTitle(title)
         self.kind = kind
         self.actor.SetVisibility(True)

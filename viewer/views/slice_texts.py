@@ -36,6 +36,9 @@ class SliceTexts:
         self.edges = {edge: text_actor(renderer) for edge in EDGE_POSITIONS}
         self.info = corner_text(renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self.banner = banner_text(renderer)
+        # The PACS corner overlay's identification, top right (the banner owns the top left).
+        self.identity = corner_text(renderer, 13, INFO_COLOUR, True, 0.99, 0.99)
+        self.identity.GetTextProperty().SetJustificationToRight()
         self.colour_bar = ColourBar(renderer)
         self.hint = text_actor(renderer, 15, INFO_COLOUR)
         self.hint.SetPosition(0.5, 0.5)
@@ -48,6 +51,7 @@ class SliceTexts:
             label.SetVisibility(False)
         self._banner = ""
         self._info: list[tuple[str, str]] = []
+        self._identity: list[tuple[str, str]] = []
 
     def set_frame(self, frame: ViewFrame) -> None:
         """Orientation letters for the view's plane."""
@@ -71,6 +75,12 @@ class SliceTexts:
         self._info = lines
         self.info.SetInput("\n".join(full for full, _short in lines))
 
+    def set_identity(self, lines: list[tuple[str, str]]) -> None:
+        """Patient and study identification lines, each with a shorter form."""
+        self._identity = lines
+        self.identity.SetInput("\n".join(full for full, _short in lines))
+        self.identity.SetVisibility(bool(lines))
+
     def show_hint(self, text: str, shown: bool) -> None:
         """A hint in the middle of the view (what to do, or why it is empty)."""
         self.hint.SetInput(text)
@@ -82,7 +92,13 @@ class SliceTexts:
         w, h = window.GetSize()
         if w <= 0:
             return
-        banner = wrap_words(self._banner, int((w - 12) / BANNER_CHAR_PX))
+        # The banner and the identification share the top: left 58 %, right 40 %.
+        right = int((0.4 * w - 8) / INFO_CHAR_PX)
+        wide = [full if len(full) <= right else short for full, short in self._identity]
+        self.identity.SetInput(fit_lines("\n".join(line for line in wide if line), right)
+                               if wide else "")
+        banner_px = (0.58 * w if self._identity else w) - 12
+        banner = wrap_words(self._banner, int(banner_px / BANNER_CHAR_PX))
         if banner != self.banner.GetInput():
             self.banner.SetInput(banner)  # wrapped: a banner must be read whole, not cut
             self._keep_top_letter_below(banner)
@@ -106,7 +122,7 @@ class SliceTexts:
             self.colour_bar.show_enhancement(state.enhancement_threshold)
         elif overlay_drawn and state.overlay_mode is OverlayMode.DIFFERENCE and (
                 state.compare_registered):
-            self.colour_bar.show_difference()
+            self.colour_bar.show_difference(state.difference_threshold)
         elif overlay_drawn and state.overlay_mode is OverlayMode.UNCERTAINTY and (
                 state.uncertainty is not None):
             self.colour_bar.show_uncertainty()

@@ -25,6 +25,7 @@ from viewer.model.layout import Cell, Role
 from viewer.model.orientation import Plane, ViewFrame, view_frame
 from viewer.model.state import OverlayMode, ViewerState
 from viewer.pixels.compositor import compose, extract, greyscale, slice_geometry
+from viewer.pixels.enhancement import DIFFERENCE_RANGE_HU
 from viewer.pixels.layers import OverlayPixels
 from viewer.views.canvas import SliceCanvas
 from viewer.views.crosshair import Crosshair, line_colours
@@ -218,7 +219,7 @@ class SliceView(SliceInput, VtkPanel):
                id(st.overlay) if self.overlay_drawn else None,
                id(st.volumes.get(Role.COMPARE)), id(st.uncertainty),
                (mode, st.overlay_opacity, st.enhancement_threshold, swipe,
-                st.map_smoothing_mm)
+                st.map_smoothing_mm, st.difference_threshold)
                if self.overlay_drawn else None)
         if key == self._composed_key:
             return
@@ -252,7 +253,8 @@ class SliceView(SliceInput, VtkPanel):
             self.image.GetPointData().SetScalars(
                 numpy_to_vtk(self.rgb.reshape(-1, channels), deep=0))
         compose(base2d, st.window, self.pixels.luts, self.rgb, overlay2d, blend,
-                st.overlay_opacity, st.enhancement_threshold, swipe, greys=tuple(windowed))
+                st.overlay_opacity, st.enhancement_threshold, swipe,
+                (DIFFERENCE_RANGE_HU, st.difference_threshold), greys=tuple(windowed))
         self.image.GetPointData().GetScalars().Modified()
         self.image.Modified()
         for r in range(4):
@@ -372,18 +374,31 @@ class SliceView(SliceInput, VtkPanel):
         return x, y
 
     # -- corner texts ----------------------------------------------------------------------------
+    def _position_line(self) -> tuple[str, str]:
+        """Where the slice is along the view normal, with its side letter, and how thick."""
+        assert self.volume is not None and self.frame is not None
+        axis = int(np.argmax(np.abs(self.frame.look)))
+        value = float(self.cursor[axis])
+        letter = (("R", "L"), ("A", "P"), ("I", "S"))[axis][value >= 0]
+        thick = float(self.volume.geometry.spacing[self.frame.axis])
+        return (f"Pos {letter} {abs(value):.1f} mm   Thk {thick:g} mm",
+                f"{letter}{abs(value):.0f}  {thick:g} mm")
+
     def update_info(self) -> None:
-        """The bottom-left text: series, slice number, window, overlay."""
+        """The corner texts: identification top right; series, slice, position, window and
+        overlay bottom left."""
         if self.volume is None or self.frame is None:
             self.texts.set_info([])
+            self.texts.set_identity([])
             return
+        self.texts.set_identity(provenance.identification(self.state, self.volume))
         w = self.state.window
         desc = provenance.series_name(self.state, self.volume, self.cell.role.value)
         # Each line with a shorter form for narrow views: (full, short).
         lines = [(desc, desc), (f"{self.plane.value.capitalize()} {self.slice_index() + 1}/"
                                f"{self.slice_count()}   W {w.width:.0f} L {w.level:.0f}",
                                f"{self.slice_index() + 1}/{self.slice_count()}  "
-                               f"W {w.width:.0f} L {w.level:.0f}")]
+                               f"W {w.width:.0f} L {w.level:.0f}"), self._position_line()]
         if self.overlay_drawn:
             mode = self.state.overlay_mode
             pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"

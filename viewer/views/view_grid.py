@@ -46,6 +46,7 @@ class ViewGrid(QWidget):
         state.overlay_mode_changed.connect(lambda _m: self._on_overlay_pixels())
         state.overlay_opacity_changed.connect(lambda _o: self._on_overlay_pixels())
         state.enhancement_threshold_changed.connect(lambda _t: self._on_overlay_pixels(False))
+        state.difference_threshold_changed.connect(lambda _t: self._on_overlay_pixels(False))
         state.swipe_position_changed.connect(lambda _s: self._on_overlay_pixels(False))
         state.uncertainty_changed.connect(lambda _u: self._on_overlay_pixels(False))
         state.map_smoothing_changed.connect(lambda _s: self._on_overlay_pixels(False))

@@ -16,6 +16,7 @@ from inference.io.dicom.header import FileHeader
 from inference.io.dicom.limits import TooLarge, check_image, check_volume
 from inference.io.dicom.rescale import integral_rescale, rescale_into
 from inference.io.dicom.stack import build_stack
+from inference.io.identity import read_identity
 from inference.io.volume import SeriesMetadata, Volume
 from inference.progress import CancelToken, ProgressCallback, ProgressReporter
 from inference.provenance import from_dicom, merged
@@ -116,7 +117,7 @@ def load_ct_series(series: SeriesInfo, *, allow_gaps: bool = False, require_ct: 
     synthetic, provenance = series_provenance(present)
     volume = Volume(array, stack.geometry, modality=first.modality or "CT",
                     metadata=_metadata(first, "DICOM"), synthetic=synthetic,
-                    provenance=provenance)
+                    provenance=provenance, identity=read_identity(first.path))
     return LoadResult(volume, warnings, series)
 
 

@@ -149,3 +149,25 @@ def test_the_difference_map_is_clear_outside_the_real_fov():
     diff = np.full((2, 4, 4), 500, np.int16)
     masked = mask_outside(diff, real)
     assert (masked[:, :, 0] == 0).all() and (masked[:, :, 1:] == 500).all()
+
+
+def test_difference_map_leaves_the_noise_band_grey_and_is_never_white():
+    """|synthetic - real| inside the band (noise) is not painted; outside it the colour is
+    red above and blue below from the band's edge on; zero is never opaque white."""
+    base = np.full((1, 7), 40, np.int16)  # grey 128 at W 400 L 40
+    diff = np.array([[-300, -60, -39, 0, 39, 60, 300]], np.int16)
+    out = np.empty((1, 7, 3), np.uint8)
+    compose(base, W, LutCache(), out, diff, Blend.DIVERGING, 1.0, diverging=(300.0, 40.0))
+    grey = out[0, 3]
+    for col in (2, 3, 4):  # inside the band: the image itself
+        np.testing.assert_array_equal(out[0, col], grey)
+    red, blue = out[0, 5].astype(int), out[0, 1].astype(int)
+    assert red[0] - red[2] > 40 and blue[2] - blue[0] > 40  # a clear tint at the band edge
+    assert tuple(out[0, 6]) == (255, 0, 0) and tuple(out[0, 0]) == (0, 0, 255)
+    values = np.arange(-400, 401)
+    from viewer.pixels.enhancement import diverging_table
+
+    table = diverging_table(values, 300.0, 40.0)
+    painted = table[:, 3] > 0
+    assert not (painted & (table[:, :3].min(axis=1) > 0.9)).any()  # no white anywhere
+    assert (np.abs(values[painted]) >= 40).all()

@@ -27,9 +27,12 @@ def test_register_then_metrics_and_difference_map(comparing, qtbot, tmp_path):
 
     w.state.set_layout(Layout.ROW)  # overlays (and the difference map) draw in these views
     w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
+    assert w.state.overlay_mode is not OverlayMode.DIFFERENCE  # not before registration
     w.compare.start_registration()
     assert w.registration.running and w.registration.status.bar.isVisible()
     qtbot.waitUntil(lambda: not w.registration.running, timeout=120_000)
+    w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
+    assert w.state.overlay_mode is OverlayMode.DIFFERENCE
     assert "Registered (rigid): body outlines agree to" in w.statusBar().currentMessage()
     assert w.state.compare_on_grid
     registered = w.state.volumes[Role.COMPARE]
@@ -52,6 +55,17 @@ def test_register_then_metrics_and_difference_map(comparing, qtbot, tmp_path):
     for opacity in (0.2, 0.6, 0.9):
         w.state.set_overlay_opacity(opacity)
     assert w.grid.pixels.difference.computed == computed
+    # The map's own noise band, in the threshold box; the legend in ΔHU.
+    assert "Noise band" in w.overlay.threshold_label.text()
+    assert w.overlay.threshold_spin.value() == pytest.approx(40.0)
+    enhancement = w.state.enhancement_threshold
+    w.overlay.threshold_spin.setValue(80.0)
+    assert w.state.difference_threshold == 80.0
+    assert w.state.enhancement_threshold == enhancement  # its own threshold, untouched
+    w.grid.render_all()
+    axial = w.grid.view(Plane.AXIAL, Role.BASE)
+    assert axial.texts.colour_bar.kind == "difference"
+    assert axial.texts.colour_bar.actor.GetTitle() == "\u0394HU"
 
 
 def test_manual_adjust_moves_the_real_scan(comparing, qtbot):
@@ -82,7 +96,7 @@ def test_difference_needs_registration_and_other_patient_is_refused(qtbot, setti
 
     w.state.set_layout(Layout.ROW)
     w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
-    assert "register" in w.grid.view(Plane.AXIAL, Role.BASE).info.GetInput()
+    assert w.state.overlay_mode is not OverlayMode.DIFFERENCE
     w.compare.start_registration()
     qtbot.waitUntil(lambda: w.last_error is not None, timeout=60_000)
     assert "different patients" in w.last_error
@@ -145,9 +159,13 @@ def test_no_difference_map_before_registration_even_on_the_same_grid(comparing):
     w = comparing
     assert w.state.compare_on_grid and not w.state.compare_registered
     w.state.set_layout(Layout.ROW)
+    combo = w.overlay.mode_combo
+    item = combo.model().item(list(OverlayMode).index(OverlayMode.DIFFERENCE))
+    assert not item.isEnabled() and "registered" in item.toolTip()  # offered only after
     w.state.set_overlay_mode(OverlayMode.DIFFERENCE)
+    assert w.state.overlay_mode is not OverlayMode.DIFFERENCE
+    for _ in OverlayMode:  # the M key cycles past it too
+        w.state.next_overlay_mode()
+        assert w.state.overlay_mode is not OverlayMode.DIFFERENCE
     w.grid.render_all()
-    assert w.grid.pixels.source(w.state) is None
-    info = w.grid.view(Plane.AXIAL, Role.BASE).info.GetInput()
-    assert "register" in info  # the label says so (cut to fit the narrow compare view)
     assert not w.comparison.ready() and w.comparison.compute() is None

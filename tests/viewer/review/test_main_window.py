@@ -101,7 +101,7 @@ def test_right_drag_changes_window_in_every_view(window):
     drag(axial.canvas, c, c + QPointF(-60, 40), Qt.MouseButton.RightButton)
     changed = window.state.window
     assert changed.width < 400 and changed.level > 40  # left narrows, down raises the level
-    assert sagittal.info.GetInput().endswith(f"W {changed.width:.0f} L {changed.level:.0f}")
+    assert f"W {changed.width:.0f} L {changed.level:.0f}\n" in sagittal.info.GetInput()
     assert grey_at(axial, SUBCUTANEOUS_FAT) != pytest.approx(fat_before, abs=3)
     drag(axial.canvas, c, c + QPointF(30, 0), Qt.MouseButton.LeftButton,
          Qt.KeyboardModifier.ControlModifier)
@@ -148,7 +148,7 @@ def test_number_keys_apply_presets(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_3)
     assert window.state.window == WindowLevel(600, 170)
     qtbot.keyClick(window, Qt.Key.Key_4)
-    assert window.views[Plane.AXIAL].info.GetInput().endswith("W 1800 L 400")
+    assert "W 1800 L 400\n" in window.views[Plane.AXIAL].info.GetInput()
     assert window.settings.preset == "bone"
 
 

@@ -273,18 +273,20 @@ def test_the_3d_view_has_no_noise_box_and_fits_its_title(qtbot, settings, small_
     assert title.endswith("\u2026") and len(title) * 7.4 < 0.8 * view.render_window.GetSize()[0]
 
 
-def test_colour_maps_can_be_smoothed(qtbot, settings, phantom_volumes):
-    """Optional in-plane smoothing calms a noisy subtraction's speckle (issue item 5)."""
+def test_colour_maps_are_smoothed_by_default(qtbot, settings, phantom_volumes):
+    """In-plane smoothing, on from the start, calms a noisy subtraction's speckle; it can be
+    switched off to see the map voxel by voxel."""
     from viewer.model.state import OverlayMode
 
     plain, arterial = phantom_volumes
     w = open_window(qtbot, settings, plain, overlay=arterial)
     w.state.set_overlay_mode(OverlayMode.ENHANCEMENT)
-    assert w.overlay.smooth_action.isVisible()
+    assert w.overlay.smooth_action.isVisible() and w.overlay.smooth_check.isChecked()
+    assert w.state.map_smoothing_mm == pytest.approx(1.5)
+    smooth = w.grid.pixels.source(w.state).copy()
+    w.overlay.smooth_check.setChecked(False)
     raw = w.grid.pixels.source(w.state).copy()
     w.overlay.smooth_check.setChecked(True)
-    assert w.state.map_smoothing_mm == pytest.approx(1.5)
-    smooth = w.grid.pixels.source(w.state)
     # Speckle: voxels above the threshold whose neighbours are mostly below it.
     def isolated(m):
         above = m > w.state.enhancement_threshold
@@ -298,6 +300,7 @@ def test_colour_maps_can_be_smoothed(qtbot, settings, phantom_volumes):
     assert smooth[k, j, i] > 150
     w.state.set_map_smoothing(0.0)
     assert not w.overlay.smooth_check.isChecked()
+    assert np.array_equal(w.grid.pixels.source(w.state), raw)
 
 
 def test_menus_say_w_l_not_window(qtbot, settings, phantom_volumes):
