@@ -70,7 +70,10 @@ class Annotation:
             return {"length_mm": float(np.linalg.norm(p[1] - p[0]))}
         if self.kind is Kind.ANGLE:
             a, b = p[0] - p[1], p[2] - p[1]
-            cos = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+            lengths = float(np.linalg.norm(a) * np.linalg.norm(b))
+            if lengths < 1e-12:  # an arm of no length (mid-draw): no angle yet
+                return {}
+            cos = float(np.dot(a, b) / lengths)
             return {"angle_deg": math.degrees(math.acos(max(-1.0, min(1.0, cos))))}
         if self.kind in ROI_KINDS:
             if self.kind is Kind.ELLIPSE:

@@ -33,8 +33,10 @@ def add_parser(sub) -> None:
     check = msub.add_parser("check", help="validate a card, probe its model and run it on a "
                                           "phantom: a one-screen summary")
     check.add_argument("card", type=Path)
-    check.add_argument("--case", type=Path, help="a demo case folder (dcreview demo-data) "
-                                                 "instead of the built-in small phantom")
+    check.add_argument("--case", type=Path, help="a non-contrast series (DICOM folder or "
+                                                 "file, NIfTI, NRRD) or a demo case folder "
+                                                 "(dcreview demo-data) instead of the built-in "
+                                                 "small phantom")
     check.add_argument("--device", default="cpu")
     bundle = msub.add_parser("import", help="draft a card from a MONAI bundle (metadata.json, "
                                             "inference.json, models/model.onnx)")
@@ -155,7 +157,10 @@ def check(card_path: Path, case: Path | None, device: str) -> int:
         from inference.io.loader import open_volume
         from inference.phantom.demo_case import DemoCase
 
-        volume = open_volume(DemoCase(case).noncontrast).volume
+        demo = DemoCase(case)
+        # A demo case folder holds its plain series in noncontrast/; anything else is the
+        # series itself.
+        volume = open_volume(demo.noncontrast if demo.noncontrast.exists() else case).volume
     else:
         volume, truth = _phantom(card)
     t0 = time.perf_counter()

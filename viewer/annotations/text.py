@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inference.annotations.model import Annotation, Kind
+from viewer.model.orientation import signed_position
 
 LAYER_SHORT = {"non_contrast": "NC", "synthetic": "SYN (synthetic)", "real_contrast": "REAL",
                "image": "Image", "overlay": "Overlay", "image 2": "Image 2"}
@@ -23,7 +24,7 @@ def measurement_text(annotation: Annotation) -> str:
     if "volume_ml" in m:
         return f"{m['volume_ml']:.2f} ml (r {m['radius_mm']:.1f} mm)"
     if annotation.kind is Kind.POINT:
-        return "({:.1f}, {:.1f}, {:.1f}) mm".format(*annotation.points[0])
+        return signed_position(annotation.points[0])  # sides, as the status bar says them
     return ""
 
 

@@ -30,7 +30,7 @@ class Cell:
     """One view in the grid: position, plane, and the series it shows as its base layer.
 
     ``overlay`` says whether the digital-contrast overlay may be drawn on top (in the compare
-    layout each row shows one series on its own).
+    layout each column shows one series on its own).
     """
 
     row: int
@@ -45,7 +45,7 @@ PLANES = (Plane.AXIAL, Plane.CORONAL, Plane.SAGITTAL)
 
 def cells(layout: Layout, focus: Plane = Plane.AXIAL,
           roles: tuple[Role, ...] = (Role.BASE,)) -> list[Cell]:
-    """The cells of ``layout``; the compare layout has one row per loaded role."""
+    """The cells of ``layout``; the compare layout has one column per loaded role."""
     if layout is Layout.ONE:
         return [Cell(0, 0, focus)]
     if layout is Layout.ROW:
@@ -53,5 +53,6 @@ def cells(layout: Layout, focus: Plane = Plane.AXIAL,
     if layout is Layout.GRID:
         return [Cell(0, 0, Plane.AXIAL), Cell(0, 1, None), Cell(1, 0, Plane.CORONAL),
                 Cell(1, 1, Plane.SAGITTAL)]
-    return [Cell(r, c, p, role, overlay=False)
-            for r, role in enumerate(roles) for c, p in enumerate(PLANES)]
+    # The compare hanging protocol: one large view per series side by side (non-contrast |
+    # digital | real), all in one plane (axial unless another is asked for), linked.
+    return [Cell(0, c, focus, role, overlay=False) for c, role in enumerate(roles)]

@@ -58,3 +58,14 @@ def view_frame(plane: Plane, geometry: Geometry) -> ViewFrame:
     up = up - np.dot(up, look) * look
     up /= np.linalg.norm(up)
     return ViewFrame(plane, look, up, axis)
+
+
+# LPS: +x is the patient's left, +y posterior, +z superior.
+SIDES = (("R", "L"), ("A", "P"), ("I", "S"))
+
+
+def signed_position(point: np.ndarray) -> str:
+    """E.g. "12.0 L  28.0 P  105.5 S mm": each coordinate with the side it lies on."""
+    parts = [f"{abs(v):.1f} {neg if v < 0 else pos}"
+             for v, (neg, pos) in zip(point, SIDES, strict=True)]
+    return "  ".join(parts) + " mm"

@@ -105,6 +105,18 @@ def series_name(state: Shown, volume: Volume, fallback: str) -> str:
     return volume.metadata.series_description or fallback
 
 
+def compare_title(state: Shown, role: Enum, registered: bool) -> str:
+    """What a compare column shows, in capitals as a hanging protocol names it; none when
+    blinded (a reader is not told which image is which)."""
+    if state.blinded:
+        return ""
+    if role.name == "OVERLAY":
+        return "DIGITAL CONTRAST (SYNTHETIC)"
+    if role.name == "COMPARE":
+        return "REAL CONTRAST - " + ("registered" if registered else "NOT registered")
+    return "NON-CONTRAST"
+
+
 def mode_name(state: Shown, mode: Enum) -> str:
     """The overlay mode's name as shown next to the view, empty when blinded."""
     return "" if state.blinded else mode.value

@@ -31,8 +31,9 @@ NUDGE_KEYS = ("Alt+Left", "Alt+Right", "Alt+Up", "Alt+Down", "Alt+PgUp", "Alt+Pg
 BINDINGS: dict[str, Binding] = {
     "slice": Binding(("Up", "Down"), "next / previous slice", "view"),
     "page": Binding(("PgUp", "PgDown"), "10 slices forward / back", "view"),
-    "presets": Binding(("1", "2", "3", "4", "5", "6"), "window presets: abdomen, soft tissue, "
-                       "angio/CTA, bone, lung, the series' own (DICOM) window", label="1 - 6"),
+    "presets": Binding(("1", "2", "3", "4", "5", "6", "7", "8"),
+                       "window presets: abdomen, soft tissue, angio/CTA, bone, lung, the "
+                       "series' own (DICOM) window, liver, brain", label="1 - 8"),
     "overlay": Binding(("T",), "toggle the digital-contrast overlay"),
     "fade": Binding(("[", "]"), "fade the overlay out / in by 10 %"),
     "mode": Binding(("M",), "next overlay mode (synthetic, iodine colour, swipe, difference)"),

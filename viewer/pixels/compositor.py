@@ -200,10 +200,10 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
     if blend is Blend.SWIPE:
         col, higher = swipe if swipe is not None else (base.shape[1] / 2, True)
         over = greys[1] if greys[1] is not None else lookup(luts.grey(window), overlay)
-        # The overlay's side shows the overlay faded over the base: opacity works here too.
+        # A curtain: each side at full strength (a faded side would read as neither image).
         cols = np.arange(base.shape[1])
         use = (cols >= col) if higher else (cols < col)
-        return _put(out, np.where(use[None, :], fade(grey, over, opacity), grey))
+        return _put(out, np.where(use[None, :], over, grey))
     if blend is Blend.GREY:
         over = greys[1] if greys[1] is not None else lookup(luts.grey(window), overlay)
         return _put(out, fade(grey, over, opacity))

@@ -43,6 +43,8 @@ from viewer.review.status_line import StatusLine
 from viewer.review.synthesis import SynthesisController
 from viewer.review.synthesis_actions import SynthesisActions
 from viewer.review.trust_panel import TrustPanel
+from viewer.review.window_controls import WindowControls
+from viewer.views.application import fit_to_screen
 from viewer.views.screenshot import save_png
 from viewer.views.slice_view import SliceView
 from viewer.views.view_grid import ViewGrid
@@ -61,7 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings or ViewerSettings()
         self.setWindowTitle(f"dcreview {__version__}")
-        self.resize(1500, 620)
+        fit_to_screen(self)  # remembered geometry, if any, replaces it in _restore_settings
         self.state = ViewerState()
         self.state.window_preset = self.settings.preset or None
         self.load_warnings: list[str] = []
@@ -146,9 +148,8 @@ class MainWindow(QMainWindow):
             lambda: self.exports.choose_dicom(True))
         self.act_export_image = self._action("Export digital contrast as &NIfTI / NRRD...",
                                              self.exports.choose_image)
-        self.preset_actions = [
-            self._action(p.name, lambda _=False, k=p.key: self.apply_preset(k), key("presets", n))
-            for n, p in enumerate(presets())]
+        self.wl = WindowControls(self.state, self, self.apply_preset, self._action)
+        self.preset_combo, self.preset_actions = self.wl.combo, self.wl.actions
         self.layout_group = QActionGroup(self)
         self.layout_actions = {}
         for n, layout in enumerate(Layout):
@@ -169,11 +170,6 @@ class MainWindow(QMainWindow):
             lambda i: self.state.set_layout(self.layout_combo.itemData(i)))
         bar.addWidget(self.layout_combo)
         bar.addWidget(QLabel("  W/L "))
-        self.preset_combo = QComboBox(self)
-        for n, p in enumerate(presets(), 1):
-            self.preset_combo.addItem(f"{n}: {p.name}", p.key)
-        self.preset_combo.activated.connect(
-            lambda i: self.apply_preset(self.preset_combo.itemData(i)))
         bar.addWidget(self.preset_combo)
         bar.addSeparator()
         self.overlay.build_toolbar(bar, self)
@@ -207,6 +203,10 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for act in self.layout_actions.values():
             view_menu.addAction(act)
+        plane_menu = view_menu.addMenu("&Plane (1x1 and compare)")
+        for plane in Plane:
+            plane_menu.addAction(self._action(plane.value.capitalize(), lambda _=False, p=plane:
+                                              self.grid.set_focus_plane(p)))
         view_menu.addSeparator()
         view_menu.addAction(self.act_crosshair)
         view_menu.addAction(self.act_reset)
@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
         wl_menu = self.menuBar().addMenu("&W/L")
         for act in self.preset_actions:
             wl_menu.addAction(act)
+        wl_menu.addSeparator()
+        wl_menu.addAction(self.wl.act_custom)
         overlay_menu = self.menuBar().addMenu("&Overlay")
         for act in self.overlay.actions:
             overlay_menu.addAction(act)
@@ -382,9 +384,8 @@ class MainWindow(QMainWindow):
         self.state.set_window(window)
 
     def apply_preset(self, key: str, remember: bool = True) -> None:
-        """Apply a named preset (number keys 1-6); remembered, it opens the next series too."""
+        """Apply a named preset (number keys 1-8); remembered, it opens the next series too."""
         p = next(p for p in presets() if p.key == key)
-        self.preset_combo.setCurrentIndex([q.key for q in presets()].index(key))
         if remember:
             self.settings.preset = key
             self.state.window_preset = key
@@ -393,6 +394,7 @@ class MainWindow(QMainWindow):
         from viewer.model.window_level import resolve
 
         self.state.set_window(resolve(p, self.state.base))
+        self.wl.sync()  # the same window by another preset: name the one chosen
         self.show_status(f"Window: {p.name}", 3000)
 
     def reset_view(self) -> None:

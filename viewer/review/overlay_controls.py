@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.model.layout import Layout
 from viewer.model.shortcuts import key
 from viewer.model.state import DEFAULT_SMOOTHING_MM, OverlayMode, ViewerState
 
@@ -54,6 +55,7 @@ class OverlayControls(QObject):
                                                      self._sync_modes_available()))
         state.uncertainty_changed.connect(lambda _u: self._sync_modes_available())
         state.map_smoothing_changed.connect(self._sync_smoothing)
+        state.layout_changed.connect(lambda _layout: self._sync_enabled())
 
     def build_toolbar(self, bar: QToolBar, parent: QWidget) -> None:
         """Add the overlay's widgets to ``bar``."""
@@ -139,10 +141,20 @@ class OverlayControls(QObject):
         widget.blockSignals(False)
 
     def _sync_enabled(self) -> None:
-        has_overlay = self.state.overlay is not None
+        # The compare layout shows each series on its own: nothing is overlaid there, so the
+        # overlay's controls are greyed (with the reason) rather than silently ignored.
+        compare = self.state.layout is Layout.COMPARE
+        has_overlay = self.state.overlay is not None and not compare
         for w in (self.button, self.opacity_slider, self.mode_combo, self.threshold_spin,
                   self.swipe_slider, *self.actions):
             w.setEnabled(has_overlay)
+            w.setToolTip("The compare layout shows each series on its own; the overlay "
+                         "draws in the other layouts" if compare else "")
+        # The swipe is a curtain at full strength: a fade there would do nothing, so say so.
+        swipe = self.state.overlay_mode is OverlayMode.SWIPE
+        self.opacity_slider.setEnabled(has_overlay and not swipe)
+        self.opacity_slider.setToolTip("The swipe shows each side at full strength" if swipe
+                                       else "Fade the overlay")
 
     def _sync_visible(self, visible: bool) -> None:
         self._quietly(self.act_toggle, lambda: self.act_toggle.setChecked(visible))
@@ -162,6 +174,7 @@ class OverlayControls(QObject):
                                      else "  Threshold ")
         self._sync_threshold()
         self.swipe_action.setVisible(mode is OverlayMode.SWIPE)
+        self._sync_enabled()
         self.smooth_action.setVisible(mode in (OverlayMode.ENHANCEMENT, OverlayMode.DIFFERENCE))
 
     def _sync_threshold(self) -> None:

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from viewer.model.orientation import signed_position
 from viewer.model.state import ViewerState
-
-# LPS: +x is the patient's left, +y posterior, +z superior.
-_SIDES = (("R", "L"), ("A", "P"), ("I", "S"))
-
-
-def signed_position(point: np.ndarray) -> str:
-    """E.g. "12.0 L  28.0 P  105.5 S mm": each coordinate with the side it lies on."""
-    parts = [f"{abs(v):.1f} {neg if v < 0 else pos}"
-             for v, (neg, pos) in zip(point, _SIDES, strict=True)]
-    return "  ".join(parts) + " mm"
 
 
 def position_text(state: ViewerState, point: np.ndarray | None) -> str:

@@ -22,7 +22,7 @@ from viewer.annotations.drawing import AnnotationDrawing
 from viewer.annotations.interaction import AnnotationInput
 from viewer.model import provenance
 from viewer.model.layout import Cell, Role
-from viewer.model.orientation import Plane, ViewFrame, view_frame
+from viewer.model.orientation import SIDES, Plane, ViewFrame, view_frame
 from viewer.model.state import OverlayMode, ViewerState
 from viewer.pixels.compositor import compose, extract, greyscale, slice_geometry
 from viewer.pixels.enhancement import DIFFERENCE_RANGE_HU
@@ -45,6 +45,7 @@ class SliceView(SliceInput, VtkPanel):
     """
 
     hovered = Signal(object)  # world point under the mouse, or None
+    resized = Signal()  # the view's size changed (a dock, the window): the grid refits
     maximise_requested = Signal()
     note_requested = Signal(object)  # a NOTE annotation still without text
 
@@ -114,6 +115,11 @@ class SliceView(SliceInput, VtkPanel):
         self.canvas.wheeled.connect(self._on_wheel)
         self.canvas.double_clicked.connect(self._on_double_click)
         self.canvas.key_pressed.connect(self._on_key)
+
+    def resizeEvent(self, event) -> None:
+        """Tell the grid, which keeps every plane fitted (one rule for all size changes)."""
+        super().resizeEvent(event)
+        self.resized.emit()
 
     # -- content -------------------------------------------------------------------------------
     def _explain_single_slice(self, volume: Volume | None) -> None:
@@ -379,7 +385,7 @@ class SliceView(SliceInput, VtkPanel):
         assert self.volume is not None and self.frame is not None
         axis = int(np.argmax(np.abs(self.frame.look)))
         value = float(self.cursor[axis])
-        letter = (("R", "L"), ("A", "P"), ("I", "S"))[axis][value >= 0]
+        letter = SIDES[axis][value >= 0]
         thick = float(self.volume.geometry.spacing[self.frame.axis])
         return (f"Pos {letter} {abs(value):.1f} mm   Thk {thick:g} mm",
                 f"{letter}{abs(value):.0f}  {thick:g} mm")
@@ -395,7 +401,10 @@ class SliceView(SliceInput, VtkPanel):
         w = self.state.window
         desc = provenance.series_name(self.state, self.volume, self.cell.role.value)
         # Each line with a shorter form for narrow views: (full, short).
-        lines = [(desc, desc), (f"{self.plane.value.capitalize()} {self.slice_index() + 1}/"
+        title = "" if self.cell.overlay else provenance.compare_title(
+            self.state, self.cell.role, self.state.compare_registered)
+        lines = [(title, title)] if title else []
+        lines += [(desc, desc), (f"{self.plane.value.capitalize()} {self.slice_index() + 1}/"
                                f"{self.slice_count()}   W {w.width:.0f} L {w.level:.0f}",
                                f"{self.slice_index() + 1}/{self.slice_count()}  "
                                f"W {w.width:.0f} L {w.level:.0f}"), self._position_line()]

@@ -38,6 +38,11 @@ class ViewGrid(QWidget):
         self.empty_hint = ""
         self.maximised: QWidget | None = None
         self._cameras_fitted = False
+        self._fits: dict[Plane, float] = {}  # each plane's fit scale when last fitted
+        self._refit_timer = QTimer(self)
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(0)  # after the layout settles, once per burst
+        self._refit_timer.timeout.connect(self.refit)
         state.volumes_changed.connect(self._on_volumes)
         state.cursor_changed.connect(self._on_cursor)
         state.window_changed.connect(self._on_window)
@@ -76,6 +81,7 @@ class ViewGrid(QWidget):
             view.hovered.connect(self.hovered.emit)
             view.note_requested.connect(self.note_requested.emit)
             view.maximise_requested.connect(lambda v=view: self.toggle_maximise(v))
+            view.resized.connect(self._refit_timer.start)
             self._views[key] = view
             view.refresh_content()
         view.cell = cell
@@ -143,6 +149,12 @@ class ViewGrid(QWidget):
         if self.state.base is not None:
             self.reset_cameras()
             self.render_all()
+
+    def set_focus_plane(self, plane: Plane) -> None:
+        """The plane the 1x1 and compare layouts show (MPR on demand)."""
+        if plane is not self.focus_plane:
+            self.focus_plane = plane
+            self.rebuild()
 
     def toggle_maximise(self, widget: QWidget) -> None:
         """Double click: show only this view, or restore the layout."""
@@ -221,13 +233,33 @@ class ViewGrid(QWidget):
         Only views of the current layout count: a hidden view keeps the size of the layout it
         was last shown in, and fitting to it gave postage stamps.
         """
+        for plane, views in self._shown_by_plane().items():
+            base = next((v for v in views if v.cell.role is Role.BASE), views[0])
+            self._fits[plane] = max(v.fit_scale() for v in views)
+            base.reset_camera(self._fits[plane])
+
+    def _shown_by_plane(self) -> dict[Plane, list[SliceView]]:
         by_plane: dict[Plane, list[SliceView]] = {}
         for v in self.slice_views():
             if v.volume is not None:
                 by_plane.setdefault(v.plane, []).append(v)
-        for views in by_plane.values():
-            base = next((v for v in views if v.cell.role is Role.BASE), views[0])
-            base.reset_camera(max(v.fit_scale() for v in views))
+        return by_plane
+
+    def refit(self) -> None:
+        """The one fit rule for every change of a view's size (a dock opened or closed, the
+        window resized): each plane keeps its zoom relative to the fit, so a fitted image
+        stays whole and a zoomed one stays as zoomed."""
+        changed = False
+        for plane, views in self._shown_by_plane().items():
+            fit = max(v.fit_scale() for v in views)
+            old = self._fits.get(plane)
+            camera = self.cameras[plane]
+            if old and fit > 0 and abs(fit - old) > 1e-9:
+                camera.SetParallelScale(camera.GetParallelScale() * fit / old)
+                changed = True
+            self._fits[plane] = fit
+        if changed:
+            self.render_all(slices_only=True)
 
     def set_crosshair_visible(self, visible: bool) -> None:
         """Show or hide the crosshair in every view."""

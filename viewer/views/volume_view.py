@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from scipy import ndimage
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
@@ -25,6 +26,21 @@ from viewer.views.vtk_panel import VtkPanel
 
 # Software rendering is the common case here: cap the rendered grid size.
 MAX_VOXELS = 192**3
+# A ray-cast frame takes about a second under software OpenGL: requests within this many ms
+# (a layout's show, resize, paint and fit) make one frame, after the slice views are drawn.
+SETTLE_MS = 60
+
+
+class _Canvas(QVTKRenderWindowInteractor):
+    """Paint requests go through the view's coalesced render, not one frame each."""
+
+    def __init__(self, view: VolumeView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def paintEvent(self, event) -> None:
+        """Ask for a frame; the view draws one when the layout has settled."""
+        self._view.render()
 
 
 def decimated(volume: Volume) -> Volume:
@@ -57,7 +73,7 @@ class VolumeView(VtkPanel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.canvas = QVTKRenderWindowInteractor(self)
+        self.canvas = _Canvas(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
@@ -75,6 +91,25 @@ class VolumeView(VtkPanel):
         self.title = corner_text(self.renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self._banner = ""
         self._title = ""
+        self.frames = 0  # ray-cast frames drawn (each is slow in software)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self.render_now)
+        # Whoever renders (a frame, a screenshot's capture) gets the marker and texts fitted.
+        self.renderer.AddObserver("StartEvent", lambda *_: self.before_render())
+
+    def render(self) -> None:
+        """A frame soon: the 2x2 switch returns at once with its slice views drawn, and the
+        many requests a layout change makes become one frame."""
+        self._settle.start()
+
+    def render_now(self) -> None:
+        """Draw the frame now."""
+        self._settle.stop()
+        if self.ensure_interactor():
+            self.render_window.Render()
+            self.frames += 1
 
     def _orientation_marker(self) -> vtkRenderer:
         """Patient axes (L, P, S) in the bottom-right corner, turning with the volume."""

@@ -131,3 +131,13 @@ def test_output_without_hounsfield_or_post_scaling_is_said(tmp_path):
 def test_not_a_bundle(tmp_path):
     with pytest.raises(ModelError, match="not a MONAI bundle"):
         import_bundle(tmp_path)
+
+
+def test_model_check_case_takes_a_plain_series_or_a_demo_case(small_case, capsys):
+    """--case accepts what a user has: a plain non-contrast series, or a demo case folder."""
+    from inference.synthesis.card import default_card
+
+    card = str(default_card().path)
+    for case in (small_case.noncontrast, small_case.noncontrast.parent):
+        assert main(["model", "check", card, "--case", str(case)]) == 0
+        assert "slices in" in capsys.readouterr().out

@@ -80,3 +80,16 @@ def test_labels_read_like_a_radiologist_writes_them():
                                           "max": 300}})
     assert text.splitlines() == ["100 mm²", "NC 41 ± 9 HU [0, 90]",
                                  "SYN (synthetic) 250 ± 12 HU [200, 300]"]
+
+
+def test_point_reads_with_sides_and_a_half_drawn_angle_is_quiet():
+    import warnings
+
+    point = Annotation(Kind.POINT, ((-48.0, -12.0, 60.0),))
+    assert measurement_text(point) == "48.0 R  12.0 A  60.0 S mm"  # as the status bar says
+    drafting = Annotation(Kind.ANGLE, ((10, 0, 0), (10, 0, 0), (10, 0, 0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's NaN RuntimeWarning was printed here
+        assert drafting.measurement() == {} and measurement_text(drafting) == ""
+    right = Annotation(Kind.ANGLE, ((10, 0, 0), (0, 0, 0), (0, 10, 0)))
+    assert measurement_text(right) == "90.0°"

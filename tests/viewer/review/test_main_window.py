@@ -21,6 +21,7 @@ from tests.support.viewer import (
 from viewer.model.orientation import Plane
 from viewer.model.window_level import WindowLevel
 from viewer.review.main_window import MainWindow
+from viewer.review.window_controls import CustomWindowDialog
 from viewer.views.screenshot import capture
 
 pytestmark = pytest.mark.gui
@@ -152,6 +153,39 @@ def test_number_keys_apply_presets(window, qtbot):
     assert window.settings.preset == "bone"
 
 
+def test_wl_combo_says_custom_after_a_drag_and_takes_typed_values(window, qtbot):
+    """The presets show their values, include liver and brain; a dragged window reads
+    "Custom" with its values; a typed width and level apply at once."""
+    from PySide6.QtCore import QTimer
+
+    combo = window.preset_combo
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert "1: Abdomen  W 400 L 40" in texts and "4: Bone  W 1800 L 400" in texts
+    assert any("Liver  W 160 L 60" in t for t in texts)
+    assert any("Brain  W 80 L 40" in t for t in texts)
+    window.apply_preset("abdomen")
+    assert combo.currentText() == "1: Abdomen  W 400 L 40"
+    axial = window.views[Plane.AXIAL]
+    c = QPointF(axial.canvas.width() / 2, axial.canvas.height() / 2)
+    drag(axial.canvas, c, c + QPointF(-60, 40), Qt.MouseButton.RightButton)
+    w = window.state.window
+    assert combo.currentText() == f"Custom: W {w.width:.0f} L {w.level:.0f}"
+    window.apply_preset("brain")
+    assert window.state.window == WindowLevel(80, 40) and combo.currentText().startswith("8:")
+
+    def type_values() -> None:
+        dialog = window.findChild(CustomWindowDialog)
+        dialog.width_box.setValue(250)
+        dialog.level_box.setValue(-20)
+        dialog.accept()
+
+    QTimer.singleShot(100, type_values)
+    window.wl.act_custom.trigger()
+    assert window.state.window == WindowLevel(250, -20)
+    assert combo.currentText() == "Custom: W 250 L -20"
+    assert "W 250 L -20\n" in axial.info.GetInput()
+
+
 def test_hover_reports_hu_of_every_layer(window, phantom_volumes):
     from viewer.model.layout import Role
 
@@ -269,3 +303,21 @@ def test_no_path_generates_and_opens_demo_case(tmp_path):
     cached = list((tmp_path / "cache" / "dcreview").glob("demo-v*/noncontrast/*.dcm"))
     assert len(cached) == 112
     assert QImage(str(out)).width() > 800
+
+
+def test_first_start_fills_most_of_the_screen(qtbot):
+    """Without remembered geometry the window takes 90 % of the screen's free area, centred."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    from viewer.review.settings import ViewerSettings
+    from viewer.views.application import SCREEN_FRACTION
+
+    path = tempfile.mkdtemp() + "/fresh.ini"
+    w = MainWindow(ViewerSettings(QSettings(path, QSettings.Format.IniFormat)))
+    qtbot.addWidget(w)
+    area = w.screen().availableGeometry()
+    assert w.width() == max(640, int(area.width() * SCREEN_FRACTION))
+    assert w.height() == max(480, int(area.height() * SCREEN_FRACTION))
+    assert abs(w.frameGeometry().center().x() - area.center().x()) <= 2

@@ -89,3 +89,35 @@ def test_no_text_box_leaves_its_view_or_covers_another(qtbot, settings, phantom_
             for b in names[i + 1:]:
                 assert not _overlap(boxes[a], boxes[b]), (a, b, view.plane, size, layout)
     assert np.isfinite(w.state.cursor).all()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_opening_a_dock_refits_the_views(qtbot, settings, phantom_volumes, size):
+    """A dock that takes width refits every view (nothing cropped); closing it refits again;
+    a zoom is kept relative to the fit."""
+    from PySide6.QtCore import Qt
+
+    plain = phantom_volumes[0]
+    w = open_window(qtbot, settings, plain, size=size)
+    w.state.set_layout(Layout.ROW)
+    qtbot.wait(50)
+    w.reset_view()
+
+    def whole(view) -> bool:
+        ext = np.asarray(plain.geometry.extent_mm(plain.shape))
+        c = plain.geometry.center(plain.shape)
+        x0, _ = view.display_of_world(c - view.frame.right * ext[0] / 2)
+        x1, _ = view.display_of_world(c + view.frame.right * ext[0] / 2)
+        width = view.render_window.GetSize()[0]
+        return min(x0, x1) >= -2 and max(x0, x1) <= width + 2
+
+    axial = w.grid.view(Plane.AXIAL)
+    assert whole(axial)
+    w.annotate.panel.show()
+    w.resizeDocks([w.annotate.panel], [w.width() // 3], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: whole(axial), timeout=3000)
+    assert axial.width() < 0.3 * w.width()  # the dock really took room
+    zoom = axial.fit_scale() / axial.camera.GetParallelScale()
+    w.annotate.panel.hide()
+    qtbot.waitUntil(lambda: abs(axial.fit_scale() / axial.camera.GetParallelScale() - zoom)
+                    < 1e-6 and axial.width() > 0.3 * w.width(), timeout=3000)

@@ -115,7 +115,7 @@ def test_the_3d_view_has_an_orientation_marker(qtbot, settings, phantom_volumes)
     w.state.set_layout(Layout.GRID)
     QApplication.processEvents()
     view = w.grid.volume_view
-    view.render()
+    view.render_now()
     rgb = capture(view.render_window).astype(int)
     h, wd, _ = rgb.shape
     corner = rgb[h - int(0.22 * h):, int(0.8 * wd):]  # bottom-right; image rows run upward
@@ -252,7 +252,7 @@ def test_the_3d_view_has_no_noise_box_and_fits_its_title(qtbot, settings, small_
     w.state.set_layout(Layout.GRID)
     QApplication.processEvents()
     view = w.grid.volume_view
-    view.render()
+    view.render_now()
     smooth = _speckle(capture(view.render_window).astype(int))
     strided = replace(full, array=full.array[::1].copy())  # same pixels, no smoothing
     from viewer.views import volume_view
@@ -261,14 +261,14 @@ def test_the_3d_view_has_no_noise_box_and_fits_its_title(qtbot, settings, small_
     volume_view.decimated = lambda v: v  # the old behaviour: raw voxels
     try:
         view.show_volume(strided, None, "raw")
-        view.render()
+        view.render_now()
         raw = _speckle(capture(view.render_window).astype(int))
     finally:
         volume_view.decimated = original
     assert smooth * 3 < raw, (smooth, raw)
     long = "SYNTHETIC digital contrast (a-consortium-model 3.1.4) of " + "Abdomen " * 12
     view.show_volume(replace(full, array=full.array.copy()), None, long)
-    view.render()
+    view.render_now()
     title = view.title.GetInput()
     assert title.endswith("\u2026") and len(title) * 7.4 < 0.8 * view.render_window.GetSize()[0]
 
