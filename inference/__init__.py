@@ -30,7 +30,6 @@ _HOMES = {
     "choose_pair": "inference.series.pairing",
     # one case
     "load_model": "inference.synthesis.runtime",
-    "import_bundle": "inference.synthesis.bundle",
     "synthesize": "inference.synthesis.engine",
     "register": "inference.compare.registration",
     "evaluate": "inference.pipeline.evaluation",
