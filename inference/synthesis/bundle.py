@@ -78,15 +78,20 @@ def _scale(t: dict) -> tuple[float, float, float, float] | None:
     return a_min, a_max, b_min, b_max
 
 
+SCALE = ("ScaleIntensityRanged", "ScaleIntensityRange")
+
+
+def _to_map(transforms: list[dict]) -> list[tuple[str, dict]]:
+    """(name, transform) of those dcreview does not do itself."""
+    return [(_name(t), t) for t in transforms if _name(t) not in HANDLED]
+
+
 def _map_pre(out: BundleImport, transforms: list[dict]) -> bool:
     """Input normalisation, spacing; returns whether the input was scaled."""
     norm = out.card["normalisation"]["input"]
     scaled = False
-    for t in transforms:
-        name = _name(t)
-        if name in HANDLED:
-            continue
-        if name in ("ScaleIntensityRanged", "ScaleIntensityRange") and _scale(t):
+    for name, t in _to_map(transforms):
+        if name in SCALE and _scale(t):
             a_min, a_max, b_min, b_max = _scale(t)
             divide = (a_max - a_min) / (b_max - b_min)
             norm.update(subtract=a_min - b_min * divide, divide=divide)
@@ -123,23 +128,18 @@ def _map_post(out: BundleImport, transforms: list[dict], hounsfield: bool,
     """Output denormalisation to HU."""
     norm_out = out.card["normalisation"]["output"]
     norm_in = out.card["normalisation"]["input"]
-    for t in transforms:
-        name = _name(t)
-        if name in HANDLED:
-            continue
-        if name in ("ScaleIntensityRanged", "ScaleIntensityRange") and _scale(t):
+    for name, t in _to_map(transforms):
+        if name in SCALE and _scale(t):
             a_min, a_max, b_min, b_max = _scale(t)
             multiply = (b_max - b_min) / (a_max - a_min)
             norm_out.update(multiply=multiply, add=b_min - a_min * multiply)
             out.mapped.append(f"post {name} -> normalisation/output")
             return
         out.unmapped.append(f"post {name}: no card equivalent; dcreview will not apply it")
-    if hounsfield and not scaled:
+    if hounsfield:
         norm_out.update(multiply=1.0, add=0.0)
-    elif hounsfield:
-        # The network's output format says HU, yet its input was scaled: take the output as HU.
-        norm_out.update(multiply=1.0, add=0.0)
-        out.mapped.append("output format hounsfield -> output taken in HU as it comes")
+        if scaled:  # the input was scaled, yet the output format says HU: taken as it comes
+            out.mapped.append("output format hounsfield -> output taken in HU as it comes")
     else:
         norm_out.update(multiply=norm_in["divide"], add=norm_in["subtract"])
         out.unmapped.append("the output's format is not hounsfield and no post-processing "

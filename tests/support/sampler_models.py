@@ -9,7 +9,6 @@ normalised input); input "t": (N,). The target is the centre conditioning channe
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from inference.synthesis.schedules import betas
+from tests.support.onnx_models import write_card_v2
 
 
 def _save(nodes, inits, inputs, outputs, path: Path) -> Path:
@@ -119,35 +119,23 @@ def sampler_card(files: dict[str, Path], *, kind: str = "diffusion", schedule: s
                  prediction: str = "epsilon", steps: int = 20, samples: int = 2,
                  channels: int = 1, dims: int = 2, tile: int | list[int] = 32,
                  name: str = "test-sampler", **sampler_extra) -> Path:
-    """A valid version 2 sampler card for graphs by role, with true checksums."""
-    layout = "NCDHW" if dims == 3 else "NCHW"
+    """A valid version 2 sampler card for graphs by role, with true checksums: the test card
+    of write_card_v2 with the graphs' roles, the kind and the sampler."""
+    paths = list(files.values())
+    regression = write_card_v2(paths, channels=channels, dims=dims, tile=tile,
+                               batch=4 if dims == 2 else 1, input_name="x", output_name="pred",
+                               name=name)
+    card = json.loads(regression.read_text())
+    regression.unlink()
+    for entry, role in zip(card["files"], files, strict=True):
+        entry["role"] = role
     sampler = {"schedule": schedule, "steps": steps, "samples": samples,
                "prediction": prediction, "time_input": "t", "seed": 7,
                "conditioning": "concat", **sampler_extra}
     if kind == "diffusion":
         sampler.setdefault("noise_schedule", {"train_steps": 1000, "beta_schedule": "linear",
                                               "beta_start": 1e-4, "beta_end": 0.02})
-    card = {
-        "schema_version": 2, "name": name, "version": "0.0.1", "kind": kind,
-        "files": [{"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-                   "role": role} for role, p in files.items()],
-        "task": "test: non-contrast to arterial", "sampler": sampler,
-        "inputs": [{"name": "x", "layout": layout, "dtype": "float32", "channels": channels}],
-        "outputs": [{"name": "pred", "layout": layout, "dtype": "float32", "channels": 1,
-                     "kind": "image", "valid_range_hu": [-2000.0, 5000.0]}],
-        "spatial_multiple": 8, "expected_spacing_mm": [1.0, 1.0, 2.5],
-        "normalisation": {"input": {"clip_hu": [-1000, 2000], "subtract": 0, "divide": 1000},
-                          "output": {"multiply": 1000, "add": 0, "clip_hu": [-1024, 3071]}},
-        "tiling": {"tile": tile, "overlap": 0.25, "batch": 4 if dims == 2 else 1},
-        "domain": {"body_region": ["ABDOMEN"], "phase": "non-contrast",
-                   "pixel_spacing_mm": [0.3, 3.0], "slice_spacing_mm": [0.5, 5.0],
-                   "field_of_view_mm": [10, 600], "min_slices": 2},
-        "intended_use": "unit tests only, not a medical model",
-        "limits": ["test"], "training_data": {"provenance": "none",
-                                              "synthetic_phantoms_only": True},
-        "evaluation": {},
-    }
-    first = next(iter(files.values()))
-    path = first.with_name(name + ".card.json")
+    card.update(kind=kind, sampler=sampler, task="test: non-contrast to arterial")
+    path = paths[0].with_name(name + ".card.json")
     path.write_text(json.dumps(card))
     return path
