@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inference.errors import ModelError
 from inference.synthesis.card import MAX_OVERLAP
-from inference.synthesis.model_cli import DRAFT, draft_card
+from inference.synthesis.draft import DRAFT, draft_card
 
 # Transforms whose work dcreview does itself (reading, channel order, typing, writing, and
 # returning the output to the input's grid).

@@ -23,8 +23,8 @@ import onnxruntime as ort
 from inference.errors import ModelError
 from inference.synthesis.card import ModelCard
 from inference.synthesis.ort_errors import ort_message
-from inference.synthesis.runtime import ModelSession
 from inference.synthesis.schedules import Sampler
+from inference.synthesis.session import ModelSession
 
 ROLES = ("denoiser", "encoder", "decoder")
 

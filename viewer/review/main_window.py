@@ -25,7 +25,7 @@ from viewer.model.orientation import Plane
 from viewer.model.provenance import MODEL_CHECK_ACTION
 from viewer.model.shortcuts import key
 from viewer.model.state import ViewerState
-from viewer.model.window_level import WindowLevel, presets
+from viewer.model.window_level import presets, resolve
 from viewer.pixels.enhancement import noise_threshold
 from viewer.review import repository_dialog
 from viewer.review.batch_results import BatchResults
@@ -379,10 +379,6 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.annotate.panel], [max(300, self.width() // 4)],
                              Qt.Orientation.Horizontal)
 
-    def set_window(self, window: WindowLevel) -> None:
-        """Apply a window/level to every view."""
-        self.state.set_window(window)
-
     def apply_preset(self, key: str, remember: bool = True) -> None:
         """Apply a named preset (number keys 1-8); remembered, it opens the next series too."""
         p = next(p for p in presets() if p.key == key)
@@ -391,8 +387,6 @@ class MainWindow(QMainWindow):
             self.state.window_preset = key
         if self.state.base is None:
             return
-        from viewer.model.window_level import resolve
-
         self.state.set_window(resolve(p, self.state.base))
         self.wl.sync()  # the same window by another preset: name the one chosen
         self.show_status(f"Window: {p.name}", 3000)
