@@ -414,8 +414,5 @@ class SliceView(SliceInput, VtkPanel):
             name = provenance.mode_name(self.state, mode)
             full = f"Overlay{': ' + name if name else ''}{pct}"
             short = f"Overlay{': ' + name.split()[0] if name else ''}{pct}"
-            if mode is OverlayMode.DIFFERENCE and not self.state.compare_registered:
-                full += " - needs the real scan registered"
-                short += " - register first"
             lines.append((full, short))
         self.texts.set_info(lines)
