@@ -11,9 +11,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHeaderView,
     QLabel,
@@ -26,7 +28,10 @@ from PySide6.QtWidgets import (
 from inference.errors import LoadError
 from viewer.model.layout import Role
 
-COLUMNS = ("Case", "Status", "MAE HU (identity)", "PSNR dB", "Lumen Dice", "Domain", "Reason")
+COLUMNS = ("Case", "Status", "MAE HU (identity)", "PSNR dB", "SSIM", "Lumen Dice", "Domain",
+           "Why (domain findings or failure)")
+# Columns whose cells sort by their number, not their text ("9.5" before "10.2").
+NUMERIC = frozenset({"MAE HU (identity)", "PSNR dB", "SSIM", "Lumen Dice"})
 
 
 def read_cohort(outdir: str | Path) -> tuple[dict, list[dict]]:
@@ -44,20 +49,45 @@ def row_texts(result: dict) -> list[str]:
     ev = result.get("evaluation") or {}
     mae = (f"{ev['mae_hu']:.1f} ({ev['identity_mae_hu']:.1f})" if "mae_hu" in ev else "")
     domain = result.get("domain") or {}
+    why = "; ".join([*([str(result["reason"])] if result.get("reason") else []),
+                     *domain.get("warnings", [])])
     return [str(result.get("case", "")), str(result.get("status", "")), mae,
             f"{ev['psnr_db']:.1f}" if "psnr_db" in ev else "",
+            f"{ev['ssim']:.3f}" if "ssim" in ev else "",
             f"{ev['lumen_dice']:.3f}" if "lumen_dice" in ev else "",
-            "outside" if domain.get("warnings") else ("inside" if domain else ""),
-            str(result.get("reason") or "")]
+            "outside" if domain.get("warnings") else ("inside" if domain else ""), why]
+
+
+def sort_key(text: str) -> float:
+    """A numeric cell's sort value; an empty cell sorts after every figure."""
+    try:
+        return float(text.split()[0])
+    except (ValueError, IndexError):
+        return float("inf")
+
+
+class _Cell(QTableWidgetItem):
+    """A cell that sorts numerically when its column holds figures."""
+
+    def __init__(self, text: str, numeric: bool) -> None:
+        super().__init__(text)
+        self.numeric = numeric
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        if self.numeric:
+            return sort_key(self.text()) < sort_key(other.text())
+        return self.text() < other.text()
 
 
 class BatchResultsDialog(QDialog):
     """The table of cases; ``open_case`` receives the chosen case's result."""
 
     def __init__(self, parent: QWidget, outdir: str | Path,
-                 open_case: Callable[[dict], None]) -> None:
+                 open_case: Callable[[dict], None],
+                 open_url: Callable[[QUrl], object] = QDesktopServices.openUrl) -> None:
         super().__init__(parent)
         totals, self.results = read_cohort(outdir)
+        self.summary = Path(outdir) / "summary.html"
         self.setWindowTitle(f"Batch results: {Path(outdir).name}")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(
@@ -70,20 +100,34 @@ class BatchResultsDialog(QDialog):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         for r, result in enumerate(self.results):
             for c, text in enumerate(row_texts(result)):
-                item = QTableWidgetItem(text)
+                item = _Cell(text, COLUMNS[c] in NUMERIC)
+                item.setData(Qt.ItemDataRole.UserRole, r)  # the result behind a sorted row
                 if c == len(COLUMNS) - 1:
-                    item.setToolTip(text)
-                elif COLUMNS[c] == "Domain":  # the findings behind "outside"
-                    item.setToolTip("\n".join((result.get("domain") or {}).get("warnings")
-                                              or []))
+                    item.setToolTip(text.replace("; ", "\n"))
                 self.table.setItem(r, c, item)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.table.cellDoubleClicked.connect(lambda row, _c: open_case(self.results[row]))
+        self.table.setSortingEnabled(True)  # click a header; again for the other way round
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.cellDoubleClicked.connect(lambda row, _c: open_case(self.result_at(row)))
         layout.addWidget(self.table)
-        self.resize(900, 420)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.summary_button = buttons.addButton("Open summary (HTML)",
+                                                QDialogButtonBox.ButtonRole.ActionRole)
+        self.summary_button.setEnabled(self.summary.exists())
+        if not self.summary.exists():
+            self.summary_button.setToolTip("This batch folder holds no summary.html")
+        self.summary_button.clicked.connect(
+            lambda: open_url(QUrl.fromLocalFile(str(self.summary.resolve()))))
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(1100, 460)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def result_at(self, row: int) -> dict:
+        """The case shown in a table row, whatever the sort order."""
+        return self.results[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
 
 
 class BatchResults:
