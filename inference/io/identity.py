@@ -56,3 +56,15 @@ def read_identity(path: str) -> Identity | None:
                     study_date=text("StudyDate"), study_time=text("StudyTime"),
                     accession=text("AccessionNumber"), institution=text("InstitutionName"),
                     study_description=text("StudyDescription"))
+
+
+def display_name(dicom_name: str) -> str:
+    """A DICOM PN (``DOE^JANE^^DR``) as read on screen: ``DOE, JANE`` (family, given)."""
+    parts = [p for p in str(dicom_name).split("=")[0].split("^")[:2] if p]
+    return ", ".join(parts)
+
+
+def display_date(da: str) -> str:
+    """A DICOM DA (``20260101``) as an ISO date (``2026-01-01``); other text as it is."""
+    text = str(da)
+    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else text

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Protocol
 
 from inference import provenance as labels
+from inference.io.identity import display_date, display_name
 from inference.io.volume import Volume
 from viewer.model.layout import Role
 
@@ -61,10 +62,6 @@ def slice_banner(state: Shown, role: Role, overlay_drawn: bool) -> str | None:
     return None
 
 
-def _date(da: str) -> str:
-    return f"{da[:4]}-{da[4:6]}-{da[6:8]}" if len(da) == 8 and da.isdigit() else da
-
-
 def _time(tm: str) -> str:
     return f"{tm[:2]}:{tm[2:4]}" if len(tm) >= 4 and tm[:4].isdigit() else tm
 
@@ -77,15 +74,15 @@ def identification(state: Shown, volume: Volume | None) -> list[tuple[str, str]]
     who = volume.identity
     if who is None or who.empty:
         return [("No patient identification in this file", "No patient ID")]
-    name = ", ".join(p for p in who.name.split("^")[:2] if p) or "(no name)"
-    birth = " ".join(p for p in (f"DOB {_date(who.birth_date)}" if who.birth_date else "",
+    name = display_name(who.name) or "(no name)"
+    birth = " ".join(p for p in (f"DOB {display_date(who.birth_date)}" if who.birth_date else "",
                                  who.sex) if p)
-    study = " ".join(p for p in (_date(who.study_date), _time(who.study_time)) if p)
+    study = " ".join(p for p in (display_date(who.study_date), _time(who.study_time)) if p)
     lines = [(name, name), (f"ID {who.patient_id}", who.patient_id)]
     if birth:
         lines.append((birth, birth))
     if study:
-        lines.append((f"Study {study}", _date(who.study_date)))
+        lines.append((f"Study {study}", display_date(who.study_date)))
     if who.accession:
         lines.append((f"Acc {who.accession}", ""))
     return lines

@@ -6,10 +6,13 @@ background through the loader (progress and Cancel), into the local cache.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -23,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from inference.errors import DcreviewError
+from inference.io.identity import display_date, display_name
 from inference.pacs.nodes import PacsNode, load_nodes
+from inference.pacs.query_terms import DATE_CHOICES, name_pattern, study_date_range
 from viewer.review.jobs import BackgroundJob
 
 STUDY_COLUMNS = (("PatientName", "Patient"), ("PatientID", "ID"), ("StudyDate", "Date"),
@@ -44,12 +49,21 @@ def _table(parent: QWidget, columns) -> QTableWidget:
     return table
 
 
+# Cells read as people read them: names "DOE, JANE", dates "2026-01-01" (never DICOM syntax).
+SHOWN_AS = {"PatientName": display_name, "StudyDate": display_date}
+
+
 def _fill(table: QTableWidget, rows: list[dict], columns) -> None:
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, (key, _title) in enumerate(columns):
-            table.setItem(r, c, QTableWidgetItem(str(row.get(key, ""))))
+            text = SHOWN_AS.get(key, str)(str(row.get(key, "")))
+            table.setItem(r, c, QTableWidgetItem(text))
     table.resizeColumnsToContents()
+
+
+def _py_date(day: QDate) -> dt.date:
+    return dt.date(day.year(), day.month(), day.day())
 
 
 class _QueryStatus:
@@ -97,13 +111,16 @@ class PacsDialog(QDialog):
         node_row.addWidget(self.node_combo, 1)
         node_row.addWidget(self.nodes_button)
         form.addRow("PACS", node_row)
-        labels = (("PatientID", "Patient ID"), ("PatientName", "Name"), ("StudyDate", "Date"),
+        labels = (("PatientID", "Patient ID"), ("PatientName", "Name"),
                   ("ModalitiesInStudy", "Modality"), ("AccessionNumber", "Accession"))
         self.fields = {key: QLineEdit(self) for key, _label in labels}
-        self.fields["StudyDate"].setPlaceholderText("YYYYMMDD or YYYYMMDD-YYYYMMDD")
-        self.fields["PatientName"].setPlaceholderText("DOE^JANE* (wildcards: * ?)")
+        self.fields["PatientName"].setPlaceholderText("Family name, given name  (* and ? "
+                                                      "match any letters)")
         self.fields["ModalitiesInStudy"].setPlaceholderText("CT")
-        for key, label in labels:
+        for key, label in labels[:2]:
+            form.addRow(label, self.fields[key])
+        form.addRow("Study date", self._date_row())
+        for key, label in labels[2:]:
             form.addRow(label, self.fields[key])
         layout.addLayout(form)
         buttons = QHBoxLayout()
@@ -137,6 +154,37 @@ class PacsDialog(QDialog):
         self.query.failed.connect(self._failed)
         self.reload_nodes()
         self.resize(820, 560)  # kept between openings: the last search stays listed
+
+    def _date_row(self) -> QHBoxLayout:
+        self.date_choice = QComboBox(self)
+        self.date_choice.addItems([label for label, _days in DATE_CHOICES])
+        today = QDate.currentDate()
+        self.date_from, self.date_to = (QDateEdit(today.addDays(-7), self), QDateEdit(today, self))
+        row = QHBoxLayout()
+        row.addWidget(self.date_choice, 1)
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)  # a calendar, not typed digits
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+        row.addWidget(QLabel("from", self))
+        row.addWidget(self.date_from)
+        row.addWidget(QLabel("to", self))
+        row.addWidget(self.date_to)
+        self.date_choice.currentTextChanged.connect(
+            lambda text: [e.setEnabled(text == "Between...") for e in (self.date_from,
+                                                                        self.date_to)])
+        return row
+
+    def filters(self, today: dt.date | None = None) -> dict[str, str]:
+        """The search as DICOM matching keys (the PACS's syntax, never shown)."""
+        found = {k: w.text().strip() for k, w in self.fields.items() if w.text().strip()}
+        if "PatientName" in found:
+            found["PatientName"] = name_pattern(found["PatientName"])
+        dates = study_date_range(self.date_choice.currentText(), today or dt.date.today(),
+                                 _py_date(self.date_from.date()), _py_date(self.date_to.date()))
+        if dates:
+            found["StudyDate"] = dates
+        return found
 
     def reload_nodes(self) -> None:
         """Fill the node list from the settings (again, after editing)."""
@@ -210,7 +258,7 @@ class PacsDialog(QDialog):
         from inference.pacs import client
 
         node = self.node
-        filters = {k: w.text().strip() for k, w in self.fields.items() if w.text().strip()}
+        filters = self.filters()
         self.series = []
         self._ask("Searching", lambda: client.find_studies(node, **filters), self._show_studies)
 

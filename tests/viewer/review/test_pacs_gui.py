@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QDate
 
 from inference.annotations.model import Annotation, Kind
 from inference.io.loader import open_volume
@@ -27,11 +28,25 @@ def test_open_a_series_from_pacs(qtbot, settings, small_case, phantom_volumes, t
     assert dialog.node_combo.count() == 1
     dialog.test_button.click()  # queries run in the background: the dialog stays live
     qtbot.waitUntil(lambda: dialog.hint.text() == "hospital answers.", timeout=30_000)
+    # A search as a person types it: no carets, dates from a calendar; the PACS gets DICOM.
+    dialog.date_choice.setCurrentText("Today")  # the phantom's study is of 2026-01-01
+    dialog.fields["PatientName"].setText("phantom, abdomen")
+    dialog.search_button.click()
+    qtbot.waitUntil(lambda: "0 studies found" in dialog.hint.text(), timeout=30_000)
+    dialog.date_choice.setCurrentText("Between...")
+    assert dialog.date_from.isEnabled() and dialog.date_from.calendarPopup()
+    dialog.date_from.setDate(QDate(2025, 12, 31))
+    dialog.date_to.setDate(QDate(2026, 1, 2))
     dialog.fields["PatientID"].setText("PHANTOM-0000")
+    assert dialog.filters()["StudyDate"] == "20251231-20260102"
+    assert dialog.filters()["PatientName"] == "phantom^abdomen*"
     dialog.search_button.click()
     assert not dialog.search_button.isEnabled()  # until the PACS answers
     qtbot.waitUntil(lambda: "1 study found" in dialog.hint.text(), timeout=30_000)
     assert dialog.study_table.rowCount() == 1 and dialog.search_button.isEnabled()
+    assert dialog.study_table.item(0, 0).text() == "PHANTOM, ABDOMEN"
+    assert dialog.study_table.item(0, 2).text() == "2026-01-01"
+    assert "^" not in dialog.fields["PatientName"].placeholderText()
     dialog.study_table.selectRow(0)
     qtbot.waitUntil(lambda: dialog.series_table.rowCount() == 2, timeout=30_000)
     row = next(r for r in range(2)
