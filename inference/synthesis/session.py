@@ -11,6 +11,13 @@ import onnxruntime as ort
 
 from inference.synthesis.card import ModelCard
 
+# ONNX Runtime's provider names, as a person reads them (status bar, energy dialog, CLI).
+PLAIN_NAMES = {"CPUExecutionProvider": "CPU", "CUDAExecutionProvider": "NVIDIA GPU (CUDA)",
+               "TensorrtExecutionProvider": "NVIDIA GPU (TensorRT)",
+               "DmlExecutionProvider": "GPU (DirectML)",
+               "CoreMLExecutionProvider": "Apple GPU / Neural Engine (Core ML)",
+               "ROCMExecutionProvider": "AMD GPU (ROCm)",
+               "OpenVINOExecutionProvider": "Intel CPU/GPU (OpenVINO)"}
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 TENSORRT = "TensorrtExecutionProvider"
@@ -18,6 +25,11 @@ TENSORRT = "TensorrtExecutionProvider"
 # input the slice neighbours are the channels, so superior-inferior reverses their order.
 FLIP_AXES = {2: {"left-right": -1, "anterior-posterior": -2, "superior-inferior": 1},
              3: {"left-right": -1, "anterior-posterior": -2, "superior-inferior": -3}}
+
+
+def provider_name(provider: str) -> str:
+    """An ONNX Runtime provider in plain words ('CUDAExecutionProvider': 'NVIDIA GPU (CUDA)')."""
+    return PLAIN_NAMES.get(provider, provider.replace("ExecutionProvider", ""))
 
 
 @dataclass
@@ -49,8 +61,8 @@ class ModelSession:
 
     @property
     def device_label(self) -> str:
-        """Short name for the status bar: 'CPU', 'CUDA', ..."""
-        return self.active_provider.replace("ExecutionProvider", "")
+        """What runs the model, in plain words: 'CPU', 'NVIDIA GPU (CUDA)', ..."""
+        return provider_name(self.active_provider)
 
     def _run_one(self, sess: ort.InferenceSession, x: np.ndarray) -> np.ndarray:
         """One member on one batch, in the card's dtype; float32 back."""

@@ -5,19 +5,30 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from inference.energy.meter import EnergyReport
+from inference.energy.meter import J_PER_KWH, EnergyReport
+from inference.synthesis.session import provider_name
+
+COMPONENT_NAMES = {"cpu": "Processor (CPU)", "gpu": "Graphics card (GPU)", "ram": "Memory (RAM)"}
+
+
+def _energy(joules: float) -> str:
+    return f"{joules:.1f} J ({joules / J_PER_KWH * 1000:.3f} Wh)"
 
 
 def energy_html(report: EnergyReport) -> str:
-    """The report as HTML: components, operational CO2e and the avoided contrast CT."""
+    """The report as HTML: components and their total, operational CO2e and the avoided
+    contrast CT."""
     d = report.as_dict()
     rows = "".join(
-        f"<tr><td>{c['component']}</td><td>{c['joules']:.1f} J</td><td>{c['status']}</td>"
+        f"<tr><td>{COMPONENT_NAMES.get(c['component'], c['component'])}</td>"
+        f"<td>{_energy(c['joules'])}</td><td>{c['status']}</td>"
         f"<td>{c['method']}</td></tr>" for c in d["components"])
+    rows += (f"<tr><td><b>Total</b></td><td><b>{_energy(report.joules)}</b></td>"
+             "<td></td><td></td></tr>")
     grid = d["grid_intensity"]
     avoided = d["avoided"]
     year = f", {grid['year']}" if grid["year"] else ""
-    return (f"<p>Run: {d['duration_s']:.1f} s on {d['provider']}</p>"
+    return (f"<p>Run: {report.seconds:.1f} s on {provider_name(report.provider)}</p>"
             "<table><tr><th align=left>Component</th><th align=left>Energy</th>"
             "<th align=left>Status</th><th align=left>Method</th></tr>"
             f"{rows}</table>"

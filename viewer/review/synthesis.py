@@ -16,6 +16,7 @@ from inference.progress import ProgressEvent
 from inference.synthesis.card import ModelCard, installed_cards
 from inference.synthesis.engine import SynthesisResult
 from inference.synthesis.runtime import ModelSession, create_session
+from inference.synthesis.session import provider_name
 from viewer.model.provenance import MODEL_CHECK_ACTION
 from viewer.review.jobs import BackgroundJob, StatusProgress, Worker
 
@@ -148,6 +149,7 @@ def ready_message(outcome: SynthesisOutcome) -> str:
         notes += f"; OUTSIDE MODEL DOMAIN ({len(result.domain.warnings)} finding(s))"
     if result.trust is not None:
         notes += f"; trust verdict: {result.trust.verdict}"
-    return (f"Digital contrast ready: {result.slices} slices in {result.seconds:.1f} s on "
-            f"{result.provider.replace('ExecutionProvider', '')}; "
-            f"{outcome.energy.summary()}{notes}")
+    # The run's time is the energy meter's (what the energy dialog shows): the whole run the
+    # reader waited for, domain and trust checks included.
+    return (f"Digital contrast ready: {result.slices} slices in {outcome.energy.seconds:.1f} s "
+            f"on {provider_name(result.provider)}; {outcome.energy.summary()}{notes}")

@@ -324,3 +324,31 @@ def test_energy_report_is_a_table_with_headers():
     headers = [h.rsplit(">", 1)[1] for h in html.split("</th>")[:-1]]
     assert headers == ["Component", "Energy", "Status", "Method"]
     assert html.count("<tr>") >= 2 and "g CO2e" in html
+
+
+def test_energy_dialog_totals_in_plain_words_and_agrees_with_the_status_bar():
+    """The dialog had no total, said 'CPUExecutionProvider', and gave another run time than
+    the status bar's line."""
+    from inference.energy.meter import Component, EnergyReport
+    from inference.synthesis.engine import SynthesisResult
+    from viewer.review.energy_dialog import energy_html
+    from viewer.review.synthesis import SynthesisOutcome, ready_message
+
+    report = EnergyReport(12.34, "CUDAExecutionProvider",
+                          [Component("cpu", 100.0, "estimated", "x"),
+                           Component("gpu", 260.0, "measured", "y"),
+                           Component("ram", 8.0, "estimated", "z")], {"g_per_kwh": 200.0,
+                          "country": "UK", "source": "s", "year": 2024})
+    html = energy_html(report)
+    assert "ExecutionProvider" not in html and "NVIDIA GPU (CUDA)" in html
+    assert "<b>Total</b></td><td><b>368.0 J (0.102 Wh)" in html
+    assert "Processor (CPU)" in html and "Memory (RAM)" in html
+    result = SynthesisResult.__new__(SynthesisResult)
+    object.__setattr__(result, "slices", 40)
+    object.__setattr__(result, "seconds", 9.0)  # the model's part of the run only
+    object.__setattr__(result, "provider", "CUDAExecutionProvider")
+    object.__setattr__(result, "notes", [])
+    object.__setattr__(result, "domain", type("D", (), {"in_domain": True})())
+    object.__setattr__(result, "trust", None)
+    line = ready_message(SynthesisOutcome(result, report))
+    assert "in 12.3 s on NVIDIA GPU (CUDA)" in line and "Run: 12.3 s" in html
