@@ -85,10 +85,12 @@ class AnnotationActions(QObject):
         for act in (self.act_undo, self.act_redo, self.act_delete):
             menu.addAction(act)
         menu.addSeparator()
+        self.export_actions = []
         for fmt, (name, _pattern) in FORMATS.items():
             act = QAction(f"Export annotations as {name}...", self.window)
             act.triggered.connect(lambda _=False, f=fmt: self.choose_export(f))
             menu.addAction(act)
+            self.export_actions.append(act)
         menu.addAction(self.act_import)
         menu.addAction(self.panel.toggleViewAction())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout, QWidget
@@ -19,18 +18,6 @@ def shortcuts_html() -> str:
 
     return (f"<h3>Mouse</h3><table>{rows(MOUSE)}</table>"
             f"<h3>Keyboard</h3><table>{rows(help_rows())}</table>")
-
-
-def start_hint(recent: list[str]) -> str:
-    """The start screen's text: how to open a study, and the last ones opened."""
-    # Short lines: the hint must fit the narrowest first view (1x3 at a small window).
-    lines = ["Open a study to begin:", "", "File > Open folder (Ctrl+O)",
-             "File > Open file (Ctrl+Shift+O)", "or drop a folder or file here", "",
-             "File > Open demo case:", "a synthetic phantom"]
-    if recent:
-        lines += ["", "Recent (File > Recent studies):"]
-        lines += [f"  {Path(p).name}" for p in recent[:3]]
-    return "\n".join(lines)
 
 
 class HelpDialog(QDialog):

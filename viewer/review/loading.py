@@ -34,6 +34,7 @@ class Loader(QObject):
     """Loads one series at a time for a role; ``loaded`` hands over the result."""
 
     loaded = Signal(object, object, object)  # LoadResult, Role, source Path (None: demo)
+    opening = Signal(str)  # "Opening <study>...": a study load started (for the start page)
 
     def __init__(self, parent: QMainWindow, settings: ViewerSettings,
                  show_error: Callable[[str, str], object],
@@ -123,6 +124,8 @@ class Loader(QObject):
         if fetch is None:  # the PACS cache is no folder to browse from
             self.settings.last_folder = str(path if path.is_dir() else path.parent)
         self.job.start(job, f"{OPEN_TITLES[role]} {path.name}")
+        if role is Role.BASE:
+            self.opening.emit(f"Opening {path}...")
 
     def load_from_pacs(self, node, study_uid: str, series_uid: str,
                        expected: int | None = None) -> None:
@@ -162,6 +165,7 @@ class Loader(QObject):
         self._pacs_source = cache.series_dir(series_uid)
         self._found_pacs_offer = []
         self.pacs_job.start(job, title)
+        self.opening.emit(f"{title}...")
 
     def open_demo(self) -> None:
         """Open the built-in phantom case (generated into the user cache on first use)."""
@@ -174,6 +178,7 @@ class Loader(QObject):
 
         self._pending = (None, Role.BASE, None)
         self.job.start(job, "Preparing the demo case")
+        self.opening.emit("Preparing the demo case (a synthetic phantom)...")
 
     def queue(self, path: str | Path, role: Role, series: str | None = None) -> None:
         """Load after the current job finishes (e.g. the comparison scan after the study)."""

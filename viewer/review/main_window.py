@@ -27,12 +27,12 @@ from viewer.model.shortcuts import key
 from viewer.model.state import ViewerState
 from viewer.model.window_level import presets, resolve
 from viewer.pixels.enhancement import noise_threshold
-from viewer.review import repository_dialog
+from viewer.review import availability, file_menu
 from viewer.review.batch_results import BatchResults
 from viewer.review.compare_actions import CompareActions
 from viewer.review.comparison import ComparisonPanel
 from viewer.review.exports import ExportActions, export_synthetic_dicom, export_synthetic_image
-from viewer.review.help import HelpDialog, show_about, show_help, start_hint
+from viewer.review.help import HelpDialog, show_about, show_help
 from viewer.review.loading import Loader
 from viewer.review.overlay_controls import OverlayControls
 from viewer.review.pacs_dialog import PacsDialog
@@ -69,8 +69,7 @@ class MainWindow(QMainWindow):
         self.load_warnings: list[str] = []
         self.last_error: str | None = None
         self.base_source: Path | None = None  # where the non-contrast series was loaded from
-        self.grid = ViewGrid(self.state, self)
-        self.setCentralWidget(self.grid)
+        self.grid = ViewGrid(self.state, self)  # in the start screen's stack, below
         self.status_line = StatusLine(self.statusBar())
         self.position_label = self.status_line.position
         self.grid.hovered.connect(self._on_hover)
@@ -96,11 +95,13 @@ class MainWindow(QMainWindow):
                                      self.show_error, self.show_status)
         self.overlay = OverlayControls(self, self.state, self._action)
         self._build_actions()
+        self.file_actions = file_menu.file_actions(self)
         self.annotate = AnnotationActions(self, self.state, self.grid.cancel_drafts,
                                           lambda: self.base_source, self.show_error)
         self.grid.note_requested.connect(self.annotate.request_note)
         self.annotate.panel.hide()
         self.state.annotations.changed.connect(self._show_annotation_panel)
+        self.start = file_menu.install_start_screen(self)
         self._build_toolbar()
         self._build_menus()
         self.state.layout_changed.connect(self._on_layout_changed)
@@ -176,30 +177,7 @@ class MainWindow(QMainWindow):
         self.annotate.build_toolbar()
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in (
-            ("Open &folder...", key("open_folder"), self.loader.choose_folder),
-            ("Open f&ile (DICOM, NIfTI, NRRD, zip)...", key("open_file"),
-             self.loader.choose_file),
-            ("Open &demo case (synthetic phantom)", None, self.open_demo),
-            ("Open real &contrast scan for comparison...", None,
-             lambda: self.loader.choose_file(Role.COMPARE, self.state.base is not None)),
-            ("Open digital contrast &volume (overlay)...", None,
-             lambda: self.loader.choose_file(Role.OVERLAY, self.state.base is not None)),
-            ("Open from &PACS...", None, self.show_pacs_dialog),
-            ("Open &batch results...", None, lambda: self.batch.choose()),
-            ("&Send results to PACS (digital contrast, annotations)...", None,
-             lambda: self.pacs_send.choose()),
-        ):
-            file_menu.addAction(self._action(text, slot, shortcut))
-        self.recent_menu = file_menu.addMenu("&Recent studies")
-        self._rebuild_recent_menu()
-        for act in (self.loader.act_offer, self.act_screenshot, self.act_export_dicom,
-                    self.act_export_dicom_deid, self.act_export_image):
-            file_menu.addAction(act)
-        file_menu.addAction(self.annotate.act_import)
-        file_menu.addAction(repository_dialog.open_action(self))
-        file_menu.addAction(self._action("&Quit", self.close, key("quit")))
+        file_menu.build_file_menu(self)
         view_menu = self.menuBar().addMenu("&View")
         for act in self.layout_actions.values():
             view_menu.addAction(act)
@@ -239,17 +217,10 @@ class MainWindow(QMainWindow):
             compare_menu.addAction(act)
         compare_menu.addAction(self.comparison.toggleViewAction())
         self.annotate.build_menu()
+        self.availability = availability.wire(self)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.act_help)
         help_menu.addAction(self._action("&About dcreview", lambda: show_about(self)))
-
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for path in self.settings.recent():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.load(p))
-        self.recent_menu.setEnabled(bool(self.settings.recent()))
-        self.grid.set_empty_hint(start_hint(self.settings.recent()))
 
     def show_pacs_dialog(self) -> PacsDialog:
         """File > Open from PACS (non-blocking)."""
@@ -317,7 +288,7 @@ class MainWindow(QMainWindow):
     def _on_loaded(self, result: LoadResult, role: Role, source: Path | None) -> None:
         if role is Role.BASE and source is not None:
             self.settings.add_recent(str(source))
-            self._rebuild_recent_menu()
+            file_menu.rebuild_recent(self)
             self.base_source = source
         try:
             self.show_volume(result.volume, result.warnings, role)

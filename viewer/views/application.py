@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from viewer.assets import asset  # noqa: E402
 from viewer.views.garbage_collection import install as collect_garbage_on_gui_thread  # noqa: E402
+from viewer.views.theme import apply_dark_theme  # noqa: E402
 
 
 def application() -> QApplication:
@@ -24,6 +25,7 @@ def application() -> QApplication:
         app.setOrganizationName("dcreview")
         app.setWindowIcon(QIcon(str(asset("icons", "dcreview.png"))))
         collect_garbage_on_gui_thread(app)
+        apply_dark_theme(app)
     return app  # type: ignore[return-value]
 
 

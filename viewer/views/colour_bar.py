@@ -1,4 +1,10 @@
-"""The colour bar of the enhancement and difference maps: colours, range and unit (HU)."""
+"""The colour bar of the enhancement and difference maps: colours, range and unit (HU), in a
+margin of its own at the view's right.
+
+Drawn over the image it covered anatomy and the orientation letter, and its labels were cut
+in narrow views; in its own renderer beside the image's it can do neither (the image's
+viewport narrows while a legend shows, and the one fit rule refits the view).
+"""
 
 from __future__ import annotations
 
@@ -17,22 +23,29 @@ from viewer.pixels.enhancement import (
 )
 
 BAND_GREY = 0.25  # the uncoloured noise band, as the bar shows it
+LEGEND_PX = 54  # the margin: bar, labels up to "-200" at 12 pt, and the title "SD HU"
 
 
 class ColourBar:
-    """A slim bar at the right edge with its range in HU; hidden for greyscale modes."""
+    """A slim bar in a right-hand margin with its range in HU; no margin for greyscale modes."""
 
-    def __init__(self, renderer: vtkRenderer) -> None:
+    def __init__(self, image_renderer: vtkRenderer) -> None:
+        self.image_renderer = image_renderer
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0, 0, 0)
+        self.renderer.InteractiveOff()
+        self.renderer.SetViewport(1.0, 0.0, 1.0, 1.0)  # no margin until a legend shows
+        image_renderer.GetRenderWindow().AddRenderer(self.renderer)
+        self.fraction = 0.0
         self.lut = vtkLookupTable()
         self.actor = vtkScalarBarActor()
         self.actor.SetLookupTable(self.lut)
         self.actor.SetTitle("HU")
         self.actor.SetNumberOfLabels(3)
         self.actor.SetLabelFormat("%.0f")
-        self.actor.SetMaximumWidthInPixels(60)
-        self.actor.SetPosition(0.89, 0.25)
-        self.actor.SetWidth(0.08)
-        self.actor.SetHeight(0.45)
+        self.actor.SetPosition(0.08, 0.22)
+        self.actor.SetWidth(0.84)
+        self.actor.SetHeight(0.56)
         self.actor.SetVisibility(False)
         self.actor.UnconstrainedFontSizeOn()  # the 12-pt size below, not scaled to the bar
         self.actor.SetBarRatio(0.3)
@@ -42,8 +55,20 @@ class ColourBar:
             prop.SetBold(False)
             prop.SetColor(0.9, 0.9, 0.9)
             prop.SetShadow(True)
-        renderer.AddViewProp(self.actor)
+        self.renderer.AddViewProp(self.actor)
         self.kind: str | None = None
+
+    def reserve(self, width_px: int, device_ratio: float = 1.0) -> bool:
+        """Split the view between the image and the legend's margin (none while no legend
+        shows); True when the image's share changed (the view must refit)."""
+        fraction = (min(0.5, LEGEND_PX * device_ratio / width_px) if self.kind and width_px > 0
+                    else 0.0)
+        if abs(fraction - self.fraction) < 1e-6:
+            return False
+        self.fraction = fraction
+        self.image_renderer.SetViewport(0.0, 0.0, 1.0 - fraction, 1.0)
+        self.renderer.SetViewport(1.0 - fraction, 0.0, 1.0, 1.0)
+        return True
 
     def show_enhancement(self, threshold: float) -> None:
         """Iodine enhancement colours from the threshold to the top of the scale."""
@@ -85,3 +110,4 @@ class ColourBar:
         self.actor.SetTitle(title)
         self.kind = kind
         self.actor.SetVisibility(True)
+

@@ -8,7 +8,6 @@ from vtkmodules.vtkRenderingCore import (
     vtkActor2D,
     vtkPolyDataMapper2D,
     vtkRenderer,
-    vtkRenderWindow,
 )
 
 from viewer.views.lines import segments
@@ -49,9 +48,10 @@ class ScaleBar:
         self.actor.SetVisibility(False)
         self.text.SetVisibility(False)
 
-    def place(self, render_window: vtkRenderWindow, parallel_scale: float) -> None:
-        """Fit the bar to the window size and the camera's zoom (half view height in mm)."""
-        w, h = render_window.GetSize()
+    def place(self, size: tuple[int, int], parallel_scale: float) -> None:
+        """Fit the bar to the image's part of the view, (width, height) in pixels, and the
+        camera's zoom (half view height in mm)."""
+        w, h = size
         if h <= 0 or parallel_scale <= 0:
             return
         px_per_mm = h / (2 * parallel_scale)

@@ -70,7 +70,9 @@ def capture_window(window, panels) -> np.ndarray:
     ratio = window.devicePixelRatioF()
     for panel in panels:
         view = capture(panel.render_window)
-        corner = panel.mapTo(window, QPoint(0, 0))
+        # The render window fills the panel's canvas, inside the panel's frame.
+        canvas = getattr(panel, "canvas", panel)
+        corner = canvas.mapTo(window, QPoint(0, 0))
         y, x = round(corner.y() * ratio), round(corner.x() * ratio)
         rows, cols = min(view.shape[0], h - y), min(view.shape[1], w - x)
         if rows > 0 and cols > 0:

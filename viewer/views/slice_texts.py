@@ -90,6 +90,7 @@ class SliceTexts:
               state: ViewerState, overlay_drawn: bool) -> None:
         """Fit everything to the window's size and the state, right before a render."""
         w, h = window.GetSize()
+        w = int(w * (1.0 - self.colour_bar.fraction))  # the image's part; the legend has its own
         if w <= 0:
             return
         # The banner and the identification share the top: left 58 %, right 40 %.
@@ -107,7 +108,7 @@ class SliceTexts:
         fitted = [full if len(full) <= chars else short for full, short in self._info]
         self.info.SetInput(fit_lines("\n".join(fitted), chars) if fitted else "")
         if has_image:
-            self.scale_bar.place(window, parallel_scale)
+            self.scale_bar.place((w, h), parallel_scale)
         else:
             self.scale_bar.hide()
         swipe = overlay_drawn and state.overlay_mode is OverlayMode.SWIPE
@@ -118,6 +119,10 @@ class SliceTexts:
             label.SetPosition(min(max(x + dx, 0.02), 0.98), 0.80)
             label.SetVisibility(bool(text))
         self.swipe_divider.place((x * w, 0), (x * w, h), swipe)  # one pixel at any zoom
+
+    def update_legend(self, state: ViewerState, overlay_drawn: bool) -> None:
+        """The colour bar of the map shown, or none (before a render: its margin is laid out
+        before the image is drawn)."""
         if overlay_drawn and state.overlay_mode is OverlayMode.ENHANCEMENT:
             self.colour_bar.show_enhancement(state.enhancement_threshold)
         elif overlay_drawn and state.overlay_mode is OverlayMode.DIFFERENCE and (

@@ -27,6 +27,7 @@ from viewer.model.state import OverlayMode, ViewerState
 from viewer.pixels.compositor import compose, extract, greyscale, slice_geometry
 from viewer.pixels.enhancement import DIFFERENCE_RANGE_HU
 from viewer.pixels.layers import OverlayPixels
+from viewer.views import active_frame
 from viewer.views.canvas import SliceCanvas
 from viewer.views.crosshair import Crosshair, line_colours
 from viewer.views.slice_input import SliceInput
@@ -48,6 +49,7 @@ class SliceView(SliceInput, VtkPanel):
     resized = Signal()  # the view's size changed (a dock, the window): the grid refits
     maximise_requested = Signal()
     note_requested = Signal(object)  # a NOTE annotation still without text
+    activated = Signal()  # pressed: this is the active viewport now
 
     def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera, pixels: OverlayPixels,
                  parent: QWidget | None = None) -> None:
@@ -76,8 +78,9 @@ class SliceView(SliceInput, VtkPanel):
 
         self.canvas = SliceCanvas(self)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(*[active_frame.FRAME_PX] * 4)
         layout.addWidget(self.canvas)
+        active_frame.frame(self)
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0, 0, 0)
         self.renderer.SetActiveCamera(camera)
@@ -104,17 +107,20 @@ class SliceView(SliceInput, VtkPanel):
         self.annotation_drawing = AnnotationDrawing(self.renderer)
         self.annotations = AnnotationInput(state, self, self.annotation_drawing,
                                            self.note_requested.emit)
-        self.renderer.AddObserver("StartEvent", lambda *_: self.texts.place(
-            self.render_window, self.camera.GetParallelScale(), self.frame is not None,
-            self.state, self.overlay_drawn))
+        self.renderer.AddObserver("StartEvent", lambda *_: self._place_texts())
 
         self.canvas.pressed.connect(self._on_press)
+        self.canvas.pressed.connect(lambda *_: self.activated.emit())
         self.canvas.dragged.connect(self._on_drag)
         self.canvas.released.connect(self._on_release)
         self.canvas.hovered.connect(self._on_hover)
         self.canvas.wheeled.connect(self._on_wheel)
         self.canvas.double_clicked.connect(self._on_double_click)
         self.canvas.key_pressed.connect(self._on_key)
+
+    def _place_texts(self) -> None:
+        self.texts.place(self.render_window, self.camera.GetParallelScale(),
+                         self.frame is not None, self.state, self.overlay_drawn)
 
     def resizeEvent(self, event) -> None:
         """Tell the grid, which keeps every plane fitted (one rule for all size changes)."""
@@ -176,6 +182,10 @@ class SliceView(SliceInput, VtkPanel):
     def before_render(self) -> None:
         """Compose the pixels (if anything changed) right before painting."""
         self.compose()
+        self.texts.update_legend(self.state, self.overlay_drawn)
+        if self.texts.colour_bar.reserve(self.render_window.GetSize()[0],
+                                         self.devicePixelRatioF()):
+            self.resized.emit()  # the image's part of the view changed: the grid refits
         self.annotations.draw()
 
     # -- what the annotation interaction needs of this view ------------------------------------
@@ -293,7 +303,8 @@ class SliceView(SliceInput, VtkPanel):
         d = self.volume.geometry.direction_matrix
         up_extent = float(np.abs(d.T @ self.frame.up) @ ext)
         right_extent = float(np.abs(d.T @ self.frame.right) @ ext)
-        w, h = max(1, self.width()), max(1, self.height())
+        w = max(1.0, self.canvas.width() * (1.0 - self.texts.colour_bar.fraction))
+        h = max(1, self.canvas.height())
         return 0.5 * max(up_extent, right_extent * h / w) * 1.02
 
     def reset_camera(self, scale: float | None = None) -> None:
@@ -413,6 +424,6 @@ class SliceView(SliceInput, VtkPanel):
             pct = "" if mode is OverlayMode.SWIPE else f" {self.state.overlay_opacity:.0%}"
             name = provenance.mode_name(self.state, mode)
             full = f"Overlay{': ' + name if name else ''}{pct}"
-            short = f"Overlay{': ' + name.split()[0] if name else ''}{pct}"
+            short = f"{name.split()[0].capitalize() if name else 'Overlay'}{pct}"
             lines.append((full, short))
         self.texts.set_info(lines)

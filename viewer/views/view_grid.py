@@ -13,6 +13,7 @@ from viewer.model.orientation import Plane
 from viewer.model.state import ViewerState
 from viewer.model.window_level import WindowLevel
 from viewer.pixels.layers import OverlayPixels
+from viewer.views import active_frame
 from viewer.views.screenshot import capture, compose_grid
 from viewer.views.slice_view import SliceView
 from viewer.views.volume_view import VolumeView
@@ -35,7 +36,6 @@ class ViewGrid(QWidget):
         self._views: dict[tuple, SliceView] = {}
         self.volume_view: VolumeView | None = None
         self.focus_plane = Plane.AXIAL
-        self.empty_hint = ""
         self.maximised: QWidget | None = None
         self._cameras_fitted = False
         self._fits: dict[Plane, float] = {}  # each plane's fit scale when last fitted
@@ -82,6 +82,7 @@ class ViewGrid(QWidget):
             view.note_requested.connect(self.note_requested.emit)
             view.maximise_requested.connect(lambda v=view: self.toggle_maximise(v))
             view.resized.connect(self._refit_timer.start)
+            view.activated.connect(lambda v=view: self.set_active(v))
             self._views[key] = view
             view.refresh_content()
         view.cell = cell
@@ -125,19 +126,20 @@ class ViewGrid(QWidget):
             widget.show()
         self._after_show()
 
-    def set_empty_hint(self, text: str) -> None:
-        """The text the first view shows while no series is open (the start screen)."""
-        self.empty_hint = text
-        self._place_hint()
-        self.render_all(slices_only=True)
+    def set_active(self, view: SliceView | None) -> None:
+        """Mark ``view`` as the active viewport (framed); the others lose the frame."""
+        for v in self._views.values():
+            active_frame.set_active(v, v is view)
 
-    def _place_hint(self) -> None:
-        views = self.slice_views()
-        for n, v in enumerate(views):
-            v.show_hint(self.empty_hint if n == 0 else "")
+    @property
+    def active_view(self) -> SliceView | None:
+        """The framed viewport, if any."""
+        return next((v for v in self._views.values() if active_frame.is_active(v)), None)
 
     def _after_show(self) -> None:
-        self._place_hint()
+        shown = self.slice_views()
+        if shown and self.active_view not in shown:
+            self.set_active(shown[0])  # a layout opens with its first view active
         for v in self.slice_views():
             v.refresh_cursor()
         self._refresh_volume_view()

@@ -91,25 +91,6 @@ def test_no_display_gives_one_line_not_a_core_dump(tmp_path):
     assert "--screenshot" in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
-def test_the_start_screen_says_how_to_open_a_study(qtbot, settings):
-    from viewer.review.main_window import MainWindow
-
-    settings.add_recent("/data/studies/abdomen-0042")
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(1200, 500)
-    w.show()
-    qtbot.waitExposed(w)
-    QApplication.processEvents()
-    views = w.grid.slice_views()
-    hints = [v.hint.GetInput() for v in views if v.hint.GetVisibility()]
-    assert len(hints) == 1 and "Open folder (Ctrl+O)" in hints[0]
-    assert "abdomen-0042" in hints[0]
-    views[0].render()
-    pixels = capture(views[0].render_window)
-    assert pixels.max() > 150  # the text is drawn, not a black pane
-
-
 def test_the_3d_view_has_an_orientation_marker(qtbot, settings, phantom_volumes):
     w = open_window(qtbot, settings, phantom_volumes[0], size=(1200, 900))
     w.state.set_layout(Layout.GRID)

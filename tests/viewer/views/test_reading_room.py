@@ -1,0 +1,81 @@
+"""Reading-room conventions on the views: the active viewport framed, legends in their own
+margin, the domain banner in its own warning style with the orientation letters fixed at the
+edges, the crosshair in coarse reformats, the 3-D marker's S."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
+
+from tests.support.viewer import mouse, open_window
+from viewer.model.layout import Layout
+from viewer.model.orientation import Plane
+from viewer.model.state import OverlayMode
+from viewer.views.screenshot import capture, capture_window
+from viewer.views.theme import ACCENT
+
+pytestmark = pytest.mark.gui
+
+ACCENT_RGB = np.array([int(ACCENT[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def _framed(window, view) -> bool:
+    """Whether the pixels just around the view's canvas are the accent colour, as seen in
+    the window (Qt paints the frame, VTK the canvas)."""
+    px = capture_window(window, window.grid.slice_views()).astype(int)
+    corner = view.mapTo(window, QPoint(0, 0))
+    x0, y0 = corner.x(), corner.y()
+    x1, y1 = x0 + view.width() - 1, y0 + view.height() - 1
+    edges = np.concatenate([px[y0, x0:x1], px[y1, x0:x1], px[y0:y1, x0], px[y0:y1, x1]])
+    return bool((np.abs(edges - ACCENT_RGB).sum(axis=1) < 40).mean() > 0.9)
+
+
+def test_the_active_viewport_is_framed_and_follows_the_click(qtbot, settings, phantom_volumes):
+    w = open_window(qtbot, settings, phantom_volumes[0])
+    axial, sagittal = w.views[Plane.AXIAL], w.views[Plane.SAGITTAL]
+    assert _framed(w, axial) and not _framed(w, sagittal)
+    centre = QPointF(sagittal.canvas.width() / 2, sagittal.canvas.height() / 2)
+    mouse(sagittal.canvas, QEvent.Type.MouseButtonPress, centre, Qt.MouseButton.LeftButton,
+          Qt.MouseButton.LeftButton)
+    mouse(sagittal.canvas, QEvent.Type.MouseButtonRelease, centre, Qt.MouseButton.LeftButton)
+    assert _framed(w, sagittal) and not _framed(w, axial)
+    assert w.grid.active_view is sagittal
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+@pytest.mark.parametrize("layout", [Layout.ONE, Layout.ROW])
+def test_legends_sit_in_a_margin_of_their_own(qtbot, settings, phantom_volumes, size, layout):
+    """The colour bar was drawn over the anatomy and the L/P letters, its labels cut at 1366."""
+    plain, arterial = phantom_volumes
+    w = open_window(qtbot, settings, plain, overlay=arterial, size=size)
+    w.state.set_layout(layout)
+    w.state.set_overlay_mode(OverlayMode.ENHANCEMENT)
+    for _ in range(3):  # the margin, then the refit it asks for
+        w.grid.render_all()
+        QApplication.processEvents()
+    for view in w.grid.slice_views():
+        bar = view.texts.colour_bar
+        assert bar.kind == "enhancement" and bar.fraction > 0
+        image_vp, legend_vp = view.renderer.GetViewport(), bar.renderer.GetViewport()
+        assert image_vp[2] <= legend_vp[0] + 1e-9  # side by side, never over each other
+        view.render()
+        px = capture(view.render_window).astype(int)
+        x_legend = round(legend_vp[0] * px.shape[1])
+        legend = px[:, x_legend:]
+        coloured = (legend[..., 0] - legend[..., 2]) > 80
+        assert coloured.sum() > 200  # the bar is drawn
+        assert legend[:, -2:].max() < 40 and legend[:, :2].max() < 40  # no label cut
+        # At the fit, the whole slice lies left of the margin.
+        b = view.actor.GetBounds()
+        xs = [view.display_of_world(np.array([x, y, z]))[0]
+              for x in b[:2] for y in b[2:4] for z in b[4:]]
+        assert max(xs) <= x_legend + 1
+        # The right orientation letter is in the image's part, left of the margin.
+        right = view.texts.edges["right"]
+        x_letter = right.GetPositionCoordinate().GetComputedDisplayValue(view.renderer)[0]
+        assert x_letter < x_legend
+    w.state.set_overlay_mode(OverlayMode.SYNTHETIC)
+    w.grid.render_all()
+    assert all(v.texts.colour_bar.fraction == 0 for v in w.grid.slice_views())
