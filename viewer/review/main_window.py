@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.annotate = AnnotationActions(self, self.state, self.grid.cancel_drafts,
                                           lambda: self.base_source, self.show_error)
         self.grid.note_requested.connect(self.annotate.request_note)
+        self.grid.details_requested.connect(self.show_model_check)
         self.annotate.panel.hide()
         self.state.annotations.changed.connect(self._show_annotation_panel)
         self.start = file_menu.install_start_screen(self)

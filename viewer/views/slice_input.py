@@ -61,6 +61,9 @@ class SliceInput:
         ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
         shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
         left = button == Qt.MouseButton.LeftButton
+        if left and self.texts.warning_hit(*xy, self.renderer):
+            self.details_requested.emit()  # the domain warning: its findings in full
+            return
         point = self.world_at_display(*xy)
         # Annotation tools and shapes come first; what they leave navigates.
         if left and not ctrl and point is not None and self.annotations.press(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow
 
+from inference.provenance import DOMAIN_TEXT, TRUST_TEXT
 from viewer.model import provenance
 from viewer.model.orientation import ViewFrame
 from viewer.model.state import OverlayMode, ViewerState
@@ -18,10 +19,15 @@ from viewer.views.text import (
     corner_text,
     fit_lines,
     text_actor,
+    warning_text,
     wrap_words,
 )
 
 BANNER_CHAR_PX = 10.0  # widest glyphs of the 16-pt bold banner
+TOP_LETTER_PX = 14  # the top letter's centre, from the top edge: fixed, whatever else shows
+DETAILS = "  (click: details)"
+# The banner's lines drawn apart, in the caution style, one line each: what to be careful of.
+CAUTION_LINES = (DOMAIN_TEXT, TRUST_TEXT)
 INFO_CHAR_PX = 7.4  # 13-pt bold corner text (measured 6.2 px for labels; margin for bold)
 SWIPE_DIVIDER = (0.16, 0.86, 1.0)  # cyan: no anatomy or crosshair is drawn in that colour
 EDGE_POSITIONS = {"left": (0.025, 0.5), "right": (0.975, 0.5), "top": (0.5, 0.92),
@@ -32,10 +38,15 @@ class SliceTexts:
     """The text and marks drawn over one slice view."""
 
     def __init__(self, renderer: vtkRenderer) -> None:
+        self.renderer = renderer
         self.scale_bar = ScaleBar(renderer)
         self.edges = {edge: text_actor(renderer) for edge in EDGE_POSITIONS}
         self.info = corner_text(renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self.banner = banner_text(renderer)
+        # The domain warning: one line in its own caution style, under the banner; a click on
+        # it opens the full findings (Synthesis > Model and input check).
+        self.warning = warning_text(renderer)
+        self._warning = ""
         # The PACS corner overlay's identification, top right (the banner owns the top left).
         self.identity = corner_text(renderer, 13, INFO_COLOUR, True, 0.99, 0.99)
         self.identity.GetTextProperty().SetJustificationToRight()
@@ -60,15 +71,30 @@ class SliceTexts:
             self.edges[edge].SetPosition(*EDGE_POSITIONS[edge])
 
     def set_banner(self, banner: str | None) -> None:
-        """The provenance banner (the rule's text, or None for none)."""
-        self._banner = banner or ""
+        """The provenance banner (the rule's text, or None for none); its domain and trust
+        lines are drawn apart, in the caution style."""
+        lines = (banner or "").split("\n") if banner else []
+        caution = [line for line in lines if line.startswith(CAUTION_LINES)]
+        self._warning = "\n".join(caution)
+        self._banner = "\n".join(line for line in lines if line not in caution)
         self.banner.SetInput(self._banner)
         self.banner.SetVisibility(banner is not None)
-        self._keep_top_letter_below(self._banner)
+        self.warning.SetInput(self._warning)
+        self.warning.SetVisibility(bool(self._warning))
 
-    def _keep_top_letter_below(self, shown: str) -> None:
-        lines = shown.count("\n") + 1 if self._banner else 0
-        self.edges["top"].SetPosition(0.5, 0.92 - 0.045 * lines)
+    @property
+    def warning_line(self) -> str:
+        """The domain and trust lines in full (the view may show them cut to its width)."""
+        return self._warning
+
+    def warning_hit(self, x: float, y: float, renderer: vtkRenderer) -> bool:
+        """Whether display point (x, y) is on the domain warning (a click opens details)."""
+        if not self.warning.GetVisibility():
+            return False
+        box = [0.0] * 4
+        self.warning.GetBoundingBox(renderer, box)
+        ax, ay = self.warning.GetPositionCoordinate().GetComputedDisplayValue(renderer)
+        return ax + box[0] <= x <= ax + box[1] and ay + box[2] <= y <= ay + box[3]
 
     def set_info(self, lines: list[tuple[str, str]]) -> None:
         """Corner text lines, each with a shorter form for narrow views: (full, short)."""
@@ -93,16 +119,33 @@ class SliceTexts:
         w = int(w * (1.0 - self.colour_bar.fraction))  # the image's part; the legend has its own
         if w <= 0:
             return
-        # The banner and the identification share the top: left 58 %, right 40 %.
+        # The top is shared: banner left (46 %), the top letter in the middle, fixed at the
+        # edge, and the identification right (40 %).
         right = int((0.4 * w - 8) / INFO_CHAR_PX)
         wide = [full if len(full) <= right else short for full, short in self._identity]
         self.identity.SetInput(fit_lines("\n".join(line for line in wide if line), right)
                                if wide else "")
-        banner_px = (0.58 * w if self._identity else w) - 12
-        banner = wrap_words(self._banner, int(banner_px / BANNER_CHAR_PX))
+        self.edges["top"].SetPosition(0.5, 1.0 - TOP_LETTER_PX / h)
+        banner_px = 0.46 * w - 12
+        # Narrow views take a smaller banner: whole, in fewer lines, covering less anatomy.
+        size = 16 if w >= 600 else 13
+        self.banner.GetTextProperty().SetFontSize(size)
+        banner = wrap_words(self._banner, int(banner_px / (BANNER_CHAR_PX * size / 16)))
         if banner != self.banner.GetInput():
             self.banner.SetInput(banner)  # wrapped: a banner must be read whole, not cut
-            self._keep_top_letter_below(banner)
+        if self._warning:  # a line each under the banner, cut (its start says what it is)
+            below = h - 4.0  # the banner's measured bottom: the caution band starts there
+            if self._banner:
+                box = [0.0] * 4
+                self.banner.GetBoundingBox(self.renderer, box)
+                below = h - 4.0 - (box[3] - box[2]) - 4.0
+            # Never shorter than what it is: "OUTSIDE MODEL DOMAIN" is read whole.
+            chars = max(int(banner_px / INFO_CHAR_PX), len(DOMAIN_TEXT) + 1)
+            first, *rest = self._warning.split("\n")
+            if len(first) + len(DETAILS) <= chars:
+                first += DETAILS
+            self.warning.SetInput(fit_lines("\n".join([first, *rest]), chars))
+            self.warning.SetPosition(0.01, below / h)
         # The scale bar takes up to a fifth of the width, plus its label and margin.
         chars = int((w - 12 - (0.2 * w + 24)) / INFO_CHAR_PX)
         fitted = [full if len(full) <= chars else short for full, short in self._info]

@@ -50,6 +50,7 @@ class SliceView(SliceInput, VtkPanel):
     maximise_requested = Signal()
     note_requested = Signal(object)  # a NOTE annotation still without text
     activated = Signal()  # pressed: this is the active viewport now
+    details_requested = Signal()  # the domain warning was clicked
 
     def __init__(self, cell: Cell, state: ViewerState, camera: vtkCamera, pixels: OverlayPixels,
                  parent: QWidget | None = None) -> None:

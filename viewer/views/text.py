@@ -8,6 +8,7 @@ from vtkmodules.vtkRenderingCore import vtkRenderer, vtkTextActor
 ORIENTATION_COLOUR = (1.0, 0.85, 0.3)
 INFO_COLOUR = (0.9, 0.9, 0.9)
 BANNER_COLOUR = (1.0, 0.25, 0.25)
+WARNING_BAND = (1.0, 0.72, 0.0)  # amber, as a caution label: unlike any other text here
 
 
 def text_actor(renderer: vtkRenderer, size: int = 14,
@@ -61,7 +62,13 @@ def wrap_words(text: str, max_chars: int) -> str:
     out = []
     for line in text.split("\n"):
         current = ""
+        words: list[str] = []
         for word in line.split(" "):
+            if word in ("-", ":") and words:  # a dash or colon stays with the word before it
+                words[-1] += f" {word}"
+            else:
+                words.append(word)
+        for word in words:
             if current and len(current) + 1 + len(word) > max_chars:
                 out.append(current)
                 current = word
@@ -69,3 +76,14 @@ def wrap_words(text: str, max_chars: int) -> str:
                 current = f"{current} {word}" if current else word
         out.append(current)
     return "\n".join(out)
+
+
+def warning_text(renderer: vtkRenderer) -> vtkTextActor:
+    """Caution lines, dark text on an amber band (a style no other text uses)."""
+    actor = corner_text(renderer, 13, (0.05, 0.05, 0.05), True, 0.01, 0.9)
+    prop = actor.GetTextProperty()
+    prop.SetShadow(False)
+    prop.SetBackgroundColor(*WARNING_BAND)
+    prop.SetBackgroundOpacity(0.92)
+    actor.SetVisibility(False)
+    return actor

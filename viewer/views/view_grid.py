@@ -24,6 +24,7 @@ class ViewGrid(QWidget):
 
     hovered = Signal(object)  # world point or None
     note_requested = Signal(object)  # Annotation (a note waiting for its text)
+    details_requested = Signal()  # the domain warning of a view was clicked
 
     def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +81,7 @@ class ViewGrid(QWidget):
             view = SliceView(cell, self.state, self.cameras[cell.plane], self.pixels, self)
             view.hovered.connect(self.hovered.emit)
             view.note_requested.connect(self.note_requested.emit)
+            view.details_requested.connect(self.details_requested.emit)
             view.maximise_requested.connect(lambda v=view: self.toggle_maximise(v))
             view.resized.connect(self._refit_timer.start)
             view.activated.connect(lambda v=view: self.set_active(v))

@@ -32,7 +32,9 @@ def test_verdict_line_and_findings_panel(qtbot, settings, phantom_volumes, flagg
     axial = w.views[Plane.AXIAL]
     banner = " ".join(axial.synthetic_label.GetInput().split())
     assert banner.startswith("SYNTHETIC")
-    assert "Trust verdict: real contrast recommended" in banner
+    # The verdict is a caution line of its own, apart from the red label.
+    assert "Trust verdict: real contrast recommended" in axial.texts.warning_line
+    assert axial.texts.warning.GetVisibility()
     assert w.trust.isVisible()
     rows = w.trust.rows()
     assert rows[0][1] == "fail"  # failures first

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from tests.support.viewer import mouse, open_window
-from viewer.model.layout import Layout
+from viewer.model.layout import Layout, Role
 from viewer.model.orientation import Plane
 from viewer.model.state import OverlayMode
 from viewer.views.screenshot import capture, capture_window
@@ -79,3 +79,51 @@ def test_legends_sit_in_a_margin_of_their_own(qtbot, settings, phantom_volumes, 
     w.state.set_overlay_mode(OverlayMode.SYNTHETIC)
     w.grid.render_all()
     assert all(v.texts.colour_bar.fraction == 0 for v in w.grid.slice_views())
+
+
+def _outside_domain(volume):
+    from dataclasses import replace
+
+    provenance = {**volume.provenance, "synthetic_phantoms_only": True,
+                  "domain": {"warnings": ["pixel spacing 4 mm is outside 0.5-1.0 mm",
+                                          "field of view 384 mm is outside 300-360 mm"],
+                             "reasons": ["pixel spacing", "field of view"]}}
+    return replace(volume, synthetic=True, provenance=provenance)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_the_domain_warning_is_one_caution_line_and_letters_stay_at_the_edges(
+        qtbot, settings, phantom_volumes, size):
+    """A 5-line banner pushed the A and S letters onto the patient; the domain line looked
+    like the rest."""
+    plain, arterial = phantom_volumes
+    w = open_window(qtbot, settings, plain, size=size)
+    bare = {v.plane: v.texts.edges["top"].GetPositionCoordinate().GetComputedDisplayValue(
+        v.renderer)[1] for v in w.grid.slice_views()}
+    w.show_volume(_outside_domain(arterial), role=Role.OVERLAY)
+    w.grid.render_all()
+    for view in w.grid.slice_views():
+        texts = view.texts
+        assert "OUTSIDE MODEL DOMAIN" not in texts.banner.GetInput()  # not in the red label
+        shown = texts.warning.GetInput()
+        assert shown.startswith("OUTSIDE MODEL DOMAIN") and "\n" not in shown
+        assert texts.warning.GetTextProperty().GetBackgroundOpacity() > 0.5  # its own band
+        top = texts.edges["top"].GetPositionCoordinate().GetComputedDisplayValue(view.renderer)
+        height = view.render_window.GetSize()[1]
+        assert top[1] == bare[view.plane] and top[1] >= height - 20  # fixed at the edge
+    # A click on the warning opens the findings in full.
+    axial = w.views[Plane.AXIAL]
+    axial.render()
+    box = [0.0] * 4
+    axial.texts.warning.GetBoundingBox(axial.renderer, box)
+    ax, ay = axial.texts.warning.GetPositionCoordinate().GetComputedDisplayValue(axial.renderer)
+    x, y = ax + (box[0] + box[1]) / 2, ay + (box[2] + box[3]) / 2
+    cursor = w.state.cursor.copy()
+    ratio = axial.devicePixelRatioF()
+    at = QPointF(x / ratio, axial.canvas.height() - 1 - y / ratio)
+    mouse(axial.canvas, QEvent.Type.MouseButtonPress, at, Qt.MouseButton.LeftButton,
+          Qt.MouseButton.LeftButton)
+    mouse(axial.canvas, QEvent.Type.MouseButtonRelease, at, Qt.MouseButton.LeftButton)
+    boxes = [b for b in w.findChildren(QMessageBox) if b.isVisible()]
+    assert boxes and "Model and input check" in boxes[0].windowTitle()
+    assert np.array_equal(w.state.cursor, cursor)  # the click did not move the crosshair
