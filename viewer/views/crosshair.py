@@ -53,9 +53,13 @@ class Crosshair:
         for line in self.lines:
             line.SetVisibility(False)
 
-    def place(self, cursor: np.ndarray, frame: ViewFrame, volume: Volume) -> None:
-        """Lay the lines through ``cursor`` across the whole series."""
-        c = cursor - frame.look * 1.0  # just in front of the image
+    def place(self, cursor: np.ndarray, frame: ViewFrame, volume: Volume,
+              slice_point: np.ndarray | None = None) -> None:
+        """Lay the lines through ``cursor`` across the whole series, just in front of the
+        slice shown (``slice_point`` lies on it): in a coarse reformat that slice is up to
+        half a voxel from the cursor, and lines at the cursor fell behind it."""
+        plane = cursor if slice_point is None else slice_point
+        c = cursor - frame.look * (float(np.dot(frame.look, cursor - plane)) + 1.0)
         half = 0.6 * float(np.linalg.norm(volume.geometry.extent_mm(volume.shape)))
         for line, direction, colour in zip(self.lines, (frame.right, frame.up), self.colours,
                                            strict=True):

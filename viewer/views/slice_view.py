@@ -365,7 +365,11 @@ class SliceView(SliceInput, VtkPanel):
 
     def _place_crosshair(self) -> None:
         assert self.volume is not None and self.frame is not None
-        self.crosshair.place(self.state.cursor, self.frame, self.volume)
+        index = self.slice_index()
+        ijk = [0.0, 0.0, 0.0]
+        ijk[self.frame.axis] = float(index)
+        self.crosshair.place(self.state.cursor, self.frame, self.volume,
+                             self.volume.geometry.index_to_world(ijk))
 
     def set_crosshair_visible(self, visible: bool) -> None:
         """Show or hide the crosshair lines."""

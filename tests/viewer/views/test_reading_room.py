@@ -13,6 +13,7 @@ from tests.support.viewer import mouse, open_window
 from viewer.model.layout import Layout, Role
 from viewer.model.orientation import Plane
 from viewer.model.state import OverlayMode
+from viewer.views.crosshair import line_colours
 from viewer.views.screenshot import capture, capture_window
 from viewer.views.theme import ACCENT
 
@@ -127,3 +128,23 @@ def test_the_domain_warning_is_one_caution_line_and_letters_stay_at_the_edges(
     boxes = [b for b in w.findChildren(QMessageBox) if b.isVisible()]
     assert boxes and "Model and input check" in boxes[0].windowTitle()
     assert np.array_equal(w.state.cursor, cursor)  # the click did not move the crosshair
+
+
+@pytest.mark.parametrize("offset_voxels", [0.0, -0.45, 0.45])
+def test_the_crosshair_shows_in_coarse_reformats(qtbot, settings, phantom_volumes,
+                                                 offset_voxels):
+    """With 4 mm pixels the sagittal slice shown lies up to 2 mm from the cursor: the lines
+    were drawn 1 mm in front of the cursor, behind that slice, and vanished from the whole
+    view; at the volume's centre (where a series opens) it was half a voxel."""
+    plain = phantom_volumes[0]
+    w = open_window(qtbot, settings, plain, crosshair=True)
+    sagittal = w.views[Plane.SAGITTAL]
+    centre = plain.geometry.center(plain.shape)
+    spacing_x = plain.geometry.spacing[0]
+    w.state.set_cursor(centre + np.array([offset_voxels * spacing_x, 0.0, 0.0]))
+    w.grid.render_all()
+    px = capture(sagittal.render_window).astype(int)
+    colours = [np.array(c) * 255 for c in line_colours(sagittal.frame, plain)]
+    for colour in colours:
+        near = np.abs(px - colour).sum(axis=2) < 60
+        assert near.sum() > 0.5 * min(px.shape[:2]), colour
