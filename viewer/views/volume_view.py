@@ -29,6 +29,9 @@ MAX_VOXELS = 192**3
 # A ray-cast frame takes about a second under software OpenGL: requests within this many ms
 # (a layout's show, resize, paint and fit) make one frame, after the slice views are drawn.
 SETTLE_MS = 60
+MARKER_MAX_PX = 140  # the orientation marker's square corner, at most
+MARKER_MIDDLE = 0.45  # the axes run 0..1 (labels beyond): the camera aims at their middle
+MARKER_DISTANCE = 4.6  # arrows and letters inside the corner at any turn (30 degree view)
 
 
 class _Canvas(QVTKRenderWindowInteractor):
@@ -116,7 +119,7 @@ class VolumeView(VtkPanel):
         from vtkmodules.vtkRenderingAnnotation import vtkAxesActor
 
         corner = vtkRenderer()
-        corner.SetViewport(0.8, 0.0, 1.0, 0.22)
+        corner.SetViewport(0.8, 0.0, 1.0, 0.2)  # made square at each render
         corner.SetLayer(1)
         corner.InteractiveOff()
         axes = vtkAxesActor()
@@ -134,10 +137,16 @@ class VolumeView(VtkPanel):
         main = self.renderer.GetActiveCamera()
         cam = self.marker.GetActiveCamera()
         direction = np.asarray(main.GetDirectionOfProjection())
-        cam.SetFocalPoint(0, 0, 0)
-        cam.SetPosition(*(-direction * 3.0))  # close enough for the axes to be legible
+        # Aimed at the axes' middle from far enough that every arrow and letter (S too) fits
+        # the square corner, which way round the volume turns.
+        middle = np.full(3, MARKER_MIDDLE)
+        cam.SetFocalPoint(*middle)
+        cam.SetPosition(*(middle - direction * MARKER_DISTANCE))
         cam.SetViewUp(*main.GetViewUp())
         self.marker.ResetCameraClippingRange()
+        width, height = self.render_window.GetSize()
+        side = min(MARKER_MAX_PX, 0.3 * min(width, height))  # square: axes are not stretched
+        self.marker.SetViewport(1.0 - side / max(width, 1), 0.0, 1.0, side / max(height, 1))
         # Texts fitted to the current width: the banner wraps (it must be read whole), the
         # title is cut short of the orientation marker.
         w = max(1, self.render_window.GetSize()[0])

@@ -148,3 +148,22 @@ def test_the_crosshair_shows_in_coarse_reformats(qtbot, settings, phantom_volume
     for colour in colours:
         near = np.abs(px - colour).sum(axis=2) < 60
         assert near.sum() > 0.5 * min(px.shape[:2]), colour
+
+
+def test_the_3d_marker_shows_its_s(qtbot, settings, phantom_volumes):
+    """The marker's corner was wide and short: the superior arrow ran out of it, no S."""
+    w = open_window(qtbot, settings, phantom_volumes[0], size=(1366, 768))
+    w.state.set_layout(Layout.GRID)
+    QApplication.processEvents()
+    view = w.grid.volume_view
+    view.render_now()
+    rgb = capture(view.render_window).astype(int)
+    vp = view.marker.GetViewport()
+    height, width = rgb.shape[:2]
+    assert (vp[2] - vp[0]) * width == pytest.approx((vp[3] - vp[1]) * height, abs=1.0)
+    corner = rgb[height - round(vp[3] * height):, round(vp[0] * width):]
+    blue = (corner[..., 2] > 150) & (corner[..., 0] < 80) & (corner[..., 1] < 80)
+    rows = np.where(blue.any(axis=1))[0]
+    assert rows.size and rows.min() > 3  # the S arrow ends inside its corner
+    white = corner.min(axis=2) > 170
+    assert white[: rows.min()].sum() > 5  # and its letter is drawn above it
