@@ -16,8 +16,6 @@ from viewer.annotations.draft import on_plane, outline_for_picking, sphere_secti
 COLOURS = {"normal": (1.0, 0.8, 0.15), "selected": (0.25, 0.9, 1.0), "preview": (0.35, 1.0, 0.35)}
 MARK_PX = 6.0  # half size of point crosses and ruler end ticks
 HANDLE_PX = 3.5
-LABEL_CHAR_PX = 6.2  # width of a 13-pt label glyph (measured), for keeping labels apart
-LABEL_LINE_PX = 16.0
 
 
 class AnnotationDrawing:
@@ -119,12 +117,12 @@ class AnnotationDrawing:
                     t.GetTextProperty().SetJustificationToLeft()
                 shape_point = anchor
                 anchor = anchor + (side + up) * MARK_PX * mm_per_px
-                moved = self._clear_of(placed, anchor, text, on_right, right, up, mm_per_px)
+                t.SetInput(text)  # measured as drawn, not estimated from its characters
+                moved = self._clear_of(placed, anchor, t, on_right, right, up, mm_per_px)
                 if np.linalg.norm(moved - anchor) > 2 * mm_per_px:
                     lines[style].append(np.array([shape_point, moved]))  # leader line
                 anchor = moved
                 t.GetPositionCoordinate().SetValue(*anchor)
-                t.SetInput(text)
                 t.GetTextProperty().SetColor(*COLOURS[style])
                 t.SetVisibility(True)
                 n_labels += 1
@@ -135,11 +133,12 @@ class AnnotationDrawing:
             actor.GetMapper().SetInputData(_polydata(polylines))
             actor.SetVisibility(bool(polylines))
 
-    def _clear_of(self, placed: list, anchor: np.ndarray, text: str, on_right: bool,
+    def _clear_of(self, placed: list, anchor: np.ndarray, label: vtkTextActor, on_right: bool,
                   right: np.ndarray, up: np.ndarray, mm_per_px: float) -> np.ndarray:
         """Keep a label inside the view, then move it down until it covers no earlier one."""
-        lines = text.count("\n") + 1
-        w, h = LABEL_CHAR_PX * max(len(line) for line in text.split("\n")), LABEL_LINE_PX * lines
+        box = [0.0] * 4
+        label.GetBoundingBox(self.renderer, box)
+        w, h = box[1] - box[0] + 2, box[3] - box[2] + 2
         self.renderer.SetWorldPoint(*anchor, 1.0)
         self.renderer.WorldToDisplay()
         x, y, _ = self.renderer.GetDisplayPoint()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from inference.annotations.model import Annotation
 from viewer.annotations.draft import centre_of
-from viewer.annotations.text import KIND_NAMES, LAYER_SHORT, measurement_text
+from viewer.annotations.text import COMPACT_SHORT, KIND_NAMES, measurement_text
 from viewer.model.state import ViewerState
 
 LAYER_COLUMNS = ("non_contrast", "synthetic", "real_contrast")
@@ -35,15 +35,22 @@ class AnnotationPanel(QDockWidget):
         self.state = state
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        self.table = QTableWidget(0, 3 + len(LAYER_COLUMNS), body)
-        self.table.setHorizontalHeaderLabels(
-            ["#", "Type", "Measurement"]
-            + [f"{LAYER_SHORT[c]} mean ± SD [min, max] HU" for c in LAYER_COLUMNS])
+        # One statistics column, a line per layer: three wide columns hid the figures behind a
+        # horizontal scroll bar in a dock a quarter of the window wide.
+        self.table = QTableWidget(0, 4, body)
+        self.table.setHorizontalHeaderLabels(["#", "Type", "Measurement",
+                                              "HU mean ± SD [min, max]"])
+        self.table.horizontalHeaderItem(3).setToolTip(
+            "Per layer: NC non-contrast, SYN synthetic (digital contrast), REAL real contrast")
+        self.table.setWordWrap(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         # A click on the already selected row must still take the views there.
         self.table.cellClicked.connect(lambda row, _col: self.go_to(self._ids[row]))
@@ -85,12 +92,13 @@ class AnnotationPanel(QDockWidget):
             stats = ann.stats(a, layers)
             cells = [str(row + 1), KIND_NAMES[a.kind],
                      a.text if a.text and not measurement_text(a) else measurement_text(a)]
-            for layer in LAYER_COLUMNS:
-                s = stats.get(layer, {})
-                cells.append(f"{s['mean']:.1f} ± {s['sd']:.1f} [{s['min']:.0f}, {s['max']:.0f}]"
-                             if s.get("voxels") else "")
+            cells.append("\n".join(
+                f"{COMPACT_SHORT[layer]} {s['mean']:.1f} ± {s['sd']:.1f} [{s['min']:.0f}, "
+                f"{s['max']:.0f}]" for layer in LAYER_COLUMNS
+                if (s := stats.get(layer, {})).get("voxels")))
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeRowsToContents()
         self._updating = False
         self._show_selection(ann.selected)
 

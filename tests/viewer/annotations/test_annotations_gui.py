@@ -149,8 +149,9 @@ def test_roi_in_the_aorta_has_hu_statistics_in_every_layer(layered, qtbot):
     row = w.annotate.panel.row_texts()[0]
     assert row[1] == "Ellipse ROI" and row[2].endswith("mm²")
     nc = stats["non_contrast"]
-    assert row[3] == (f"{nc['mean']:.1f} ± {nc['sd']:.1f} [{nc['min']:.0f}, "
-                      f"{nc['max']:.0f}]")
+    assert row[3].split("\n")[0] == (f"NC {nc['mean']:.1f} ± {nc['sd']:.1f} [{nc['min']:.0f}, "
+                                     f"{nc['max']:.0f}]")
+    assert [line.split()[0] for line in row[3].split("\n")] == ["NC", "SYN", "REAL"]
     # Unselected: one compact line of mean HU per layer; selected: every figure.
     w.state.annotations.select(None)
     axial.render()

@@ -167,3 +167,72 @@ def test_the_3d_marker_shows_its_s(qtbot, settings, phantom_volumes):
     assert rows.size and rows.min() > 3  # the S arrow ends inside its corner
     white = corner.min(axis=2) > 170
     assert white[: rows.min()].sum() > 5  # and its letter is drawn above it
+
+
+def _label_boxes(view) -> list[tuple[float, float, float, float]]:
+    boxes = []
+    for t in view.annotation_drawing.labels:
+        if not t.GetVisibility():
+            continue
+        b = [0.0] * 4
+        t.GetBoundingBox(view.renderer, b)
+        x, y = t.GetPositionCoordinate().GetComputedDisplayValue(view.renderer)
+        boxes.append((x + b[0], y + b[2], x + b[1], y + b[3]))
+    return boxes
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_crowded_annotation_labels_neither_collide_nor_leave_the_view(
+        qtbot, settings, phantom_volumes, size):
+    from inference.annotations.model import Annotation, Kind
+
+    plain, arterial = phantom_volumes
+    w = open_window(qtbot, settings, plain, overlay=arterial, size=size)
+    ann = w.state.annotations
+    z = w.state.cursor[2]
+    centre = plain.geometry.center(plain.shape)
+    right_edge = centre + np.array([150.0, 0.0, 0.0])  # the body's side, near the view's edge
+    for n, base in enumerate([centre, centre + [8.0, 6.0, 0.0], right_edge,
+                              right_edge + [-6.0, 8.0, 0.0]]):
+        base = np.array([base[0], base[1], z])
+        ann.add(Annotation(Kind.ELLIPSE, (tuple(base), tuple(base + [10.0, 0, 0]),
+                                          tuple(base + [0, 8.0, 0]))))
+        ann.add(Annotation(Kind.RULER, (tuple(base + [0, -12.0, 0]),
+                                        tuple(base + [25.0, -12.0, 0]))))
+        ann.add(Annotation(Kind.NOTE, (tuple(base + [4.0, 4.0, 0]),), text=f"finding {n + 1}"))
+    ann.select(ann.items[0].id)  # one label with every figure: the largest
+    for view in w.grid.slice_views():
+        view.render()
+        boxes = _label_boxes(view)
+        vw, vh = view.renderer.GetSize()
+        for n, a in enumerate(boxes):
+            assert a[0] >= 0 and a[2] <= vw and a[1] >= 0 and a[3] <= vh, (view.plane, a)
+            for b in boxes[n + 1:]:
+                overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                assert not overlap, (view.plane, a, b)
+    assert len(_label_boxes(w.views[Plane.AXIAL])) == 12
+
+
+def test_the_annotation_list_shows_every_layers_figures_without_scrolling(
+        qtbot, settings, phantom_volumes):
+    """Three wide per-layer columns hid the statistics behind a horizontal scroll bar."""
+    from inference.annotations.model import Annotation, Kind
+
+    plain, arterial = phantom_volumes
+    w = open_window(qtbot, settings, plain, overlay=arterial, compare=arterial,
+                    size=(1366, 768))
+    c = np.array(w.state.cursor)
+    w.state.annotations.add(Annotation(Kind.ELLIPSE, (tuple(c), tuple(c + [12.0, 0, 0]),
+                                                      tuple(c + [0, 9.0, 0]))))
+    QApplication.processEvents()
+    panel = w.annotate.panel
+    assert panel.isVisible()
+    table = panel.table
+    text = table.item(0, 3).text()
+    assert [line.split()[0] for line in text.split("\n")] == ["NC", "SYN", "REAL"]
+    metrics = table.fontMetrics()
+    needed = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
+    assert table.columnWidth(3) >= needed  # every figure readable, none elided
+    assert table.rowHeight(0) >= 3 * metrics.height()  # a line per layer
+    last = table.columnViewportPosition(3) + table.columnWidth(3)
+    assert last <= table.viewport().width()  # nothing beyond the visible width
