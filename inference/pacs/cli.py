@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from inference.pacs.query_terms import name_pattern
+
 
 def add_parser(sub) -> None:
     """The `pacs` command and its subcommands."""
@@ -34,7 +36,8 @@ def add_parser(sub) -> None:
     find = psub.add_parser("find", help="search studies, or a study's series")
     find.add_argument("name")
     find.add_argument("--patient-id", default="")
-    find.add_argument("--patient-name", default="", help="shown on screen only, never logged")
+    find.add_argument("--patient-name", default="", help="'Doe, Jane' or DOE^JANE*; shown on "
+                      "screen only, never logged")
     find.add_argument("--date", default="", help="YYYYMMDD or YYYYMMDD-YYYYMMDD")
     find.add_argument("--modality", default="")
     find.add_argument("--accession", default="")
@@ -160,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                       f"{r['SeriesDescription']}")
             return 0
         filters = {k: v for k, v in (("PatientID", args.patient_id),
-                                     ("PatientName", args.patient_name),
+                                     ("PatientName", name_pattern(args.patient_name)),
                                      ("StudyDate", args.date), ("ModalitiesInStudy",
                                                                 args.modality),
                                      ("AccessionNumber", args.accession)) if v}

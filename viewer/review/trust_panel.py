@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 from viewer.model import provenance
 from viewer.model.state import ViewerState
 
-STATUS_COLOURS = {"fail": "#c62828", "warn": "#b26a00", "pass": "#2e7d32",
-                  "not measured": "#616161"}
-VERDICT_COLOURS = {"consistent": "#2e7d32", "review with care": "#b26a00",
-                   "real contrast recommended": "#c62828"}
+# Light tones: the panel is dark (the reading-room theme), and dark greens and reds vanish.
+STATUS_COLOURS = {"fail": "#ef5350", "warn": "#ffb74d", "pass": "#66bb6a",
+                  "not measured": "#9e9e9e"}
+VERDICT_COLOURS = {"consistent": "#66bb6a", "review with care": "#ffb74d",
+                   "real contrast recommended": "#ef5350"}
 COLUMNS = ("Check", "Result", "Finding")  # the finding says its value and threshold
 
 
@@ -107,7 +108,7 @@ class TrustPanel(QDockWidget):
             self.table.setRowCount(0)
             return
         verdict, findings = shown
-        colour = VERDICT_COLOURS.get(verdict, "#616161")
+        colour = VERDICT_COLOURS.get(verdict, "#9e9e9e")
         flagged = sum(f.get("status") in ("warn", "fail") for f in findings)
         self.verdict.setText(f"<b style='color:{colour}'>Trust verdict: {verdict}</b> "
                              f"({flagged} of {len(findings)} checks flagged)")
@@ -123,7 +124,7 @@ class TrustPanel(QDockWidget):
                 item.setToolTip(f"measured {value_text or 'nothing'}; expected "
                                 f"{f.get('threshold', '')}")
                 if col == 1:
-                    item.setForeground(QColor(STATUS_COLOURS.get(f.get("status"), "#616161")))
+                    item.setForeground(QColor(STATUS_COLOURS.get(f.get("status"), "#9e9e9e")))
                 self.table.setItem(row, col, item)
             where = f.get("where")
             self._where.append(tuple(int(v) for v in where) if where else None)

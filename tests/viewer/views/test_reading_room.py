@@ -169,6 +169,10 @@ def test_the_3d_marker_shows_its_s(qtbot, settings, phantom_volumes):
     assert white[: rows.min()].sum() > 5  # and its letter is drawn above it
 
 
+def _mm(*xyz: float) -> np.ndarray:
+    return np.array(xyz)
+
+
 def _label_boxes(view) -> list[tuple[float, float, float, float]]:
     boxes = []
     for t in view.annotation_drawing.labels:
@@ -192,14 +196,14 @@ def test_crowded_annotation_labels_neither_collide_nor_leave_the_view(
     z = w.state.cursor[2]
     centre = plain.geometry.center(plain.shape)
     right_edge = centre + np.array([150.0, 0.0, 0.0])  # the body's side, near the view's edge
-    for n, base in enumerate([centre, centre + [8.0, 6.0, 0.0], right_edge,
-                              right_edge + [-6.0, 8.0, 0.0]]):
+    for n, base in enumerate([centre, centre + _mm(8.0, 6.0, 0.0), right_edge,
+                              right_edge + _mm(-6.0, 8.0, 0.0)]):
         base = np.array([base[0], base[1], z])
-        ann.add(Annotation(Kind.ELLIPSE, (tuple(base), tuple(base + [10.0, 0, 0]),
-                                          tuple(base + [0, 8.0, 0]))))
-        ann.add(Annotation(Kind.RULER, (tuple(base + [0, -12.0, 0]),
-                                        tuple(base + [25.0, -12.0, 0]))))
-        ann.add(Annotation(Kind.NOTE, (tuple(base + [4.0, 4.0, 0]),), text=f"finding {n + 1}"))
+        ann.add(Annotation(Kind.ELLIPSE, (tuple(base), tuple(base + _mm(10.0, 0, 0)),
+                                          tuple(base + _mm(0, 8.0, 0)))))
+        ann.add(Annotation(Kind.RULER, (tuple(base + _mm(0, -12.0, 0)),
+                                        tuple(base + _mm(25.0, -12.0, 0)))))
+        ann.add(Annotation(Kind.NOTE, (tuple(base + _mm(4.0, 4.0, 0)),), text=f"finding {n + 1}"))
     ann.select(ann.items[0].id)  # one label with every figure: the largest
     for view in w.grid.slice_views():
         view.render()
@@ -222,8 +226,8 @@ def test_the_annotation_list_shows_every_layers_figures_without_scrolling(
     w = open_window(qtbot, settings, plain, overlay=arterial, compare=arterial,
                     size=(1366, 768))
     c = np.array(w.state.cursor)
-    w.state.annotations.add(Annotation(Kind.ELLIPSE, (tuple(c), tuple(c + [12.0, 0, 0]),
-                                                      tuple(c + [0, 9.0, 0]))))
+    w.state.annotations.add(Annotation(Kind.ELLIPSE, (tuple(c), tuple(c + _mm(12.0, 0, 0)),
+                                                      tuple(c + _mm(0, 9.0, 0)))))
     QApplication.processEvents()
     panel = w.annotate.panel
     assert panel.isVisible()
