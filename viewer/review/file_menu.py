@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction
 from viewer.model.layout import Role
 from viewer.model.shortcuts import key
 from viewer.review import repository_dialog
-from viewer.review.start_page import StartPage, StartScreen
+from viewer.review.start_page import StartScreen
 
 
 def file_actions(window) -> dict[str, QAction]:
@@ -30,16 +30,14 @@ def file_actions(window) -> dict[str, QAction]:
     )}
 
 
-def install_start_screen(window) -> StartScreen:
-    """The start page in the window's centre until a study is shown; the views after."""
+def connect_start_screen(window) -> None:
+    """The start page's buttons are the File menu's; it says what a loading study is."""
     a = window.file_actions
-    page = StartPage([a["folder"], a["file"], a["demo"], a["pacs"]], window.load, window)
-    screen = StartScreen(window.state, window.grid, page, window)
-    window.setCentralWidget(screen)
-    window.loader.opening.connect(page.set_opening)
+    screen: StartScreen = window.start
+    screen.page.set_actions([a["folder"], a["file"], a["demo"], a["pacs"]])
+    window.loader.opening.connect(screen.page.set_opening)
     for job in (window.loader.job, window.loader.pacs_job):
         job.failed.connect(lambda _exc: screen.follow())
-    return screen
 
 
 def build_file_menu(window) -> None:

@@ -39,6 +39,7 @@ from viewer.review.pacs_dialog import PacsDialog
 from viewer.review.pacs_send import PacsSend
 from viewer.review.position import position_text
 from viewer.review.settings import ViewerSettings
+from viewer.review.start_page import StartScreen
 from viewer.review.status_line import StatusLine
 from viewer.review.synthesis import SynthesisController
 from viewer.review.synthesis_actions import SynthesisActions
@@ -69,7 +70,12 @@ class MainWindow(QMainWindow):
         self.load_warnings: list[str] = []
         self.last_error: str | None = None
         self.base_source: Path | None = None  # where the non-contrast series was loaded from
-        self.grid = ViewGrid(self.state, self)  # in the start screen's stack, below
+        # The start page until a study is shown; the views are born in its stack (never
+        # moved there: that recreates their native windows under VTK).
+        self.start = StartScreen(self.state, lambda path: self.load(path), self)
+        self.grid = ViewGrid(self.state, self.start)
+        self.start.add_views(self.grid)
+        self.setCentralWidget(self.start)
         self.status_line = StatusLine(self.statusBar())
         self.position_label = self.status_line.position
         self.grid.hovered.connect(self._on_hover)
@@ -102,7 +108,7 @@ class MainWindow(QMainWindow):
         self.grid.details_requested.connect(self.show_model_check)
         self.annotate.panel.hide()
         self.state.annotations.changed.connect(self._show_annotation_panel)
-        self.start = file_menu.install_start_screen(self)
+        file_menu.connect_start_screen(self)
         self._build_toolbar()
         self._build_menus()
         self.state.layout_changed.connect(self._on_layout_changed)

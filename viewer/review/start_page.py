@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QLabel,
@@ -42,7 +42,7 @@ def _scaled(font: QFont, factor: float) -> QFont:
 class StartPage(QWidget):
     """Buttons for each way of opening a study and the recent studies, or what is opening."""
 
-    def __init__(self, actions: list[QAction], open_recent: Callable[[str], None],
+    def __init__(self, open_recent: Callable[[str], None],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("start-page")
@@ -62,13 +62,6 @@ class StartPage(QWidget):
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.column.addWidget(self.title)
         self.buttons: list[QPushButton] = []
-        for action in actions:
-            shortcut = action.shortcut().toString()
-            button = QPushButton(action.text().replace("&", "") +
-                                 (f"    {shortcut}" if shortcut else ""), column)
-            button.clicked.connect(action.trigger)
-            self.column.addWidget(button)
-            self.buttons.append(button)
         self.drop_hint = QLabel("or drop a folder or file on this window", column)
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.column.addWidget(self.drop_hint)
@@ -82,6 +75,17 @@ class StartPage(QWidget):
         self.demo_note.setWordWrap(True)
         self.demo_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.column.addWidget(self.demo_note)
+
+    def set_actions(self, actions: list[QAction]) -> None:
+        """A button for each way of opening a study, under the title."""
+        at = self.column.indexOf(self.title) + 1
+        for n, action in enumerate(actions):
+            shortcut = action.shortcut().toString()
+            button = QPushButton(action.text().replace("&", "") +
+                                 (f"    {shortcut}" if shortcut else ""), self)
+            button.clicked.connect(action.trigger)
+            self.column.insertWidget(at + n, button)
+            self.buttons.append(button)
 
     def set_recent(self, paths: list[str]) -> None:
         """List the recent studies, each with its full path (a click opens it)."""
@@ -108,20 +112,44 @@ class StartPage(QWidget):
 
 
 class StartScreen(QStackedWidget):
-    """The start page until a non-contrast series is shown, the views from then on."""
+    """The start page until a non-contrast series is shown, the views from then on.
 
-    def __init__(self, state: ViewerState, views: QWidget, page: StartPage,
+    The views must be made with this as their parent (``add_views``), never moved into it:
+    moving a widget that holds VTK's native windows recreates those windows under VTK, which
+    then crashes rendering into the old ones.
+    """
+
+    def __init__(self, state: ViewerState, open_recent: Callable[[str], None],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state, self.page, self.views = state, page, views
-        self.addWidget(page)
-        self.addWidget(views)
+        self.state = state
+        self.page = StartPage(open_recent, self)
+        self.views: QWidget | None = None
+        self.addWidget(self.page)
         state.volumes_changed.connect(lambda _role: self.follow())
+
+    def add_views(self, views: QWidget) -> None:
+        """The views (created with this stack as their parent) as the second page."""
+        assert views.parent() is self, "create the views with the stack as their parent"
+        self.views = views
+        self.addWidget(views)
         self.follow()
+
+    def showEvent(self, event) -> None:
+        """The views are shown once first, so that VTK sets up their windows as Qt shows them
+        (views first shown later, when a study opens, crashed OSMesa after later resizes);
+        the start page follows as soon as they are up."""
+        super().showEvent(event)
+        if self.views is not None and not self._views_exposed:
+            self._views_exposed = True
+            self.setCurrentWidget(self.views)
+            QTimer.singleShot(0, self.follow)
+
+    _views_exposed = False
 
     def follow(self) -> None:
         """Show the views once a study is shown, the start page while none is."""
-        shown = self.state.base is not None
+        shown = self.state.base is not None and self.views is not None
         self.setCurrentWidget(self.views if shown else self.page)
         if not shown:
             self.page.set_opening(None)

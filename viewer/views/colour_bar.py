@@ -34,8 +34,9 @@ class ColourBar:
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0, 0, 0)
         self.renderer.InteractiveOff()
-        self.renderer.SetViewport(1.0, 0.0, 1.0, 1.0)  # no margin until a legend shows
-        image_renderer.GetRenderWindow().AddRenderer(self.renderer)
+        # In the window only while a legend shows: a renderer with an empty viewport crashed
+        # vtkWindowToImageFilter after a resize.
+        self.window = image_renderer.GetRenderWindow()
         self.fraction = 0.0
         self.lut = vtkLookupTable()
         self.actor = vtkScalarBarActor()
@@ -67,7 +68,12 @@ class ColourBar:
             return False
         self.fraction = fraction
         self.image_renderer.SetViewport(0.0, 0.0, 1.0 - fraction, 1.0)
-        self.renderer.SetViewport(1.0 - fraction, 0.0, 1.0, 1.0)
+        if fraction:
+            self.renderer.SetViewport(1.0 - fraction, 0.0, 1.0, 1.0)
+            if not self.window.HasRenderer(self.renderer):
+                self.window.AddRenderer(self.renderer)
+        elif self.window.HasRenderer(self.renderer):
+            self.window.RemoveRenderer(self.renderer)
         return True
 
     def show_enhancement(self, threshold: float) -> None:

@@ -110,3 +110,40 @@ def test_the_chrome_is_dark(qtbot, settings, phantom_volumes):
         pixels = _pixels(widget)
         assert np.median(pixels) < 60, widget
         assert (pixels > 200).mean() < 0.05, widget
+
+
+def test_views_first_shown_after_the_start_page_keep_rendering(qtbot, settings,
+                                                               phantom_volumes):
+    """Views first exposed when a study opened (behind the start page until then) crashed
+    OSMesa after a later resize: the session below segfaulted every time at 1366x768."""
+    from dataclasses import replace
+
+    from inference.annotations.model import Annotation, Kind
+    from viewer.model.layout import Layout
+    from viewer.model.state import OverlayMode
+    from viewer.views.screenshot import capture_window
+
+    plain, arterial = phantom_volumes
+    w = _empty_window(qtbot, settings)
+    flagged = replace(arterial, synthetic=True, provenance={
+        **arterial.provenance, "trust": {"verdict": "review with care",
+                                         "findings": [{"status": "warn"}]}})
+    w.show_volume(plain)
+    w.show_volume(flagged, role=Role.OVERLAY)  # the trust dock opens: the views narrow
+    for layout, mode in ((Layout.ROW, OverlayMode.ENHANCEMENT), (Layout.ONE, None),
+                         (Layout.GRID, OverlayMode.SYNTHETIC), (Layout.ROW, None)):
+        w.state.set_layout(layout)
+        if mode is not None:
+            w.state.set_overlay_mode(mode)
+        for _ in range(4):
+            QApplication.processEvents()
+            w.grid.render_all()
+        capture_window(w, w.grid.visible_widgets())
+    c = np.array(w.state.cursor)
+    w.state.annotations.add(Annotation(Kind.ELLIPSE, (tuple(c), tuple(c + np.array(
+        [12.0, 0, 0])), tuple(c + np.array([0, 9.0, 0])))))  # the annotation dock opens
+    for _ in range(4):
+        QApplication.processEvents()
+        w.grid.render_all()
+    pixels = capture_window(w, w.grid.visible_widgets())
+    assert pixels.max() > 100
