@@ -69,15 +69,19 @@ class AnnotationDrawing:
     def update(self, items: list[Annotation], selected: str | None,
                preview: Annotation | None, origin: np.ndarray, look: np.ndarray,
                right: np.ndarray, up: np.ndarray, half_thickness: float, mm_per_px: float,
-               label: Callable[[Annotation], str]) -> None:
+               label: Callable[[Annotation], str],
+               reserved: list[tuple[float, float, float, float]] | None = None) -> None:
         """Redraw everything on the plane through ``origin`` (projected onto it).
 
         Long on purpose: outlines, handles, labels and leader lines are placed in one pass,
         because each label's place depends on every shape and label placed before it.
+        ``reserved`` are display boxes labels keep off (the corner texts). A label with no
+        free place inside the view is left out: its shape is drawn, its figures are in the
+        list.
         """
         lines: dict[str, list[np.ndarray]] = {name: [] for name in COLOURS}
         n_labels = 0
-        placed: list[tuple[float, float, float, float]] = []  # label boxes in display px
+        placed: list[tuple[float, float, float, float]] = list(reserved or [])
         self.shown_ids = []
         drawn = [(a, "selected" if a.id == selected else "normal") for a in items
                  if (preview is None or a.id != preview.id)
@@ -119,6 +123,8 @@ class AnnotationDrawing:
                 anchor = anchor + (side + up) * MARK_PX * mm_per_px
                 t.SetInput(text)  # measured as drawn, not estimated from its characters
                 moved = self._clear_of(placed, anchor, t, on_right, right, up, mm_per_px)
+                if moved is None:
+                    continue  # no room left in the view: the shape alone, figures in the list
                 if np.linalg.norm(moved - anchor) > 2 * mm_per_px:
                     lines[style].append(np.array([shape_point, moved]))  # leader line
                 anchor = moved
@@ -134,8 +140,9 @@ class AnnotationDrawing:
             actor.SetVisibility(bool(polylines))
 
     def _clear_of(self, placed: list, anchor: np.ndarray, label: vtkTextActor, on_right: bool,
-                  right: np.ndarray, up: np.ndarray, mm_per_px: float) -> np.ndarray:
-        """Keep a label inside the view, then move it down until it covers no earlier one."""
+                  right: np.ndarray, up: np.ndarray, mm_per_px: float) -> np.ndarray | None:
+        """Keep a label inside the view, then move it down until it covers no earlier one;
+        None when that would take it out of the view."""
         box = [0.0] * 4
         label.GetBoundingBox(self.renderer, box)
         w, h = box[1] - box[0] + 2, box[3] - box[2] + 2
@@ -146,12 +153,17 @@ class AnnotationDrawing:
         # Narrow views (1x3) would cut long labels at the edge: slide them back in.
         dx = max(0.0, 2 - x0) or min(0.0, self.renderer.GetSize()[0] - 2 - (x0 + w))
         x0 += dx
+        y = min(y, self.renderer.GetSize()[1] - 2 - h)  # not above the view's top either
         for _ in range(len(placed) + 1):
             hit = next((b for b in placed if x0 < b[2] and b[0] < x0 + w and y < b[3]
                         and b[1] < y + h), None)
             if hit is None:
                 break
             y = hit[1] - h - 2  # just below the label in the way (text grows upwards)
+        else:
+            return None
+        if y < 2:
+            return None
         shift = (self.renderer.GetDisplayPoint()[1] - y) * mm_per_px
         placed.append((x0, y, x0 + w, y + h))
         return anchor - up * shift + right * dx * mm_per_px

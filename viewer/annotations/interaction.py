@@ -38,6 +38,9 @@ class PlaneHost(Protocol):
     def render(self) -> None:
         """Repaint the view."""
 
+    def text_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Display boxes of the view's own texts, which labels keep off."""
+
 
 class AnnotationInput:
     """The half-drawn shape and the drag being edited in one view, and their drawing."""
@@ -177,7 +180,8 @@ class AnnotationInput:
             ann.items, ann.selected, self.preview, self.host.plane_origin(), frame.look,
             frame.right, frame.up, self.host.half_thickness(), self.host.mm_per_px(),
             lambda a: label_text(a, ann.stats(a, layers),
-                                 detailed=a.id == ann.selected or a is self.preview))
+                                 detailed=a.id == ann.selected or a is self.preview),
+            self.host.text_boxes())
 
     def _pick(self, point: np.ndarray, frame: Frame) -> Hit | None:
         visible = [a for a in self.state.annotations.items if a.id in self.drawing.shown_ids]

@@ -82,6 +82,18 @@ class SliceTexts:
         self.warning.SetInput(self._warning)
         self.warning.SetVisibility(bool(self._warning))
 
+    def boxes(self) -> list[tuple[float, float, float, float]]:
+        """Display boxes (x0, y0, x1, y1) of the texts shown: annotation labels keep off them."""
+        out = []
+        for actor in (self.banner, self.warning, self.identity, self.info, self.scale_bar.text,
+                      *self.edges.values()):
+            if actor.GetVisibility() and actor.GetInput():
+                b = [0.0] * 4
+                actor.GetBoundingBox(self.renderer, b)
+                x, y = actor.GetPositionCoordinate().GetComputedDisplayValue(self.renderer)
+                out.append((x + b[0], y + b[2], x + b[1], y + b[3]))
+        return out
+
     @property
     def warning_line(self) -> str:
         """The domain and trust lines in full (the view may show them cut to its width)."""

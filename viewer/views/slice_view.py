@@ -196,6 +196,10 @@ class SliceView(SliceInput, VtkPanel):
             return None
         return Frame(self.frame.right, self.frame.up, self.frame.look)
 
+    def text_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Where the view's own texts are (display boxes), for labels to keep off."""
+        return self.texts.boxes()
+
     def plane_origin(self) -> np.ndarray:
         """A world point on the displayed slice plane."""
         return self.cursor
