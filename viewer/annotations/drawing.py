@@ -143,6 +143,9 @@ class AnnotationDrawing:
                   right: np.ndarray, up: np.ndarray, mm_per_px: float) -> np.ndarray | None:
         """Keep a label inside the view, then move it down until it covers no earlier one;
         None when that would take it out of the view."""
+        vw, vh = self.renderer.GetSize()
+        if self.renderer.GetRenderWindow() is None or vw <= 0 or vh <= 0:
+            return anchor  # not on a screen (yet): nothing to keep clear of, nothing to measure
         box = [0.0] * 4
         label.GetBoundingBox(self.renderer, box)
         w, h = box[1] - box[0] + 2, box[3] - box[2] + 2
@@ -151,9 +154,9 @@ class AnnotationDrawing:
         x, y, _ = self.renderer.GetDisplayPoint()
         x0 = x - w if on_right else x
         # Narrow views (1x3) would cut long labels at the edge: slide them back in.
-        dx = max(0.0, 2 - x0) or min(0.0, self.renderer.GetSize()[0] - 2 - (x0 + w))
+        dx = max(0.0, 2 - x0) or min(0.0, vw - 2 - (x0 + w))
         x0 += dx
-        y = min(y, self.renderer.GetSize()[1] - 2 - h)  # not above the view's top either
+        y = min(y, vh - 2 - h)  # not above the view's top either
         for _ in range(len(placed) + 1):
             hit = next((b for b in placed if x0 < b[2] and b[0] < x0 + w and y < b[3]
                         and b[1] < y + h), None)
