@@ -47,6 +47,7 @@ class Crosshair:
         self.lines = [_line_actor(renderer), _line_actor(renderer)]
         self.colours: tuple[tuple[float, ...], ...] = ((1, 1, 1), (1, 1, 1))
         self.visible = True
+        self._built: tuple | None = None  # (centre, look, right, up, half) the points hold
 
     def hide(self) -> None:
         """No series in the view: no lines."""
@@ -61,11 +62,27 @@ class Crosshair:
         plane = cursor if slice_point is None else slice_point
         c = cursor - frame.look * (float(np.dot(frame.look, cursor - plane)) + 1.0)
         half = 0.6 * float(np.linalg.norm(volume.geometry.extent_mm(volume.shape)))
+        built = self._built
+        if built is not None and half == built[4] and all(
+                np.array_equal(a, b) for a, b in zip(built[1:4], (frame.look, frame.right,
+                                                                 frame.up), strict=True)):
+            shift = c - built[0]
+            if np.allclose(shift - frame.look * float(np.dot(shift, frame.look)), 0.0):
+                # A scroll: the same lines, moved along the view's normal. Moving the actors
+                # keeps their vertex buffers (rebuilding them cost a quarter of a millisecond
+                # per frame under software GL).
+                for line, colour in zip(self.lines, self.colours, strict=True):
+                    line.SetPosition(*shift)
+                    line.GetProperty().SetColor(*colour)
+                    line.SetVisibility(self.visible)
+                return
+        self._built = (c.copy(), frame.look.copy(), frame.right.copy(), frame.up.copy(), half)
         for line, direction, colour in zip(self.lines, (frame.right, frame.up), self.colours,
                                            strict=True):
             points = line.GetMapper().GetInput().GetPoints()
             points.SetPoint(0, *(c - direction * half))
             points.SetPoint(1, *(c + direction * half))
             points.Modified()
+            line.SetPosition(0.0, 0.0, 0.0)
             line.GetProperty().SetColor(*colour)
             line.SetVisibility(self.visible)
