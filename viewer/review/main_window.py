@@ -334,19 +334,20 @@ class MainWindow(QMainWindow):
                 and self.state.base.geometry.same_grid(volume.geometry)):
             volume = replace(volume, geometry=self.state.base.geometry)
         self.load_warnings = list(warnings or [])
-        self.state.set_volume(role, volume)
-        if role is Role.COMPARE:
-            self.state.set_layout(Layout.COMPARE)
-        if role is Role.OVERLAY and self.state.base is not None:
-            # Now the subtraction's own noise is known (a texture-keeping model has almost
-            # none): colour what stands above it.
-            self.state.set_enhancement_threshold(noise_threshold(self.state.base, volume))
-        if role is Role.BASE:
-            desc = volume.metadata.series_description or "volume"
-            self.setWindowTitle(f"dcreview {__version__} - {desc}")
-            # Colour only enhancement above this scan's noise (a fixed 40 HU speckled red
-            # over liver and muscle in noisy scans).
-            self.state.set_enhancement_threshold(noise_threshold(volume))
+        with self.grid.held():  # five events, one frame per view
+            self.state.set_volume(role, volume)
+            if role is Role.COMPARE:
+                self.state.set_layout(Layout.COMPARE)
+            if role is Role.OVERLAY and self.state.base is not None:
+                # Now the subtraction's own noise is known (a texture-keeping model has almost
+                # none): colour what stands above it.
+                self.state.set_enhancement_threshold(noise_threshold(self.state.base, volume))
+            if role is Role.BASE:
+                desc = volume.metadata.series_description or "volume"
+                self.setWindowTitle(f"dcreview {__version__} - {desc}")
+                # Colour only enhancement above this scan's noise (a fixed 40 HU speckled red
+                # over liver and muscle in noisy scans).
+                self.state.set_enhancement_threshold(noise_threshold(volume))
         if self.load_warnings:
             self.show_status("; ".join(self.load_warnings), 15000)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
@@ -272,10 +275,30 @@ class ViewGrid(QWidget):
         self.render_all(slices_only=True)
 
     def render_all(self, slices_only: bool = False) -> None:
-        """Redraw the visible views."""
+        """Redraw the visible views (once, at the end, while ``held``)."""
+        if self._held:
+            self._pending = "all" if not slices_only or self._pending == "all" else "slices"
+            return
         for w in self.visible_widgets():
             if isinstance(w, SliceView) or not slices_only:
                 w.render()
+
+    _held = 0
+    _pending: str | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Changes made inside draw once at the end: showing a series fires five events,
+        each of which redrew every view (18 software-GL frames, about 80 ms on the GUI
+        thread when a study opens)."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held and self._pending is not None:
+                slices_only, self._pending = self._pending == "slices", None
+                self.render_all(slices_only)
 
     def capture(self) -> np.ndarray:
         """RGB pixels of the visible views arranged as on screen."""
