@@ -171,6 +171,13 @@ def main() -> int:
         [view.render, scroll, lambda: window.state.set_overlay_opacity(next(values))],
         args.updates, wait)
     wheel_reference, wheel_t = rounds([view.render, scroll], args.updates, wait, 25)
+    # The same scroll with the overlay hidden: what changing slices costs by itself (a new
+    # texture, the corner text), so that the overlay's own share can be told apart.
+    window.state.set_overlay_visible(False)
+    app.processEvents()
+    plain_reference, plain_t = rounds([view.render, scroll], args.updates, wait)
+    window.state.set_overlay_visible(True)
+    app.processEvents()
     cycle = iter([Layout.ROW, Layout.COMPARE, Layout.ONE] * args.updates)
     layout_t = timed(lambda: (window.state.set_layout(next(cycle)), app.processEvents()),
                      min(30, args.updates), wait)
@@ -193,6 +200,8 @@ def main() -> int:
         "reference_render_at_wheel_pace": summary(wheel_reference),
         "scroll_at_wheel_pace": summary(wheel_t),
         "opacity_change": summary(opacity_t),
+        "reference_render_overlay_hidden": summary(plain_reference),
+        "scroll_without_overlay": summary(plain_t),
         "layout_switch": summary(layout_t),
         "memory_mb": {"start": rss_start, "three_series_loaded": rss_loaded,
                       "data": data_mb, "peak": peak,
@@ -225,12 +234,21 @@ def main() -> int:
     print(f"{'operation':<30}{'median ms':>9}{'p95 ms':>9}{'x reference':>13}")
     ref = report["reference_render"]["median_ms"]
     wheel_ref = report["reference_render_at_wheel_pace"]["median_ms"]
+    plain_ref = report["reference_render_overlay_hidden"]["median_ms"]
     for name, base in (("reference_render", ref), ("scroll_with_overlay", ref),
                        ("opacity_change", ref), ("layout_switch", ref),
                        ("reference_render_at_wheel_pace", wheel_ref),
-                       ("scroll_at_wheel_pace", wheel_ref)):
+                       ("scroll_at_wheel_pace", wheel_ref),
+                       ("reference_render_overlay_hidden", plain_ref),
+                       ("scroll_without_overlay", plain_ref)):
         r = report[name]
         print(f"{name:<32}{r['median_ms']:>7.2f}{r['p95_ms']:>9.2f}{r['median_ms'] / base:>13.2f}")
+    # Each against its own interleaved reference, then one against the other.
+    report["overlay_scroll_over_plain_scroll"] = (
+        report["scroll_with_overlay"]["median_ms"] / ref) / (
+        report["scroll_without_overlay"]["median_ms"] / plain_ref)
+    ratio = report["overlay_scroll_over_plain_scroll"]
+    print(f"{'scroll with overlay / without':<32}{ratio:>29.2f}")
     m = report["memory_mb"]
     print(f"\nRSS: start {m['start']:.0f} MB, with 3 series {m['three_series_loaded']:.0f} MB "
           f"(data {m['data']:.0f} MB), peak {m['peak']:.0f} MB; "
