@@ -21,9 +21,9 @@ def energy_html(report: EnergyReport) -> str:
     d = report.as_dict()
     rows = "".join(
         f"<tr><td>{COMPONENT_NAMES.get(c['component'], c['component'])}</td>"
-        f"<td>{_energy(c['joules'])}</td><td>{c['status']}</td>"
+        f"<td nowrap>{_energy(c['joules'])}</td><td>{c['status']}</td>"
         f"<td>{c['method']}</td></tr>" for c in d["components"])
-    rows += (f"<tr><td><b>Total</b></td><td><b>{_energy(report.joules)}</b></td>"
+    rows += (f"<tr><td><b>Total</b></td><td nowrap><b>{_energy(report.joules)}</b></td>"
              "<td></td><td></td></tr>")
     grid = d["grid_intensity"]
     avoided = d["avoided"]
@@ -44,5 +44,6 @@ def show_energy_report(parent: QWidget, report: EnergyReport) -> QMessageBox:
     box = QMessageBox(QMessageBox.Icon.Information, "Energy and carbon of the last run",
                       energy_html(report), QMessageBox.StandardButton.Ok, parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 640px; }")  # methods read in full
     box.open()
     return box

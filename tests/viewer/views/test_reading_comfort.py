@@ -322,7 +322,7 @@ def test_energy_dialog_totals_in_plain_words_and_agrees_with_the_status_bar():
                           "country": "UK", "source": "s", "year": 2024})
     html = energy_html(report)
     assert "ExecutionProvider" not in html and "NVIDIA GPU (CUDA)" in html
-    assert "<b>Total</b></td><td><b>368.0 J (0.102 Wh)" in html
+    assert "<b>Total</b></td><td nowrap><b>368.0 J (0.102 Wh)" in html
     assert "Processor (CPU)" in html and "Memory (RAM)" in html
     result = SynthesisResult.__new__(SynthesisResult)
     object.__setattr__(result, "slices", 40)
