@@ -23,6 +23,17 @@ def red_text_pixels(pixels: np.ndarray) -> int:
     return int(((top[..., 0] > 200) & (top[..., 1] < 110) & (top[..., 2] < 110)).sum())
 
 
+def empty_window(qtbot, settings, size=(1200, 460)) -> MainWindow:
+    """Show the real main window with nothing open (the start page)."""
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    QApplication.processEvents()
+    return w
+
+
 def open_window(qtbot, settings, base, overlay=None, compare=None, size=(1200, 460),
                 crosshair: bool = False) -> MainWindow:
     """Show the real main window with the given series, cursor on the aorta.
@@ -30,12 +41,7 @@ def open_window(qtbot, settings, base, overlay=None, compare=None, size=(1200, 4
     The crosshair is hidden unless asked for: it passes through the cursor, which is where
     most pixel assertions look.
     """
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(*size)
-    w.show()
-    qtbot.waitExposed(w)
-    QApplication.processEvents()
+    w = empty_window(qtbot, settings, size)
     w.show_volume(base)
     if overlay is not None:
         w.show_volume(overlay, role=Role.OVERLAY)

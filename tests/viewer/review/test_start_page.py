@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QToolBar
 
-from tests.support.viewer import open_window
+from tests.support.viewer import empty_window, open_window
 from viewer.model.layout import Role
 from viewer.review.main_window import MainWindow
 from viewer.review.start_page import INVITATION, recent_label
@@ -21,13 +21,7 @@ pytestmark = pytest.mark.gui
 
 
 def _empty_window(qtbot, settings, size=(1366, 768)) -> MainWindow:
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(*size)
-    w.show()
-    qtbot.waitExposed(w)
-    QApplication.processEvents()
-    return w
+    return empty_window(qtbot, settings, size)
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])

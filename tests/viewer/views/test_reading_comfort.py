@@ -91,23 +91,6 @@ def test_no_display_gives_one_line_not_a_core_dump(tmp_path):
     assert "--screenshot" in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
-def test_the_3d_view_has_an_orientation_marker(qtbot, settings, phantom_volumes):
-    w = open_window(qtbot, settings, phantom_volumes[0], size=(1200, 900))
-    w.state.set_layout(Layout.GRID)
-    QApplication.processEvents()
-    view = w.grid.volume_view
-    view.render_now()
-    rgb = capture(view.render_window).astype(int)
-    h, wd, _ = rgb.shape
-    corner = rgb[h - int(0.22 * h):, int(0.8 * wd):]  # bottom-right; image rows run upward
-    corner = np.concatenate([corner, rgb[: int(0.22 * h), int(0.8 * wd):]])
-    red = (corner[..., 0] > 150) & (corner[..., 1] < 80) & (corner[..., 2] < 80)
-    blue = (corner[..., 2] > 150) & (corner[..., 0] < 80)
-    assert red.sum() > 20 and blue.sum() > 20  # the L (red) and S (blue) axes are drawn
-    assert [view.marker_axes.GetXAxisLabelText(), view.marker_axes.GetYAxisLabelText(),
-            view.marker_axes.GetZAxisLabelText()] == ["L", "P", "S"]
-
-
 def test_an_overlay_from_nifti_shares_the_base_grid_exactly(qtbot, settings, small_case,
                                                             phantom_volumes, tmp_path):
     from inference.annotations.model import Annotation, Kind

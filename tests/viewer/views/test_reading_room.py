@@ -151,7 +151,8 @@ def test_the_crosshair_shows_in_coarse_reformats(qtbot, settings, phantom_volume
 
 
 def test_the_3d_marker_shows_its_s(qtbot, settings, phantom_volumes):
-    """The marker's corner was wide and short: the superior arrow ran out of it, no S."""
+    """The 3-D view's L/P/S marker: its corner was wide and short, and the superior arrow ran
+    out of it, with no S."""
     w = open_window(qtbot, settings, phantom_volumes[0], size=(1366, 768))
     w.state.set_layout(Layout.GRID)
     QApplication.processEvents()
@@ -163,6 +164,8 @@ def test_the_3d_marker_shows_its_s(qtbot, settings, phantom_volumes):
     assert (vp[2] - vp[0]) * width == pytest.approx((vp[3] - vp[1]) * height, abs=1.0)
     corner = rgb[height - round(vp[3] * height):, round(vp[0] * width):]
     blue = (corner[..., 2] > 150) & (corner[..., 0] < 80) & (corner[..., 1] < 80)
+    red = (corner[..., 0] > 150) & (corner[..., 1] < 80) & (corner[..., 2] < 80)
+    assert red.sum() > 20  # the L axis
     rows = np.where(blue.any(axis=1))[0]
     assert rows.size and rows.min() > 3  # the S arrow ends inside its corner
     white = corner.min(axis=2) > 170
