@@ -61,7 +61,7 @@ class SliceInput:
         ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
         shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
         left = button == Qt.MouseButton.LeftButton
-        if left and self.texts.warning_hit(*xy, self.renderer):
+        if left and self.texts.warning_hit(*xy):
             self.details_requested.emit()  # the domain warning: its findings in full
             return
         point = self.world_at_display(*xy)

@@ -43,8 +43,8 @@ class SliceTexts:
         self.edges = {edge: text_actor(renderer) for edge in EDGE_POSITIONS}
         self.info = corner_text(renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
         self.banner = banner_text(renderer)
-        # The domain warning: one line in its own caution style, under the banner; a click on
-        # it opens the full findings (Synthesis > Model and input check).
+        # The domain and trust lines: one line each in a caution style of their own, under
+        # the banner; a click on them opens the full findings (Model and input check).
         self.warning = warning_text(renderer)
         self._warning = ""
         # The PACS corner overlay's identification, top right (the banner owns the top left).
@@ -84,29 +84,28 @@ class SliceTexts:
 
     def boxes(self) -> list[tuple[float, float, float, float]]:
         """Display boxes (x0, y0, x1, y1) of the texts shown: annotation labels keep off them."""
-        out = []
-        for actor in (self.banner, self.warning, self.identity, self.info, self.scale_bar.text,
-                      *self.edges.values()):
-            if actor.GetVisibility() and actor.GetInput():
-                b = [0.0] * 4
-                actor.GetBoundingBox(self.renderer, b)
-                x, y = actor.GetPositionCoordinate().GetComputedDisplayValue(self.renderer)
-                out.append((x + b[0], y + b[2], x + b[1], y + b[3]))
-        return out
+        return [self._box(actor) for actor in (self.banner, self.warning, self.identity,
+                                               self.info, self.scale_bar.text,
+                                               *self.edges.values())
+                if actor.GetVisibility() and actor.GetInput()]
+
+    def _box(self, actor) -> tuple[float, float, float, float]:
+        b = [0.0] * 4
+        actor.GetBoundingBox(self.renderer, b)  # around the anchor, as drawn
+        x, y = actor.GetPositionCoordinate().GetComputedDisplayValue(self.renderer)
+        return x + b[0], y + b[2], x + b[1], y + b[3]
 
     @property
     def warning_line(self) -> str:
         """The domain and trust lines in full (the view may show them cut to its width)."""
         return self._warning
 
-    def warning_hit(self, x: float, y: float, renderer: vtkRenderer) -> bool:
-        """Whether display point (x, y) is on the domain warning (a click opens details)."""
+    def warning_hit(self, x: float, y: float) -> bool:
+        """Whether display point (x, y) is on the caution lines (a click opens details)."""
         if not self.warning.GetVisibility():
             return False
-        box = [0.0] * 4
-        self.warning.GetBoundingBox(renderer, box)
-        ax, ay = self.warning.GetPositionCoordinate().GetComputedDisplayValue(renderer)
-        return ax + box[0] <= x <= ax + box[1] and ay + box[2] <= y <= ay + box[3]
+        x0, y0, x1, y1 = self._box(self.warning)
+        return x0 <= x <= x1 and y0 <= y <= y1
 
     def set_info(self, lines: list[tuple[str, str]]) -> None:
         """Corner text lines, each with a shorter form for narrow views: (full, short)."""
@@ -148,9 +147,8 @@ class SliceTexts:
         if self._warning:  # a line each under the banner, cut (its start says what it is)
             below = h - 4.0  # the banner's measured bottom: the caution band starts there
             if self._banner:
-                box = [0.0] * 4
-                self.banner.GetBoundingBox(self.renderer, box)
-                below = h - 4.0 - (box[3] - box[2]) - 4.0
+                _x0, y0, _x1, y1 = self._box(self.banner)
+                below = h - 4.0 - (y1 - y0) - 4.0
             # Never shorter than what it is: "OUTSIDE MODEL DOMAIN" is read whole.
             chars = max(int(banner_px / INFO_CHAR_PX), len(DOMAIN_TEXT) + 1)
             first, *rest = self._warning.split("\n")
