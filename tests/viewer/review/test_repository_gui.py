@@ -23,14 +23,18 @@ def test_a_pair_opens_side_by_side(qtbot, settings, small_case, tmp_path):
     dialog = repository_dialog.show(w, cat)
     assert dialog.summary.text() == ("2 series in 1 studies of 1 patients: 1 non-contrast, "
                                      "1 enhanced")
+    assert dialog.busy  # the pairs are found in the background: the window stays live
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
     assert dialog.width() >= 900 and dialog.table.rowCount() == 1
     why = dialog.table.item(0, repository_dialog.WHY)
     assert "non-contrast #2" in why.text() and why.toolTip() == why.text()
     assert dialog.table.item(0, 4).text() == "0"  # days apart: the same study
     dialog.phase.setCurrentText("delayed")  # filters apply as they change
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
     assert dialog.table.rowCount() == 0 and "No pair" in dialog.hint.text()
     assert not dialog.save.isEnabled()
     dialog.phase.setCurrentText("arterial")
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
     assert dialog.table.rowCount() == 1
     # Save pairs as CSV writes what catalog export reads.
     dialog.save_pairs(tmp_path / "p.csv")
@@ -55,6 +59,7 @@ def test_a_pair_found_on_a_pacs_is_retrieved_and_opened(qtbot, settings, tmp_pat
     qtbot.addWidget(w)
     w.show()
     dialog = repository_dialog.show(w, cat)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
     assert dialog.table.rowCount() == 1 and "on a PACS: retrieved when opened" in \
         dialog.hint.text()
     dialog.table.cellDoubleClicked.emit(0, 0)
