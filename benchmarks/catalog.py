@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.reporting import finish  # noqa: E402
+from benchmarks.reporting import GapProbe, finish  # noqa: E402
 
 
 def tree(files: int) -> Path:
@@ -108,36 +108,26 @@ def repository_stall(folder: Path) -> dict:
     from viewer.views.application import application
 
     application()  # the one QApplication, created before any widget
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def probe() -> None:
-        now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000)
-        last[0] = now
-
+    probe = GapProbe()
     loader = type("Loader", (), {"target_phase": "arterial"})()
     t = time.perf_counter()
     dialog = RepositoryDialog(folder, loader)  # the catalogue's counts, on the GUI thread
     dialog.show()
     opening_ms = (time.perf_counter() - t) * 1000
-    timer, done = QTimer(), QTimer()
-    timer.timeout.connect(probe)
+    done = QTimer()
     loop = QEventLoop()
     done.timeout.connect(lambda: None if dialog.busy else loop.quit())
-    timer.start(10)
     done.start(20)
-    last[0] = time.perf_counter()
+    probe.start()
     t = time.perf_counter()
     loop.exec()
     listed_s = time.perf_counter() - t
-    timer.stop()
+    gaps = probe.stop()
     done.stop()
     rows = dialog.table.rowCount()
     dialog.close()
     return {"opening_ms": round(opening_ms), "listed_s": round(listed_s, 2), "rows": rows,
-            "max_gap_ms": round(max(gaps)), "p95_gap_ms": round(sorted(gaps)[int(
-                0.95 * (len(gaps) - 1))])}
+            "max_gap_ms": round(gaps["max_gap_ms"]), "p95_gap_ms": round(gaps["p95_gap_ms"])}
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ if os.environ["QT_QPA_PLATFORM"] == "offscreen":
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
 
 import numpy as np  # noqa: E402
-from reporting import finish, status_mb  # noqa: E402
+from reporting import GapProbe, finish, status_mb  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -276,14 +276,7 @@ def stall_while(app, view, start, finished) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
 
     app.processEvents()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def probe() -> None:
-        now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000)
-        last[0] = now
-
+    probe = GapProbe()
     step = [1]
 
     def scroll() -> None:
@@ -291,22 +284,17 @@ def stall_while(app, view, start, finished) -> dict:
             step[0] = -step[0]
         view.scroll(step[0])
 
-    probe_timer, scroll_timer = QTimer(), QTimer()
-    probe_timer.timeout.connect(probe)
+    scroll_timer = QTimer()
     scroll_timer.timeout.connect(scroll)
-    probe_timer.start(10)
     scroll_timer.start(40)
     loop = QEventLoop()
     for signal in finished:
         signal.connect(lambda *_: QTimer.singleShot(300, loop.quit))  # and what follows it
+    probe.start()
     start()
-    last[0] = time.perf_counter()
     loop.exec()
-    probe_timer.stop()
     scroll_timer.stop()
-    s = sorted(gaps)
-    return {"probes": len(s), "median_gap_ms": statistics.median(s),
-            "p95_gap_ms": s[int(0.95 * (len(s) - 1))], "max_gap_ms": s[-1]}
+    return probe.stop()
 
 
 def synthesis_stall(app, window, view, slices: int = 48) -> dict:
