@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 import numpy as np
 
@@ -34,9 +35,9 @@ class ViewFrame:
     up: np.ndarray
     axis: int
 
-    @property
+    @cached_property
     def right(self) -> np.ndarray:
-        """World direction pointing to the screen's right."""
+        """World direction pointing to the screen's right (asked at every scroll: kept)."""
         return np.cross(self.look, self.up)
 
     def edge_labels(self) -> dict[str, str]:

@@ -7,7 +7,6 @@ blend of one slice and never touches the volumes (as in Weasis).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
 
@@ -112,37 +111,6 @@ class LutCache:
         return self._diverging[1]
 
 
-class GreySlices:
-    """The windowed grey of recently shown slices, by (array, axis, index, window).
-
-    The fade slider, a mode change and a return to a slice read them instead of looking the
-    table up again (Weasis keeps its windowed slices the same way). Each entry holds its
-    array, so an array's id cannot be reused while it is a key here.
-    """
-
-    def __init__(self, size: int = 24) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-
-    def get(self, array: np.ndarray, axis: int, index: int, window: WindowLevel,
-            luts: LutCache) -> np.ndarray:
-        """uint8 grey of slice ``index`` across ``axis`` of ``array`` at ``window``."""
-        key = (id(array), axis, index, window)
-        hit = self._items.get(key)
-        if hit is not None:
-            self._items.move_to_end(key)
-            return hit[1]
-        grey = lookup(luts.grey(window), extract(array, axis, index))
-        self._items[key] = (array, grey)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return grey
-
-    def clear(self) -> None:
-        """Forget every slice (a volume was replaced or closed)."""
-        self._items.clear()
-
-
 def lookup(lut: np.ndarray, slice2d: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Apply a 65536-entry table to an int16 (or float) slice (``np.take``: several times
     faster than fancy indexing), into ``out`` when given."""
@@ -151,6 +119,18 @@ def lookup(lut: np.ndarray, slice2d: np.ndarray, out: np.ndarray | None = None) 
     else:
         index = (np.clip(np.rint(slice2d), -_OFFSET, _OFFSET - 1) + _OFFSET).astype(np.uint16)
     return np.take(lut, index, axis=0, out=out)
+
+
+def colour_table(luts: LutCache, blend: Blend, threshold: float,
+                 diverging: tuple[float, float]) -> np.ndarray | None:
+    """The RGBA table (65536 x 4 uint8, by int16 value) of a colour blend; None for grey ones."""
+    if blend is Blend.DIVERGING:
+        return luts.diverging(*diverging)
+    if blend is Blend.SPREAD:
+        return luts.colour(UNCERTAINTY_THRESHOLD_HU, UNCERTAINTY_MAX_HU)
+    if blend is Blend.COLOUR:
+        return luts.colour(threshold)
+    return None
 
 
 def greyscale(blend: Blend, overlay: np.ndarray | None) -> bool:
@@ -186,33 +166,29 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
             opacity: float = 0.5, threshold: float = 40.0,
             swipe: tuple[float, bool] | None = None,
             diverging: tuple[float, float] = (DIFFERENCE_RANGE_HU, DIFFERENCE_BAND_HU),
-            greys: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> np.ndarray:
+            ) -> np.ndarray:
     """Write the displayed slice of a base slice and optional overlay: RGB (rows, cols, 3
     uint8), or grey (rows, cols) where ``greyscale`` says one channel is enough.
 
     ``swipe`` is (column, overlay_on_higher_columns) for Blend.SWIPE; ``diverging`` is
-    (symmetric range, threshold) in HU for Blend.DIVERGING; ``greys`` are the base's and
-    the overlay's windowed greys where a ``GreySlices`` already holds them.
+    (symmetric range, threshold) in HU for Blend.DIVERGING. The viewer draws the same rules
+    on the GPU (viewer.views.slice_image); this is their reference.
     """
-    grey = greys[0] if greys[0] is not None else lookup(luts.grey(window), base)
+    grey = lookup(luts.grey(window), base)
     if overlay is None or (blend is not Blend.SWIPE and opacity <= 0.0):
         return _put(out, grey)
     if blend is Blend.SWIPE:
         col, higher = swipe if swipe is not None else (base.shape[1] / 2, True)
-        over = greys[1] if greys[1] is not None else lookup(luts.grey(window), overlay)
+        over = lookup(luts.grey(window), overlay)
         # A curtain: each side at full strength (a faded side would read as neither image).
         cols = np.arange(base.shape[1])
         use = (cols >= col) if higher else (cols < col)
         return _put(out, np.where(use[None, :], over, grey))
     if blend is Blend.GREY:
-        over = greys[1] if greys[1] is not None else lookup(luts.grey(window), overlay)
+        over = lookup(luts.grey(window), overlay)
         return _put(out, fade(grey, over, opacity))
-    if blend is Blend.DIVERGING:
-        table = luts.diverging(*diverging)
-    elif blend is Blend.SPREAD:
-        table = luts.colour(UNCERTAINTY_THRESHOLD_HU, UNCERTAINTY_MAX_HU)
-    else:
-        table = luts.colour(threshold)
+    table = colour_table(luts, blend, threshold, diverging)
+    assert table is not None
     rgba = lookup(table, overlay)
     if out.ndim == 2:
         raise ValueError("a colour blend needs an RGB output")

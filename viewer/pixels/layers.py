@@ -11,7 +11,7 @@ import numpy as np
 
 from viewer.model.layout import Role
 from viewer.model.state import OverlayMode, ViewerState
-from viewer.pixels.compositor import Blend, GreySlices, LutCache
+from viewer.pixels.compositor import Blend, LutCache
 from viewer.pixels.enhancement import SubtractionCache, mask_outside, smooth_in_plane
 
 BLENDS = {OverlayMode.SYNTHETIC: Blend.GREY, OverlayMode.ENHANCEMENT: Blend.COLOUR,
@@ -24,7 +24,6 @@ class OverlayPixels:
 
     def __init__(self) -> None:
         self.luts = LutCache()
-        self.greys = GreySlices()
         self.enhancement = SubtractionCache()
         self.difference = SubtractionCache()
         self._masked: np.ndarray | None = None

@@ -26,6 +26,14 @@ def _line_actor(renderer: vtkRenderer) -> vtkActor:
     return actor
 
 
+def _colour(line: vtkActor, colour: tuple[float, ...]) -> None:
+    # Setting a property, even to its value, makes VTK regenerate the line's shader at the
+    # next frame: a scroll set both lines' colours and paid for two shaders.
+    prop = line.GetProperty()
+    if tuple(prop.GetColor()) != tuple(colour):
+        prop.SetColor(*colour)
+
+
 def line_colours(frame: ViewFrame, volume: Volume) -> tuple[tuple[float, ...], ...]:
     """Colour of the horizontal and vertical crosshair lines.
 
@@ -47,7 +55,8 @@ class Crosshair:
         self.lines = [_line_actor(renderer), _line_actor(renderer)]
         self.colours: tuple[tuple[float, ...], ...] = ((1, 1, 1), (1, 1, 1))
         self.visible = True
-        self._built: tuple | None = None  # (centre, look, right, up, half) the points hold
+        # (centre, frame, half) the points hold; a frame is made once per series and view
+        self._built: tuple | None = None
 
     def hide(self) -> None:
         """No series in the view: no lines."""
@@ -63,20 +72,19 @@ class Crosshair:
         c = cursor - frame.look * (float(np.dot(frame.look, cursor - plane)) + 1.0)
         half = 0.6 * float(np.linalg.norm(volume.geometry.extent_mm(volume.shape)))
         built = self._built
-        if built is not None and half == built[4] and all(
-                np.array_equal(a, b) for a, b in zip(built[1:4], (frame.look, frame.right,
-                                                                 frame.up), strict=True)):
+        if built is not None and half == built[2] and frame is built[1]:
             shift = c - built[0]
-            if np.allclose(shift - frame.look * float(np.dot(shift, frame.look)), 0.0):
+            across = shift - frame.look * float(np.dot(shift, frame.look))
+            if float(np.abs(across).max()) < 1e-6:
                 # A scroll: the same lines, moved along the view's normal. Moving the actors
                 # keeps their vertex buffers (rebuilding them cost a quarter of a millisecond
                 # per frame under software GL).
                 for line, colour in zip(self.lines, self.colours, strict=True):
                     line.SetPosition(*shift)
-                    line.GetProperty().SetColor(*colour)
+                    _colour(line, colour)
                     line.SetVisibility(self.visible)
                 return
-        self._built = (c.copy(), frame.look.copy(), frame.right.copy(), frame.up.copy(), half)
+        self._built = (c.copy(), frame, half)
         for line, direction, colour in zip(self.lines, (frame.right, frame.up), self.colours,
                                            strict=True):
             points = line.GetMapper().GetInput().GetPoints()
@@ -84,5 +92,5 @@ class Crosshair:
             points.SetPoint(1, *(c + direction * half))
             points.Modified()
             line.SetPosition(0.0, 0.0, 0.0)
-            line.GetProperty().SetColor(*colour)
+            _colour(line, colour)
             line.SetVisibility(self.visible)

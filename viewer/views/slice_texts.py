@@ -63,6 +63,7 @@ class SliceTexts:
         self._banner = ""
         self._info: list[tuple[str, str]] = []
         self._identity: list[tuple[str, str]] = []
+        self._width = 0  # the image's part of the view at the last render (0: not yet drawn)
 
     def set_frame(self, frame: ViewFrame) -> None:
         """Orientation letters for the view's plane."""
@@ -75,17 +76,22 @@ class SliceTexts:
         lines are drawn apart, in the caution style."""
         lines = (banner or "").split("\n") if banner else []
         caution = [line for line in lines if line.startswith(CAUTION_LINES)]
-        self._warning = "\n".join(caution)
-        self._banner = "\n".join(line for line in lines if line not in caution)
-        self.banner.SetInput(self._banner)
+        warning, text = "\n".join(caution), "\n".join(x for x in lines if x not in caution)
+        # Unchanged lines keep their drawn (wrapped, cut) form: setting them again would
+        # draw them again at every fade step.
+        if text != self._banner:
+            self._banner = text
+            self.banner.SetInput(text)
+        if warning != self._warning:
+            self._warning = warning
+            self.warning.SetInput(warning)
         self.banner.SetVisibility(banner is not None)
-        self.warning.SetInput(self._warning)
         self.warning.SetVisibility(bool(self._warning))
 
     def boxes(self) -> list[tuple[float, float, float, float]]:
         """Display boxes (x0, y0, x1, y1) of the texts shown: annotation labels keep off them."""
         return [self._box(actor) for actor in (self.banner, self.warning, self.identity,
-                                               self.info, self.scale_bar.text,
+                                               self.scale_bar.text, self.info,
                                                *self.edges.values())
                 if actor.GetVisibility() and actor.GetInput()]
 
@@ -110,13 +116,35 @@ class SliceTexts:
     def set_info(self, lines: list[tuple[str, str]]) -> None:
         """Corner text lines, each with a shorter form for narrow views: (full, short)."""
         self._info = lines
-        self.info.SetInput("\n".join(full for full, _short in lines))
+        self._fit_info()
 
     def set_identity(self, lines: list[tuple[str, str]]) -> None:
         """Patient and study identification lines, each with a shorter form."""
         self._identity = lines
-        self.identity.SetInput("\n".join(full for full, _short in lines))
+        self._fit_identity()
         self.identity.SetVisibility(bool(lines))
+
+    @staticmethod
+    def _set(actor, text: str) -> None:
+        # A text is drawn again (rasterised, uploaded) whenever its input is set, even to
+        # the same string: a scroll would redraw every corner.
+        if actor.GetInput() != text:
+            actor.SetInput(text)
+
+    def _fit_info(self) -> None:
+        """The corner text at the view's width: a line's short form where the full one
+        does not fit (the scale bar takes up to a fifth of the width, plus label and margin)."""
+        w = self._width
+        chars = int((w - 12 - (0.2 * w + 24)) / INFO_CHAR_PX) if w else 10**6
+        fitted = [full if len(full) <= chars else short for full, short in self._info]
+        self._set(self.info, fit_lines("\n".join(fitted), chars) if fitted else "")
+
+    def _fit_identity(self) -> None:
+        """The identification at the view's width (40 % of the top, right)."""
+        right = int((0.4 * self._width - 8) / INFO_CHAR_PX) if self._width else 10**6
+        wide = [full if len(full) <= right else short for full, short in self._identity]
+        self._set(self.identity, fit_lines("\n".join(line for line in wide if line), right)
+                  if wide else "")
 
     def show_hint(self, text: str, shown: bool) -> None:
         """A hint in the middle of the view (what to do, or why it is empty)."""
@@ -132,10 +160,8 @@ class SliceTexts:
             return
         # The top is shared: banner left (46 %), the top letter in the middle, fixed at the
         # edge, and the identification right (40 %).
-        right = int((0.4 * w - 8) / INFO_CHAR_PX)
-        wide = [full if len(full) <= right else short for full, short in self._identity]
-        self.identity.SetInput(fit_lines("\n".join(line for line in wide if line), right)
-                               if wide else "")
+        self._width = w
+        self._fit_identity()
         self.edges["top"].SetPosition(0.5, 1.0 - TOP_LETTER_PX / h)
         banner_px = 0.46 * w - 12
         # Narrow views take a smaller banner: whole, in fewer lines, covering less anatomy.
@@ -154,12 +180,9 @@ class SliceTexts:
             first, *rest = self._warning.split("\n")
             if len(first) + len(DETAILS) <= chars:
                 first += DETAILS
-            self.warning.SetInput(fit_lines("\n".join([first, *rest]), chars))
+            self._set(self.warning, fit_lines("\n".join([first, *rest]), chars))
             self.warning.SetPosition(0.01, below / h)
-        # The scale bar takes up to a fifth of the width, plus its label and margin.
-        chars = int((w - 12 - (0.2 * w + 24)) / INFO_CHAR_PX)
-        fitted = [full if len(full) <= chars else short for full, short in self._info]
-        self.info.SetInput(fit_lines("\n".join(fitted), chars) if fitted else "")
+        self._fit_info()
         if has_image:
             self.scale_bar.place((w, h), parallel_scale)
         else:
@@ -168,7 +191,7 @@ class SliceTexts:
         texts = provenance.swipe_sides(state) if swipe else ("", "")
         x = state.swipe_position
         for label, text, dx in zip(self.swipe_labels, texts, (-0.01, 0.01), strict=True):
-            label.SetInput(text)
+            self._set(label, text)
             label.SetPosition(min(max(x + dx, 0.02), 0.98), 0.80)
             label.SetVisibility(bool(text))
         self.swipe_divider.place((x * w, 0), (x * w, h), swipe)  # one pixel at any zoom

@@ -5,16 +5,9 @@ from __future__ import annotations
 import numpy as np
 import vtkmodules.vtkRenderingFreeType
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (render window implementation)
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
-from vtkmodules.util.numpy_support import numpy_to_vtk
-from vtkmodules.vtkCommonDataModel import vtkImageData
-from vtkmodules.vtkCommonMath import vtkMatrix4x4
-from vtkmodules.vtkRenderingCore import (
-    vtkCamera,
-    vtkImageActor,
-    vtkRenderer,
-)
+from vtkmodules.vtkRenderingCore import vtkCamera, vtkRenderer
 
 from inference.io.volume import Volume
 from viewer.annotations.draft import Frame
@@ -24,12 +17,13 @@ from viewer.model import provenance
 from viewer.model.layout import Cell, Role
 from viewer.model.orientation import SIDES, Plane, ViewFrame, view_frame
 from viewer.model.state import OverlayMode, ViewerState
-from viewer.pixels.compositor import compose, extract, greyscale, slice_geometry
+from viewer.pixels.compositor import colour_table, extract, slice_geometry
 from viewer.pixels.enhancement import DIFFERENCE_RANGE_HU
 from viewer.pixels.layers import OverlayPixels
 from viewer.views import active_frame
 from viewer.views.canvas import SliceCanvas
 from viewer.views.crosshair import Crosshair, line_colours
+from viewer.views.slice_image import SliceImage
 from viewer.views.slice_input import SliceInput
 from viewer.views.slice_texts import SliceTexts
 from viewer.views.vtk_panel import VtkPanel
@@ -41,8 +35,8 @@ class SliceView(SliceInput, VtkPanel):
     """Shows ``cell.role``'s series resliced through the shared cursor, perpendicular to a plane.
 
     Cameras are shared between views of the same plane, so zoom, pan and slice position are
-    linked across series. The pixels are composed in numpy (see viewer.pixels.compositor) and shown
-    as one texture placed in patient space; VTK only paints.
+    linked across series. The raw slices go to the GPU as textures placed in patient space;
+    window/level and the overlay's blend are drawn there (viewer.views.slice_image).
     """
 
     hovered = Signal(object)  # world point under the mouse, or None
@@ -67,15 +61,7 @@ class SliceView(SliceInput, VtkPanel):
         self._hover_xy: tuple[float, float] | None = None
         self.overlay_drawn = False
         self._composed_key: tuple | None = None
-        self.rgb = np.zeros((1, 1, 3), dtype=np.uint8)
-        # The next slice's greys are looked up while the event loop idles between wheel
-        # notches, so a scroll step only blends and uploads (as Weasis prefetches).
-        self._ahead: tuple[list[np.ndarray], int, int] | None = None
-        self._shown_index: int | None = None
-        self._prefetch = QTimer(self)
-        self._prefetch.setSingleShot(True)
-        self._prefetch.setInterval(0)
-        self._prefetch.timeout.connect(self._look_ahead)
+        self._index: tuple = (None, None, None, 0)  # (focal point, volume, frame, index)
 
         self.canvas = SliceCanvas(self)
         layout = QVBoxLayout(self)
@@ -90,14 +76,8 @@ class SliceView(SliceInput, VtkPanel):
         # for images; lines stay crisp at one pixel.
         self.render_window.SetMultiSamples(0)
 
-        self.image = vtkImageData()
-        self.actor = vtkImageActor()
-        self.actor.GetMapper().SetInputData(self.image)
-        self.actor.InterpolateOn()
-        self.actor.SetVisibility(False)
-        self._matrix = vtkMatrix4x4()
-        self.actor.SetUserMatrix(self._matrix)
-        self.renderer.AddActor(self.actor)
+        self.slice_image = SliceImage(self.renderer)
+        self.actor = self.slice_image.actor
         self.crosshair = Crosshair(self.renderer)
         self.texts = SliceTexts(self.renderer)
         # Names the rest of the viewer (and its tests) use for the texts.
@@ -151,7 +131,7 @@ class SliceView(SliceInput, VtkPanel):
             self._composed_key = None
             if volume is None:
                 self.frame = None
-                self.actor.SetVisibility(False)
+                self.slice_image.hide()
             else:
                 self.frame = view_frame(self.plane, volume.geometry)
                 self.crosshair.colours = line_colours(self.frame, volume)
@@ -245,54 +225,20 @@ class SliceView(SliceInput, VtkPanel):
         if key == self._composed_key:
             return
         self._composed_key = key
+        image = self.slice_image
         if not inside:
-            self.actor.SetVisibility(False)  # the cursor is beyond this series
+            image.hide()  # the cursor is beyond this series
             return
-        base2d = extract(self.volume.array, axis, index)
-        overlay2d = source = None
+        image.set_window(st.window)
+        image.set_slice((id(self.volume.array), axis, index),
+                        extract(self.volume.array, axis, index), geometry.matrix)
+        source = self.pixels.source(st) if self.overlay_drawn else None
         blend = self.pixels.blend(mode)
-        greys = self.pixels.greys
-        windowed = [greys.get(self.volume.array, axis, index, st.window, self.pixels.luts), None]
-        if self.overlay_drawn:
-            source = self.pixels.source(st)
-            overlay2d = None if source is None else extract(source, axis, index)
-            if overlay2d is not None and greyscale(blend, overlay2d):
-                windowed[1] = greys.get(source, axis, index, st.window, self.pixels.luts)
-        step = 1 if self._shown_index is None or index >= self._shown_index else -1
-        self._shown_index = index
-        self._ahead = ([a for a, g in zip((self.volume.array, source), windowed, strict=True)
-                        if g is not None], axis, index + step)
-        self._prefetch.start()
-        rows, cols = base2d.shape
-        # Grey results travel as one channel: a third of the writing and of the upload.
-        shape = ((rows, cols) if greyscale(blend, overlay2d)
-                 else (rows, cols, 3))
-        if self.rgb.shape != shape:
-            self.rgb = np.zeros(shape, dtype=np.uint8)
-            self.image.SetDimensions(cols, rows, 1)
-            channels = 1 if len(shape) == 2 else 3
-            self.image.GetPointData().SetScalars(
-                numpy_to_vtk(self.rgb.reshape(-1, channels), deep=0))
-        compose(base2d, st.window, self.pixels.luts, self.rgb, overlay2d, blend,
-                st.overlay_opacity, st.enhancement_threshold, swipe,
-                (DIFFERENCE_RANGE_HU, st.difference_threshold), greys=tuple(windowed))
-        self.image.GetPointData().GetScalars().Modified()
-        self.image.Modified()
-        for r in range(4):
-            for c in range(4):
-                self._matrix.SetElement(r, c, float(geometry.matrix[r, c]))
-        self._matrix.Modified()
-        self.actor.SetVisibility(True)
-
-    def _look_ahead(self) -> None:
-        """Window the next slice in the scroll direction (run when the event loop is idle)."""
-        if self._ahead is None:
-            return
-        arrays, axis, index = self._ahead
-        self._ahead = None
-        for array in arrays:
-            if 0 <= index < array.shape[2 - axis]:
-                self.pixels.greys.get(array, axis, index, self.state.window, self.pixels.luts)
+        image.set_overlay(
+            (id(source), axis, index), None if source is None else extract(source, axis, index),
+            blend, st.overlay_opacity, swipe,
+            colour_table(self.pixels.luts, blend, st.enhancement_threshold,
+                         (DIFFERENCE_RANGE_HU, st.difference_threshold)))
 
     # -- camera and cursor -------------------------------------------------------------------
     @property
@@ -340,7 +286,12 @@ class SliceView(SliceInput, VtkPanel):
     def slice_index(self) -> int:
         """Index of the displayed slice along this view's volume axis."""
         assert self.volume is not None and self.frame is not None
-        return int(np.rint(self.volume.world_to_index(self.cursor)[self.frame.axis]))
+        # Asked several times per scroll (texts, crosshair, pixels): once per position.
+        focal, (seen, volume, frame, index) = self.camera.GetFocalPoint(), self._index
+        if focal != seen or volume is not self.volume or frame is not self.frame:
+            index = int(np.rint(self.volume.world_to_index(np.asarray(focal))[self.frame.axis]))
+            self._index = (focal, self.volume, self.frame, index)
+        return index
 
     def slice_count(self) -> int:
         """Number of slices along this view's axis."""

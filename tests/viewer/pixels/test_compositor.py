@@ -8,7 +8,6 @@ from inference.io.volume import Volume
 from viewer.model.window_level import WindowLevel
 from viewer.pixels.compositor import (
     Blend,
-    GreySlices,
     LutCache,
     compose,
     extract,
@@ -52,29 +51,6 @@ def test_fixed_point_fade_within_one_grey_level_of_exact():
         assert np.abs(fade(grey, over, opacity).astype(float) - exact).max() <= 1.0
     np.testing.assert_array_equal(fade(grey, over, 0.0), grey)
     np.testing.assert_array_equal(fade(grey, over, 1.0), over)
-
-
-def test_grey_slices_cached_and_bounded():
-    volume = np.arange(4 * 3 * 2, dtype=np.int16).reshape(4, 3, 2) * 50
-    luts, greys = LutCache(), GreySlices(size=2)
-    first = greys.get(volume, 2, 1, W, luts)
-    np.testing.assert_array_equal(first, lookup(luts.grey(W), volume[1]))
-    assert greys.get(volume, 2, 1, W, luts) is first  # read back, not looked up again
-    assert greys.get(volume, 2, 1, WindowLevel(80, 40), luts) is not first  # window in key
-    greys.get(volume, 2, 2, W, luts)  # a third entry evicts the oldest
-    assert greys.get(volume, 2, 1, W, luts) is not first
-
-
-def test_grey_blend_from_cached_greys_equals_direct():
-    rng = np.random.default_rng(2)
-    base = rng.integers(-500, 500, (8, 8)).astype(np.int16)
-    over = rng.integers(-500, 500, (8, 8)).astype(np.int16)
-    luts = LutCache()
-    direct, cached = np.empty((8, 8), np.uint8), np.empty((8, 8), np.uint8)
-    compose(base, W, luts, direct, over, Blend.GREY, 0.4)
-    compose(base, W, luts, cached, over, Blend.GREY, 0.4,
-            greys=(lookup(luts.grey(W), base), lookup(luts.grey(W), over)))
-    np.testing.assert_array_equal(direct, cached)
 
 
 def test_colour_blend_respects_threshold():
