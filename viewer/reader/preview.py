@@ -73,6 +73,8 @@ def screen_texts(window) -> dict[str, list[str]]:
     from PySide6.QtWidgets import QAbstractButton, QDockWidget, QLabel, QWidget
     from vtkmodules.vtkRenderingCore import vtkTextActor
 
+    from viewer.views.screen_text import ScreenText
+
     form = window.form
     surfaces = [window.windowTitle(), window.statusBar().currentMessage()]
     for view in window.grid.visible_widgets():
@@ -82,6 +84,8 @@ def screen_texts(window) -> dict[str, list[str]]:
             prop = props.GetNextProp()
             if isinstance(prop, vtkTextActor) and prop.GetVisibility() and prop.GetInput():
                 surfaces.append(prop.GetInput())
+            elif (text := ScreenText.of(prop)) is not None and text.GetVisibility():
+                surfaces.append(text.GetInput())  # the corner drawn from its own texture
     form_texts: list[str] = []
     position: list[str] = []
     for w in window.findChildren(QWidget):

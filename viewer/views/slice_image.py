@@ -92,7 +92,7 @@ class _Layer:
 
     def upload(self, window) -> None:
         """Send the data if the texture does not hold it (called with the GL context
-        current, from the shader update; a rebuilt context has lost every texture)."""
+        current, as a frame starts; a rebuilt context has lost every texture)."""
         texture = self.texture
         if self.data is None or (self.sent == self.key and texture.GetHandle()):
             return
@@ -152,6 +152,9 @@ class SliceImage:
         self.strength = 0.0
         self.swipe = (0.0, True)
         mapper.AddObserver(vtkCommand.UpdateShaderEvent, self._update_shader)
+        # Textures are sent before the frame draws anything (after the view's own start
+        # work): sent mid-frame, software GL first finishes what is queued.
+        renderer.AddObserver(vtkCommand.StartEvent, lambda *_: self._upload(), -1.0)
         renderer.AddObserver(vtkCommand.EndEvent, lambda *_: self._release_units())
 
     def set_slice(self, key: object, slice2d: np.ndarray, matrix: np.ndarray) -> None:
@@ -204,16 +207,24 @@ class SliceImage:
         """Nothing to show (no series, or the cursor beyond it)."""
         self.actor.SetVisibility(False)
 
-    @calldata_type(VTK_OBJECT)
-    def _update_shader(self, _mapper, _event, program) -> None:
-        window = self.renderer.GetRenderWindow()
+    def _layers(self) -> list[tuple[str, _Layer]]:
+        """The textures the shader samples in the current mode, by sampler name."""
         layers = [("baseTex", self.base)]
         if self.mode:
             layers.append(("overTex", self.over))
         if self.mode == 3:
             layers.append(("lutTex", self.lut))
-        for name, layer in layers:
-            layer.upload(window)
+        return layers
+
+    def _upload(self) -> None:
+        if self.actor.GetVisibility():
+            window = self.renderer.GetRenderWindow()
+            for _name, layer in self._layers():
+                layer.upload(window)
+
+    @calldata_type(VTK_OBJECT)
+    def _update_shader(self, _mapper, _event, program) -> None:
+        for name, layer in self._layers():
             layer.texture.Activate()
             program.SetUniformi(name, layer.texture.GetTextureUnit())
         rows, cols = self._size

@@ -13,6 +13,7 @@ from viewer.model.orientation import ViewFrame
 from viewer.model.state import OverlayMode, ViewerState
 from viewer.views.colour_bar import ColourBar
 from viewer.views.scale_bar import ScaleBar, ScreenLine
+from viewer.views.screen_text import ScreenText
 from viewer.views.text import (
     INFO_COLOUR,
     banner_text,
@@ -41,7 +42,8 @@ class SliceTexts:
         self.renderer = renderer
         self.scale_bar = ScaleBar(renderer)
         self.edges = {edge: text_actor(renderer) for edge in EDGE_POSITIONS}
-        self.info = corner_text(renderer, 13, INFO_COLOUR, False, 0.01, 0.01)
+        # The corner that changes at every scroll and fade step: a text of its own kind.
+        self.info = ScreenText(renderer, 13, INFO_COLOUR, 0.01, 0.01)
         self.banner = banner_text(renderer)
         # The domain and trust lines: one line each in a caution style of their own, under
         # the banner; a click on them opens the full findings (Model and input check).
@@ -91,9 +93,9 @@ class SliceTexts:
     def boxes(self) -> list[tuple[float, float, float, float]]:
         """Display boxes (x0, y0, x1, y1) of the texts shown: annotation labels keep off them."""
         return [self._box(actor) for actor in (self.banner, self.warning, self.identity,
-                                               self.scale_bar.text, self.info,
-                                               *self.edges.values())
-                if actor.GetVisibility() and actor.GetInput()]
+                                               self.scale_bar.text, *self.edges.values())
+                if actor.GetVisibility() and actor.GetInput()] + (
+            [self.info.box()] if self.info.GetVisibility() else [])
 
     def _box(self, actor) -> tuple[float, float, float, float]:
         b = [0.0] * 4

@@ -9,6 +9,7 @@ from vtkmodules.vtkRenderingCore import vtkTextActor
 from tests.support.viewer import open_window
 from viewer.model.layout import Layout
 from viewer.model.orientation import Plane
+from viewer.views.screen_text import ScreenText
 
 pytestmark = pytest.mark.gui
 
@@ -24,6 +25,8 @@ def _boxes(view) -> dict[str, tuple[float, float, float, float]]:
             actor.GetBoundingBox(view.renderer, b)  # around the anchor, in pixels
             x, y = actor.GetPositionCoordinate().GetComputedDisplayValue(view.renderer)
             out[f"{n}:{actor.GetInput()[:20]!r}"] = (x + b[0], y + b[2], x + b[1], y + b[3])
+        elif (text := ScreenText.of(actor)) is not None and text.GetVisibility():
+            out[f"{n}:{text.GetInput()[:20]!r}"] = text.box()
     return out
 
 

@@ -127,7 +127,7 @@ def test_corner_texts_fit_and_never_overlap(qtbot, settings, phantom_volumes):
     for view in w.grid.slice_views():
         view.render()
         width = view.render_window.GetSize()[0]
-        info, banner = (_box(a, view.renderer) for a in (view.info, view.synthetic_label))
+        info, banner = view.info.box(), _box(view.synthetic_label, view.renderer)
         bar_left = min(view.scale_bar.points.GetPoint(n)[0] for n in range(4))
         assert info[2] < bar_left - 4  # the corner text ends before the scale bar begins
         assert banner[2] <= width  # the banner wraps instead of being cut
