@@ -4,8 +4,8 @@ Renders offscreen (Qt offscreen + OSMesa software rendering) with three 512x512x
 loaded (non-contrast, a digital-contrast stand-in as overlay, a real-contrast stand-in).
 Times are per update and include the render; the reference is a bare re-render of the same
 view in the same process. Scrolling is timed back to back (no idle time at all) and at a
-wheel's pace (a notch every 25 ms, the event loop running in between, when the viewer looks the
-next slice up ahead). Prints a table and writes JSON.
+wheel's pace (a notch every 25 ms, the event loop running in between). Prints a table and
+writes JSON.
 
     python benchmarks/viewer.py [--updates 200] [--slices 400]
 """

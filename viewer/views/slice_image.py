@@ -86,6 +86,10 @@ class _Layer:
         self.sent: object = None  # what it does hold
         self.value = (1.0, 0.0)  # texture value -> HU: scale, offset
 
+    def forget(self) -> None:
+        """Hold nothing (the next data is sent whatever its key)."""
+        self.key = self.data = self.sent = None
+
     def want(self, key: object, data: np.ndarray, vtk_type: int, components: int = 1) -> None:
         """Hold ``data`` (named ``key``) from the next render on."""
         self.key, self.data = key, (data, vtk_type, components)
@@ -185,6 +189,7 @@ class SliceImage:
         colour table (65536 x 4 uint8) of a colour blend."""
         if slice2d is None:
             self.mode = 0
+            self.over.forget()  # an axial slice is a view: it would keep its whole volume
             return
         self.mode = MODES[blend]
         if key != self.over.key:
@@ -206,6 +211,8 @@ class SliceImage:
     def hide(self) -> None:
         """Nothing to show (no series, or the cursor beyond it)."""
         self.actor.SetVisibility(False)
+        for layer in (self.base, self.over):
+            layer.forget()
 
     def _layers(self) -> list[tuple[str, _Layer]]:
         """The textures the shader samples in the current mode, by sampler name."""

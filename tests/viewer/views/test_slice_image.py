@@ -91,3 +91,12 @@ def test_swipe_curtain_and_colour_map(shown):
     point = base.geometry.index_to_world([16.0, 16.0, float(K)])
     r, _g, b = pixel_at(view, point)
     assert r - b > 60
+
+
+def test_no_overlay_slice_is_held_once_the_overlay_is_gone(shown):
+    """An axial slice is a view into its volume: held, it would keep the whole volume."""
+    w, view, _base = shown
+    assert view.slice_image.over.data is not None
+    w.state.set_overlay_visible(False)
+    view.render()
+    assert view.slice_image.over.data is None and view.slice_image.base.data is not None
