@@ -1,8 +1,9 @@
-"""Compose what a slice view shows, in numpy (no Qt, no VTK).
+"""What a slice view shows, as rules in numpy (no Qt, no VTK): slices, window/level tables,
+the fade, the swipe curtain and the colour maps' tables.
 
-The slice of each layer is a zero-copy view into its volume; window/level is a lookup table;
-the overlay's opacity is applied only here, when blending, so moving the fade slider costs one
-blend of one slice and never touches the volumes (as in Weasis).
+The views draw these rules on the GPU (viewer.views.slice_image samples the same tables);
+``compose`` is their reference, which the tests hold the rendered pixels to. The slice of each
+layer is a zero-copy view into its volume; window/level is a lookup table.
 """
 
 from __future__ import annotations
@@ -133,13 +134,6 @@ def colour_table(luts: LutCache, blend: Blend, threshold: float,
     return None
 
 
-def greyscale(blend: Blend, overlay: np.ndarray | None) -> bool:
-    """Whether the composed slice is grey (one channel is enough: a third of the writing and
-    of the texture upload of an RGB slice). A colour blend faded to nothing stays RGB, so the
-    fade slider never reallocates a buffer."""
-    return overlay is None or blend in (Blend.GREY, Blend.SWIPE)
-
-
 def fade(grey: np.ndarray, over: np.ndarray, opacity: float) -> np.ndarray:
     """uint8 ``over`` faded over ``grey`` at ``opacity``: fixed point, weights out of 256
     (within one grey level of the exact blend). uint16 arithmetic, since 255 * 256 + 128
@@ -165,10 +159,10 @@ def compose(base: np.ndarray, window: WindowLevel, luts: LutCache, out: np.ndarr
             overlay: np.ndarray | None = None, blend: Blend = Blend.GREY,
             opacity: float = 0.5, threshold: float = 40.0,
             swipe: tuple[float, bool] | None = None,
-            diverging: tuple[float, float] = (DIFFERENCE_RANGE_HU, DIFFERENCE_BAND_HU),
+            diverging: tuple[float, float] = (DIFFERENCE_RANGE_HU, DIFFERENCE_BAND_HU)
             ) -> np.ndarray:
-    """Write the displayed slice of a base slice and optional overlay: RGB (rows, cols, 3
-    uint8), or grey (rows, cols) where ``greyscale`` says one channel is enough.
+    """Write the displayed slice of a base slice and optional overlay into ``out``: RGB
+    (rows, cols, 3 uint8), or grey (rows, cols) for a grey result.
 
     ``swipe`` is (column, overlay_on_higher_columns) for Blend.SWIPE; ``diverging`` is
     (symmetric range, threshold) in HU for Blend.DIVERGING. The viewer draws the same rules

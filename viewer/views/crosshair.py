@@ -26,14 +26,6 @@ def _line_actor(renderer: vtkRenderer) -> vtkActor:
     return actor
 
 
-def _colour(line: vtkActor, colour: tuple[float, ...]) -> None:
-    # Setting a property, even to its value, makes VTK regenerate the line's shader at the
-    # next frame: a scroll set both lines' colours and paid for two shaders.
-    prop = line.GetProperty()
-    if tuple(prop.GetColor()) != tuple(colour):
-        prop.SetColor(*colour)
-
-
 def line_colours(frame: ViewFrame, volume: Volume) -> tuple[tuple[float, ...], ...]:
     """Colour of the horizontal and vertical crosshair lines.
 
@@ -81,7 +73,7 @@ class Crosshair:
                 # per frame under software GL).
                 for line, colour in zip(self.lines, self.colours, strict=True):
                     line.SetPosition(*shift)
-                    _colour(line, colour)
+                    line.GetProperty().SetColor(*colour)
                     line.SetVisibility(self.visible)
                 return
         self._built = (c.copy(), frame, half)
@@ -92,5 +84,5 @@ class Crosshair:
             points.SetPoint(1, *(c + direction * half))
             points.Modified()
             line.SetPosition(0.0, 0.0, 0.0)
-            _colour(line, colour)
+            line.GetProperty().SetColor(*colour)
             line.SetVisibility(self.visible)
