@@ -14,34 +14,23 @@ from __future__ import annotations
 import weakref
 from typing import ClassVar
 
-import vtkmodules.vtkRenderingFreeType  # text rendering implementation (FreeType)
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL implementation of the mapper)
+import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text rendering implementation)
 from vtkmodules.util.misc import calldata_type
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.util.vtkConstants import VTK_OBJECT, VTK_UNSIGNED_CHAR
 from vtkmodules.vtkCommonCore import vtkCommand, vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
-from vtkmodules.vtkRenderingCore import (
-    vtkActor,
-    vtkPolyDataMapper,
-    vtkRenderer,
-    vtkTextProperty,
-    vtkTextRenderer,
-)
-from vtkmodules.vtkRenderingOpenGL2 import vtkTextureObject
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkRenderingCore import vtkRenderer, vtkTextProperty, vtkTextRenderer
 
-NEAREST, CLAMP_TO_EDGE = 0, 0  # vtkTextureObject's enums: texels drawn one to one
+from viewer.views.gl_texture import NEAREST, TextureLayer, shader_quad
 
-_VERTEX_DEC = """//VTK::PositionVC::Dec
-uniform vec4 textRect;
+_VERTEX_DEC = """uniform vec4 textRect;
 out vec2 textAt;"""
 # The quad's model coordinates are its unit square; it is placed in the viewport's normalised
 # device coordinates, in front of everything (depth -1).
-_VERTEX_IMPL = """//VTK::PositionVC::Impl
-textAt = vertexMC.xy;
+_VERTEX_IMPL = """textAt = vertexMC.xy;
 gl_Position = vec4(mix(textRect.xy, textRect.zw, vertexMC.xy), -1.0, 1.0);"""
-_FRAGMENT_DEC = """//VTK::PositionVC::Dec
-in vec2 textAt;
+_FRAGMENT_DEC = """in vec2 textAt;
 uniform sampler2D textTex;"""
 # Blending is on in VTK's opaque pass: the glyphs' edges blend over the image.
 _FRAGMENT_IMPL = "gl_FragData[0] = texture(textTex, textAt);"
@@ -75,43 +64,27 @@ class ScreenText:
         self._rasteriser = vtkTextRenderer()
         self._image = vtkImageData()
         self._text = ""
-        self._texels = None  # the rasterised text not yet sent
         self._size = (0, 0)  # the texture's width and height in pixels
         self._ink = (0, 0)  # the text's own width and height within it
-        self.texture = vtkTextureObject()
+        self.layer = TextureLayer(NEAREST)  # texels drawn one to one
         self.actor = self._quad()
         ScreenText._by_quad[self.actor.GetAddressAsString("vtkObject")] = self
         renderer.AddActor(self.actor)
         # The quad is placed by its shader, not where VTK's culler would look for it.
         renderer.GetCullers().RemoveAllItems()
 
-    def _quad(self) -> vtkActor:
+    def _quad(self):
         points = vtkPoints()
         for x, y in ((0, 0), (1, 0), (1, 1), (0, 1)):
             points.InsertNextPoint(float(x), float(y), 0.0)
-        cells = vtkCellArray()
-        cells.InsertNextCell(4, [0, 1, 2, 3])
-        poly = vtkPolyData()
-        poly.SetPoints(points)
-        poly.SetPolys(cells)
-        mapper = vtkPolyDataMapper()
-        mapper.SetInputData(poly)
-        mapper.SetVBOShiftScaleMethod(0)  # the unit square as it is: the shader reads it
-        actor = vtkActor()
-        actor.SetMapper(mapper)
-        actor.GetProperty().LightingOff()
-        actor.SetVisibility(False)
-        shader = actor.GetShaderProperty()
-        shader.AddVertexShaderReplacement("//VTK::PositionVC::Dec", True, _VERTEX_DEC, False)
-        shader.AddVertexShaderReplacement("//VTK::PositionVC::Impl", True, _VERTEX_IMPL, False)
-        shader.AddFragmentShaderReplacement("//VTK::PositionVC::Dec", True, _FRAGMENT_DEC,
-                                            False)
-        shader.AddFragmentShaderReplacement("//VTK::Light::Impl", True, _FRAGMENT_IMPL, False)
+        actor = shader_quad(points, (_VERTEX_DEC, _VERTEX_IMPL), (_FRAGMENT_DEC, ""),
+                            _FRAGMENT_IMPL)
+        mapper = actor.GetMapper()
         mapper.AddObserver(vtkCommand.UpdateShaderEvent, self._update_shader)
         # Sent before the frame draws anything (after the view has set its texts): sent
         # mid-frame, software GL first finishes everything queued before it.
         self.renderer.AddObserver(vtkCommand.StartEvent, lambda *_: self._upload(), -1.0)
-        self.renderer.AddObserver(vtkCommand.EndEvent, lambda *_: self._release_unit())
+        self.renderer.AddObserver(vtkCommand.EndEvent, lambda *_: self.layer.release())
         return actor
 
     def SetInput(self, text: str) -> None:
@@ -127,7 +100,8 @@ class ScreenText:
         dpi = window.GetDPI() if window is not None else 72
         self._rasteriser.RenderString(self.prop, text, self._image, ink, dpi)
         nx, ny, _nz = self._image.GetDimensions()
-        self._texels = vtk_to_numpy(self._image.GetPointData().GetScalars()).reshape(ny, nx, -1)
+        texels = vtk_to_numpy(self._image.GetPointData().GetScalars()).reshape(ny, nx, -1)
+        self.layer.want(text, texels, VTK_UNSIGNED_CHAR, texels.shape[2])
         self._size, self._ink = (nx, ny), (int(ink[0]), int(ink[1]))
         self.actor.SetVisibility(True)
         self.actor.Modified()  # a frame must follow, even where nothing else changed
@@ -152,35 +126,14 @@ class ScreenText:
         return (ox + x, oy + y, ox + x + self._ink[0], oy + y + self._ink[1])
 
     def _upload(self) -> None:
-        texture = self.texture
-        if self._text and (self._texels is not None or not texture.GetHandle()):
-            window = self.renderer.GetRenderWindow()
-            if texture.GetContext() is not window:
-                texture.SetContext(window)
-            texture.SetMinificationFilter(NEAREST)
-            texture.SetMagnificationFilter(NEAREST)
-            texture.SetWrapS(CLAMP_TO_EDGE)
-            texture.SetWrapT(CLAMP_TO_EDGE)
-            if self._texels is None:  # a rebuilt context lost the texture: rasterise again
-                text, self._text = self._text, ""
-                self.SetInput(text)
-            texels = self._texels
-            texture.Create2DFromRaw(texels.shape[1], texels.shape[0], texels.shape[2],
-                                    VTK_UNSIGNED_CHAR, texels)
-            self._texels = None
+        if self._text:
+            self.layer.upload(self.renderer.GetRenderWindow())
 
     @calldata_type(VTK_OBJECT)
     def _update_shader(self, _mapper, _event, program) -> None:
-        texture = self.texture
-        texture.Activate()
-        program.SetUniformi("textTex", texture.GetTextureUnit())
+        self.layer.bind(program, "textTex")
         w, h = self.renderer.GetSize()
         x, y = self._origin()
         nx, ny = self._size
         program.SetUniform4f("textRect", [2 * x / w - 1, 2 * y / h - 1,
                                           2 * (x + nx) / w - 1, 2 * (y + ny) / h - 1])
-
-    def _release_unit(self) -> None:
-        # Texture units are the render window's: give this one back after each frame.
-        if self.texture.GetContext() is not None and self.texture.GetHandle():
-            self.texture.Deactivate()

@@ -12,25 +12,20 @@ layers blend on the GPU the same way). The rules are those of ``viewer.pixels.co
 from __future__ import annotations
 
 import numpy as np
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL implementation of the mapper)
 from vtkmodules.util.misc import calldata_type
 from vtkmodules.util.vtkConstants import VTK_FLOAT, VTK_OBJECT, VTK_SHORT, VTK_UNSIGNED_CHAR
 from vtkmodules.vtkCommonCore import vtkCommand, vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
-from vtkmodules.vtkRenderingOpenGL2 import vtkTextureObject
+from vtkmodules.vtkRenderingCore import vtkRenderer
 
 from viewer.model.window_level import WindowLevel
 from viewer.pixels.compositor import Blend
+from viewer.views.gl_texture import LINEAR, NEAREST, TextureLayer, shader_quad
 
-GL_R16_SNORM = 0x8F98  # what VTK makes of one-component int16: value / 32767
-LINEAR, NEAREST, CLAMP_TO_EDGE = 1, 0, 0  # vtkTextureObject's enums
 # How the fragment is made: 0 base grey only, 1 grey fade, 2 swipe curtain, 3 colour table.
 MODES = {Blend.GREY: 1, Blend.SWIPE: 2, Blend.COLOUR: 3, Blend.DIVERGING: 3, Blend.SPREAD: 3}
 
-_DECLARATIONS = """//VTK::PositionVC::Dec
-in vec3 slicePixel;
+_DECLARATIONS = """in vec3 slicePixel;
 uniform sampler2D baseTex;
 uniform sampler2D overTex;
 uniform sampler2D lutTex;
@@ -75,47 +70,6 @@ def _texture_data(slice2d: np.ndarray) -> tuple[np.ndarray, int, tuple[float, fl
     return np.ascontiguousarray(slice2d, dtype=np.float32), VTK_FLOAT, (1.0, 0.0)
 
 
-class _Layer:
-    """One texture and the data it holds, uploaded at the next render where it changed."""
-
-    def __init__(self, filtering: int) -> None:
-        self.texture = vtkTextureObject()
-        self.filtering = filtering
-        self.key: object = None  # what the texture should hold
-        self.data: tuple[np.ndarray, int, int] | None = None
-        self.sent: object = None  # what it does hold
-        self.value = (1.0, 0.0)  # texture value -> HU: scale, offset
-
-    def forget(self) -> None:
-        """Hold nothing (the next data is sent whatever its key)."""
-        self.key = self.data = self.sent = None
-
-    def want(self, key: object, data: np.ndarray, vtk_type: int, components: int = 1) -> None:
-        """Hold ``data`` (named ``key``) from the next render on."""
-        self.key, self.data = key, (data, vtk_type, components)
-
-    def upload(self, window) -> None:
-        """Send the data if the texture does not hold it (called with the GL context
-        current, as a frame starts; a rebuilt context has lost every texture)."""
-        texture = self.texture
-        if self.data is None or (self.sent == self.key and texture.GetHandle()):
-            return
-        data, vtk_type, components = self.data
-        if texture.GetContext() is not window:
-            texture.SetContext(window)
-        texture.SetMinificationFilter(self.filtering)
-        texture.SetMagnificationFilter(self.filtering)
-        texture.SetWrapS(CLAMP_TO_EDGE)
-        texture.SetWrapT(CLAMP_TO_EDGE)
-        rows, cols = data.shape[:2]
-        if vtk_type == VTK_SHORT and texture.GetInternalFormat(VTK_SHORT, 1, False) != (
-                GL_R16_SNORM):
-            # A driver without signed-normalised textures: send values as float.
-            data, vtk_type, self.value = data.astype(np.float32), VTK_FLOAT, (1.0, 0.0)
-        texture.Create2DFromRaw(cols, rows, components, vtk_type, data)
-        self.sent = self.key
-
-
 class SliceImage:
     """A quad in patient space, textured with the raw base (and overlay) slice."""
 
@@ -123,33 +77,15 @@ class SliceImage:
         self.renderer = renderer
         self.points = vtkPoints()
         self.points.SetNumberOfPoints(4)
-        quad = vtkCellArray()
-        quad.InsertNextCell(4, [0, 1, 2, 3])
-        poly = vtkPolyData()
-        poly.SetPoints(self.points)
-        poly.SetPolys(quad)
-        self._poly = poly
-        mapper = vtkPolyDataMapper()
-        mapper.SetInputData(poly)
-        # The shader reads pixel positions from the model coordinates: VTK must not shift
-        # and scale them on their way to the GPU.
-        mapper.SetVBOShiftScaleMethod(0)
-        self.actor = vtkActor()
-        self.actor.SetMapper(mapper)
-        self.actor.GetProperty().LightingOff()
+        self.actor = shader_quad(self.points,
+                                 ("out vec3 slicePixel;", "slicePixel = vertexMC.xyz;"),
+                                 (_DECLARATIONS, ""), _FRAGMENT)
         self.matrix = vtkMatrix4x4()
         self.actor.SetUserMatrix(self.matrix)
-        self.actor.SetVisibility(False)
-        shader = self.actor.GetShaderProperty()
-        shader.AddVertexShaderReplacement("//VTK::PositionVC::Dec", True,
-                                          "//VTK::PositionVC::Dec\nout vec3 slicePixel;", False)
-        shader.AddVertexShaderReplacement("//VTK::PositionVC::Impl", True,
-                                          "//VTK::PositionVC::Impl\nslicePixel = vertexMC.xyz;",
-                                          False)
-        shader.AddFragmentShaderReplacement("//VTK::PositionVC::Dec", True, _DECLARATIONS, False)
-        shader.AddFragmentShaderReplacement("//VTK::Light::Impl", True, _FRAGMENT, False)
+        mapper = self.actor.GetMapper()
         renderer.AddActor(self.actor)
-        self.base, self.over, self.lut = _Layer(LINEAR), _Layer(LINEAR), _Layer(NEAREST)
+        self.base, self.over = TextureLayer(LINEAR), TextureLayer(LINEAR)
+        self.lut = TextureLayer(NEAREST)
         self._size: tuple[int, int] = (0, 0)
         self.mode = 0
         self.window = WindowLevel(400, 40)
@@ -172,7 +108,6 @@ class SliceImage:
                                         (0, rows - 1))):
                 self.points.SetPoint(n, float(x), float(y), 0.0)
             self.points.Modified()
-            self._poly.Modified()
         if key != self.base.key:
             data, vtk_type, self.base.value = _texture_data(slice2d)
             self.base.want(key, data, vtk_type)
@@ -214,7 +149,7 @@ class SliceImage:
         for layer in (self.base, self.over):
             layer.forget()
 
-    def _layers(self) -> list[tuple[str, _Layer]]:
+    def _layers(self) -> list[tuple[str, TextureLayer]]:
         """The textures the shader samples in the current mode, by sampler name."""
         layers = [("baseTex", self.base)]
         if self.mode:
@@ -232,8 +167,7 @@ class SliceImage:
     @calldata_type(VTK_OBJECT)
     def _update_shader(self, _mapper, _event, program) -> None:
         for name, layer in self._layers():
-            layer.texture.Activate()
-            program.SetUniformi(name, layer.texture.GetTextureUnit())
+            layer.bind(program, name)
         rows, cols = self._size
         program.SetUniformi("blendMode", self.mode)
         program.SetUniform2f("sliceSize", [float(cols), float(rows)])
@@ -246,7 +180,5 @@ class SliceImage:
         program.SetUniformi("swipeHigher", int(self.swipe[1]))
 
     def _release_units(self) -> None:
-        # Texture units are the render window's: give them back after each frame.
         for layer in (self.base, self.over, self.lut):
-            if layer.texture.GetContext() is not None and layer.texture.GetHandle():
-                layer.texture.Deactivate()
+            layer.release()
